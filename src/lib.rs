@@ -1,1 +1,13 @@
+//! aerie: a bare-metal cloud installer and provisioner.
+//!
+//! One validated site description ([`site::Site`]) becomes, through pure
+//! functions, the files and actions each host needs; side effects (processes,
+//! SSH, xorriso) live behind narrow interfaces at the edges.
 
+pub mod cli;
+pub mod commands;
+pub mod exec;
+pub mod exit;
+pub mod fsutil;
+pub mod local_networks;
+pub mod site;

@@ -1,0 +1,19 @@
+//! One module per command; `run` dispatches the parsed command line.
+
+mod docs;
+mod examples;
+mod init;
+mod validate;
+
+use crate::cli::{Cli, Command};
+
+/// Run a parsed command line.
+pub fn run(cli: Cli) -> anyhow::Result<()> {
+    match cli.command {
+        Command::Validate(args) => validate::run(&args),
+        Command::Init(args) => init::run(&args),
+        Command::Examples => examples::run(),
+        Command::Completions { shell } => docs::completions(shell),
+        Command::Man { output } => docs::man(output.as_deref()),
+    }
+}
