@@ -6,6 +6,7 @@ pub mod findings;
 pub mod load;
 pub mod model;
 pub mod sriov_driver;
+pub mod synthetic;
 pub mod validate;
 
 pub use findings::{Finding, InvalidSite, Report, Severity};

@@ -411,3 +411,7 @@ fn check_features(site: &Site, out: &mut Vec<Finding>) {
         }
     }
 }
+
+#[cfg(test)]
+#[path = "validate_tests.rs"]
+mod tests;
