@@ -36,14 +36,13 @@ pub fn value<T>(prompt: &str, default: Option<String>, parse: Check<'_, T>) -> a
 }
 
 /// An optional value: an empty answer (when there is no default) or `none`
-/// means none.
+/// means none; the prompt should say so.
 pub fn optional<T>(
     prompt: &str,
     default: Option<String>,
     parse: Check<'_, T>,
 ) -> anyhow::Result<Option<T>> {
-    let prompt = format!("{prompt} (none: `none`)");
-    text(&prompt, default, true, &|s: &str| {
+    text(prompt, default, true, &|s: &str| {
         if s.is_empty() || NONE_WORDS.contains(&s) {
             Ok(None)
         } else {
@@ -55,7 +54,7 @@ pub fn optional<T>(
 /// A list of values separated by commas or spaces; `none` for an empty list.
 pub fn list<T>(prompt: &str, default: &[String], parse: Check<'_, T>) -> anyhow::Result<Vec<T>> {
     let default = (!default.is_empty()).then(|| default.join(", "));
-    let prompt = format!("{prompt} (separate with commas; none: `none`)");
+    let prompt = format!("{prompt} (separated by commas; `none` for none)");
     text(&prompt, default, true, &|s: &str| {
         if NONE_WORDS.contains(&s) {
             return Ok(Vec::new());

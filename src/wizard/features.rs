@@ -89,7 +89,7 @@ fn ask_sriov(site: &Site, old: Option<&Sriov>) -> anyhow::Result<Sriov> {
     )?;
     if driver.has_probe_vf {
         sriov.probe_vf = ask::optional(
-            "Virtual functions the host itself binds (probe_vf; 0 keeps them all for instances)",
+            "Virtual functions the host itself binds (probe_vf; 0 keeps them all for instances; `none`: unset)",
             old.and_then(|o| o.probe_vf).map(|p| p.to_string()),
             &|s| {
                 let mut candidate = sriov.clone();

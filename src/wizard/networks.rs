@@ -132,7 +132,10 @@ fn ask_one(
     )?;
     let vlan_key = format!("{key}.vlan");
     net.vlan = ask::optional(
-        &format!("VLAN id of {} (1-4094; empty: untagged)", net.name),
+        &format!(
+            "VLAN id of {} (1-4094; `none` or empty: untagged)",
+            net.name
+        ),
         old.and_then(|o| o.vlan).map(|v| v.to_string()),
         &|s| {
             let mut candidate = net.clone();
@@ -147,7 +150,10 @@ fn ask_one(
         _ => Some(defaults::gateway(&net.cidr)),
     };
     net.gateway = ask::optional(
-        &format!("Gateway of {} (the router's address)", net.name),
+        &format!(
+            "Gateway of {} (the router's address; `none` if there is none)",
+            net.name
+        ),
         suggested.map(|g| g.to_string()),
         &|s| {
             let mut candidate = net.clone();
@@ -163,7 +169,10 @@ fn ask_one(
             _ => defaults::dhcp_range(&net.cidr, net.gateway),
         };
         net.dhcp_range = ask::optional(
-            &format!("DHCP range for instances on {} (first-last)", net.name),
+            &format!(
+                "DHCP range for instances on {} (first-last; `none` for no DHCP)",
+                net.name
+            ),
             suggested.map(show_range),
             &|s| {
                 let mut candidate = net.clone();

@@ -107,7 +107,10 @@ fn ask_one(
         ),
     )?;
     node.install_disk = ask::optional(
-        &format!("Disk to install {} on (e.g. sda, nvme0n1)", node.hostname),
+        &format!(
+            "Disk to install {} on (e.g. sda, nvme0n1; `none` if it is only reached over SSH)",
+            node.hostname
+        ),
         match old {
             Some(o) => o.install_disk.as_ref().map(ToString::to_string),
             None => Some("sda".to_string()),
@@ -145,7 +148,7 @@ fn ask_one(
         };
         iface.device = ask::optional(
             &format!(
-                "Device of {} on {} (a VLAN shares its device)",
+                "Device of {} on {} (VLANs may share a device)",
                 node.hostname, n.name
             ),
             Some(was.map_or_else(
@@ -169,7 +172,10 @@ fn ask_one(
             });
             let address_key = format!("{ikey}.address");
             iface.address = ask::optional(
-                &format!("Address of {} on {}", node.hostname, n.name),
+                &format!(
+                    "Address of {} on {} (`none` for no address)",
+                    node.hostname, n.name
+                ),
                 suggested.map(|a| a.to_string()),
                 &|s| {
                     let mut candidate = node.clone();
@@ -222,7 +228,10 @@ fn ask_management(
         check(&candidate, key)
     };
     iface.device = ask::optional(
-        &format!("Management device of {} on {}", node.hostname, n.name),
+        &format!(
+            "Management device of {} on {} (`none` to go by MAC only)",
+            node.hostname, n.name
+        ),
         match was {
             Some(w) => w.device.as_ref().map(ToString::to_string),
             None => Some("eth0".to_string()),
@@ -231,7 +240,7 @@ fn ask_management(
     )?;
     let mac_key = format!("{ikey}.mac");
     iface.mac = ask::optional(
-        "MAC address of that device (kickstart matches by MAC; e.g. 52:54:00:00:00:10)",
+        "MAC address of that device (kickstart matches by MAC; empty or `none`: match by device)",
         was.and_then(|w| w.mac.as_ref()).map(ToString::to_string),
         &|s| {
             let mut candidate = iface.clone();
