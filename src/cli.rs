@@ -70,9 +70,9 @@ pub struct ValidateArgs {
 
 #[derive(Debug, Args)]
 pub struct InitArgs {
-    /// Where to write the site file.
-    #[arg(short, long, value_name = "FILE", default_value = "site.yaml")]
-    pub output: PathBuf,
+    /// Where to write the site file [default: site.yaml, or with --edit the edited file].
+    #[arg(short, long, value_name = "FILE")]
+    pub output: Option<PathBuf>,
     /// Replace the output file if it exists.
     #[arg(long)]
     pub force: bool,

@@ -11,3 +11,4 @@ pub mod exit;
 pub mod fsutil;
 pub mod local_networks;
 pub mod site;
+pub mod wizard;
