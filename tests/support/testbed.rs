@@ -8,7 +8,7 @@
 //!   `ip netns exec aetIDl ...` ([`Testbed::lab_command`], [`Testbed::in_lab`]).
 //! - netns `aetIDhN` per host N (1-based): `eth0` (veth, peer `vN` on the lab bridge)
 //!   with 10.44.1.N/22 (host 255 and up continue into 10.44.2.x, ...).
-//! - `/tmp/aerie-testbed/ID/` (or `$AERIE_TESTBED_DIR/ID`): client key, known_hosts, per
+//! - `/tmp/aerie-testbed/ID/` (or `$AERIE_TESTBED_DIR/ID`), a tmpfs: client key, known_hosts, per
 //!   host an overlay `root` = `layer` (host key, hostname) : `common` (sshd config,
 //!   authorized_keys, stand-ins) : the cached rootfs, with `upper` holding what changed.
 //!
@@ -299,6 +299,12 @@ impl Testbed {
             // A previous process with the same pid left it behind.
             teardown_id(&id, &dir, Vec::new())?;
         }
+        // Everything of a testbed on one tmpfs: fast to fill, and gone with one umount
+        // (deleting thousands of small files from the disk took seconds).
+        fs::create_dir_all(&dir)?;
+        run(Command::new("mount")
+            .args(["-t", "tmpfs", "-o", "mode=0755", "aerie-testbed"])
+            .arg(&dir))?;
         fs::create_dir_all(dir.join("client"))?;
         fs::write(dir.join("owner"), owner_stamp(std::process::id())?)?;
 
@@ -375,32 +381,56 @@ impl Testbed {
                 index,
                 sshd: Mutex::new(None),
             };
-            let script = format!(
-                "set -e\n\
-                 ssh-keygen -q -t ed25519 -N '' -C {name} -f {layer}{HOST_KEY}\n\
-                 mount -t overlay overlay -o lowerdir={layer}:{common}:{rootfs},upperdir={upper},workdir={work} {root}\n\
-                 ip netns add {netns}\n\
-                 ip -n {lab} link add v{index} type veth peer name eth0 netns {netns}\n\
-                 ip -n {lab} link set v{index} master br0 up\n",
-                name = host.name,
-                layer = layer.display(),
-                common = common.display(),
-                rootfs = rootfs.display(),
-                upper = host.upper.display(),
-                work = hdir.join("work").display(),
-                root = host.root.display(),
-                netns = host.netns,
-            );
-            let mut c = Command::new("sh");
-            c.args(["-c", &script]);
-            prepare.push((host.name.clone(), c));
+            let mut keygen = Command::new("ssh-keygen");
+            keygen
+                .args(["-q", "-t", "ed25519", "-N", "", "-C", &host.name, "-f"])
+                .arg(layer.join(&HOST_KEY[1..]));
+            let mut mount = Command::new("mount");
+            mount.args(["-t", "overlay", "overlay", "-o"]).arg(format!(
+                "lowerdir={}:{}:{},upperdir={},workdir={}",
+                layer.display(),
+                common.display(),
+                rootfs.display(),
+                host.upper.display(),
+                hdir.join("work").display()
+            ));
+            mount.arg(&host.root);
+            prepare.push((format!("{}: host key", host.name), keygen));
+            prepare.push((format!("{}: overlay", host.name), mount));
             tb.hosts.push(host);
+        }
+        let mut netns_batch = String::new();
+        let mut veth_batch = String::new();
+        for h in &tb.hosts {
+            let (i, ns) = (h.index, &h.netns);
+            let _ = writeln!(netns_batch, "netns add {ns}");
+            let _ = writeln!(
+                veth_batch,
+                "link add v{i} type veth peer name eth0 netns {ns}"
+            );
+            let _ = writeln!(veth_batch, "link set v{i} master br0 up");
+        }
+        if !tb.hosts.is_empty() {
+            run_stdin(Command::new("ip").args(["-batch", "-"]), &netns_batch)?;
+            run_stdin(
+                Command::new("ip").args(["-n", &lab, "-batch", "-"]),
+                &veth_batch,
+            )?;
         }
         run_parallel(prepare, 8)?;
         let t_prep = t0.elapsed();
 
+        let mut slowest = Duration::ZERO;
         for h in &tb.hosts {
+            let t = Instant::now();
             h.spawn_sshd()?;
+            slowest = slowest.max(t.elapsed());
+        }
+        if timing() {
+            eprintln!("testbed {id}: slowest spawn {slowest:?}");
+        }
+        if timing() {
+            eprintln!("testbed {id}: sshd spawned at {:?}", t0.elapsed());
         }
         tb.wait_ready(Duration::from_secs(30) + Duration::from_millis(200) * b.hosts as u32)?;
         tb.known_hosts_file();
@@ -421,6 +451,9 @@ impl Testbed {
         let deadline = Instant::now() + timeout;
         for h in &self.hosts {
             h.wait_listening(deadline)?;
+        }
+        if timing() {
+            eprintln!("testbed {}: all sshd listening", self.id);
         }
         if self.hosts.is_empty() {
             return Ok(());
@@ -526,14 +559,13 @@ impl TestHost {
             None => {
                 let mut c = self.enter_command();
                 c.args([
-                    "sh",
+                    "/bin/sh",
                     "-c",
-                    "hostname \"$1\" && exec chroot \"$2\" /bin/sh -c \"$3\"",
+                    "echo \"$1\" > /proc/sys/kernel/hostname && exec /bin/sh -c \"$2\"",
                     "sh",
                     &self.name,
-                ])
-                .arg(&self.root)
-                .arg(shell_cmd);
+                    shell_cmd,
+                ]);
                 c
             }
         };
@@ -658,35 +690,35 @@ impl TestHost {
         children_of(child.id()).into_iter().next()
     }
 
-    /// `ip netns exec NS unshare (uts, pid, mount with its own /proc) setpriv (drop caps)`.
+    /// Enter the host: its network namespace (`nsenter --net`), fresh UTS, PID and mount
+    /// namespaces with the host's own /proc, root directory = [`TestHost::root`], and the
+    /// capability bounding set reduced (the host's own `setpriv`). Append the program,
+    /// which runs chrooted.
     fn enter_command(&self) -> Command {
-        let mut c = Command::new("ip");
-        c.args(["netns", "exec", &self.netns])
-            .args(["unshare", "--uts", "--pid", "--fork", "--kill-child"])
-            .arg(format!("--mount-proc={}/proc", self.root.display()))
-            .args(["--propagation", "slave", "--"])
-            .args([
-                "setpriv",
-                "--bounding-set",
-                DROP_CAPS,
-                "--inh-caps",
-                "-all",
-                "--",
-            ]);
+        let mut c = Command::new("nsenter");
+        c.arg(format!("--net=/run/netns/{}", self.netns))
+            .args(["--", "unshare", "--uts", "--pid", "--fork", "--kill-child"])
+            // unshare changes root first: the /proc mount point is the host's.
+            .args(["--mount-proc=/proc", "--propagation", "slave"])
+            .arg(format!("--root={}", self.root.display()))
+            .args(["--wd=/", "--"])
+            .args(["/usr/bin/setpriv", "--bounding-set", DROP_CAPS])
+            .args(["--inh-caps", "-all", "--"]);
         c
     }
 
     fn spawn_sshd(&self) -> Result<()> {
+        // Runs chrooted, with the host's own tools; only builtins besides `ip` and sshd.
+        // sshd -r: no re-exec per connection (the same protocol, much cheaper per
+        // connection, which readiness probes and big fan-outs notice).
         let script = format!(
             "set -e\n{DISABLE_IPV6}\n\
-             ip link set lo up\n\
-             ip addr replace {addr}/{PREFIX_LEN} dev eth0\n\
-             ip link set eth0 up\n\
-             hostname {name}\n\
-             exec chroot {root} /usr/sbin/sshd -D -e -f {SSHD_CONFIG} -o ListenAddress={addr}\n",
+             printf '%s\\n' 'link set lo up' 'addr replace {addr}/{PREFIX_LEN} dev eth0' \
+             'link set eth0 up' | ip -batch -\n\
+             echo {name} > /proc/sys/kernel/hostname\n\
+             exec /usr/sbin/sshd -D -e -r -f {SSHD_CONFIG} -o ListenAddress={addr}\n",
             addr = self.addr,
             name = self.name,
-            root = self.root.display(),
         );
         let log = fs::OpenOptions::new()
             .create(true)
@@ -694,7 +726,7 @@ impl TestHost {
             .open(&self.sshd_log)?;
         let child = self
             .enter_command()
-            .args(["sh", "-c", &script])
+            .args(["/bin/sh", "-c", &script])
             .env_clear()
             .env("PATH", PATH_ENV)
             .env("LANG", "C.UTF-8")
@@ -1120,8 +1152,10 @@ fn netns_of(id: &str) -> Vec<String> {
 /// Remove everything testbed `id` made: processes, namespaces (with their veths and
 /// bridge), overlay mounts, the directory.
 fn teardown_id(id: &str, dir: &Path, mut children: Vec<Child>) -> Result<()> {
+    let t0 = Instant::now();
     let names = netns_of(id);
     kill_netns_processes(&names, &mut children);
+    let t_kill = t0.elapsed();
     let mut problems = Vec::new();
     if !names.is_empty() {
         let batch: String = names.iter().map(|n| format!("netns del {n}\n")).collect();
@@ -1129,6 +1163,7 @@ fn teardown_id(id: &str, dir: &Path, mut children: Vec<Child>) -> Result<()> {
             problems.push(format!("{e:#}"));
         }
     }
+    let t_netns = t0.elapsed();
     let mounts = mounts_under(dir);
     if !mounts.is_empty() {
         let ok = Command::new("umount")
@@ -1144,6 +1179,7 @@ fn teardown_id(id: &str, dir: &Path, mut children: Vec<Child>) -> Result<()> {
             }
         }
     }
+    let t_umount = t0.elapsed();
     let left = mounts_under(dir);
     if !left.is_empty() {
         problems.push(format!("still mounted: {left:?}"));
@@ -1151,6 +1187,12 @@ fn teardown_id(id: &str, dir: &Path, mut children: Vec<Child>) -> Result<()> {
         if let Err(e) = fs::remove_dir_all(dir) {
             problems.push(format!("remove {}: {e}", dir.display()));
         }
+    }
+    if timing() {
+        eprintln!(
+            "testbed {id}: teardown: killed {t_kill:?}, netns deleted {t_netns:?}, unmounted {t_umount:?}, removed {:?}",
+            t0.elapsed()
+        );
     }
     let left_ns = netns_of(id);
     if !left_ns.is_empty() {
