@@ -37,9 +37,27 @@ fn netns_names() -> HashSet<String> {
         .collect()
 }
 
+fn root_ns_network() -> String {
+    let mut s = String::new();
+    for args in [
+        &["-o", "link", "show"][..],
+        &["route", "show", "table", "all"][..],
+    ] {
+        let out = Command::new("ip").args(args).output().unwrap();
+        s += &String::from_utf8_lossy(&out.stdout);
+    }
+    s
+}
+
 #[test]
 fn three_hosts_answer_hostname_over_strict_ssh() {
+    let root_net_before = root_ns_network();
     let tb = Testbed::new(3).expect("testbed");
+    assert_eq!(
+        root_ns_network(),
+        root_net_before,
+        "the root namespace's interfaces and routes are never touched"
+    );
     assert_eq!(tb.hosts().len(), 3);
     let known = tb.known_hosts();
     assert_eq!(known.lines().count(), 3, "{known}");
@@ -307,6 +325,60 @@ fn stale_leftovers_of_dead_process_are_cleaned() {
     let now = netns_names();
     assert!(!now.contains(&lab) && !now.contains(&host));
     assert!(!dir.exists());
+}
+
+#[test]
+fn panic_in_a_test_still_tears_down() {
+    let cell: std::sync::Mutex<(Option<std::path::PathBuf>, Option<String>)> =
+        std::sync::Mutex::new((None, None));
+    let r = std::panic::catch_unwind(|| {
+        let tb = Testbed::new(1).expect("testbed");
+        *cell.lock().unwrap() = (
+            Some(tb.dir().to_path_buf()),
+            Some(tb.lab_netns().to_string()),
+        );
+        panic!("test failure with a testbed up");
+    });
+    assert!(r.is_err());
+    let (dir, lab) = cell.into_inner().unwrap();
+    assert!(!dir.unwrap().exists());
+    assert!(!netns_names().contains(&lab.unwrap()));
+}
+
+/// A test process killed with its testbed up (abort: no Drop) leaves sshds, namespaces
+/// and mounts behind; the next run's stale cleanup removes them.
+#[test]
+fn crashed_process_leftovers_are_cleaned() {
+    if std::env::var_os("AERIE_SELFTEST_CRASH").is_some() {
+        let tb = Testbed::new(2).expect("testbed");
+        println!("CRASHED-ID {} {}", tb.lab_netns(), tb.dir().display());
+        std::process::abort();
+    }
+    let out = Command::new(std::env::current_exe().unwrap())
+        .args([
+            "--exact",
+            "crashed_process_leftovers_are_cleaned",
+            "--nocapture",
+        ])
+        .env("AERIE_SELFTEST_CRASH", "1")
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let line = stdout
+        .lines()
+        .find_map(|l| l.strip_prefix("CRASHED-ID "))
+        .unwrap_or_else(|| panic!("no id: {stdout} {}", String::from_utf8_lossy(&out.stderr)));
+    let (lab, dir) = line.split_once(' ').unwrap();
+    assert!(netns_names().contains(lab), "left behind by the crash");
+    assert!(std::path::Path::new(dir)
+        .join("hosts/host1/root/usr")
+        .exists());
+    testbed::cleanup_stale().expect("cleanup");
+    assert!(!netns_names().contains(lab));
+    assert!(!std::path::Path::new(dir).exists());
+    let mounts = fs::read_to_string("/proc/self/mountinfo").unwrap();
+    assert!(!mounts.contains(dir));
 }
 
 #[test]
