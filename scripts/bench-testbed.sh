@@ -5,8 +5,6 @@
 # phase timings (AERIE_TESTBED_TIMING). Needs root, like the tests.
 set -eu
 cd "$(dirname "$0")/.."
-export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-/work/target-testbed}"
 export AERIE_BENCH_HOSTS="${*:-10 50 200}"
 export AERIE_TESTBED_TIMING=1
-cargo test --quiet --test testbed_selftest bench_bringup -- --ignored --nocapture --test-threads=1 2>&1 |
-    grep -E '^(BENCH|testbed )|panicked|error'
+cargo bench --quiet --bench testbed 2>&1 | grep -E '^(BENCH|testbed )|panicked|error'
