@@ -257,25 +257,6 @@ impl FromStr for PciId {
     }
 }
 
-impl TryFrom<String> for PciId {
-    type Error = FieldError;
-    fn try_from(value: String) -> Result<Self, FieldError> {
-        value.parse()
-    }
-}
-
-impl From<PciId> for String {
-    fn from(value: PciId) -> String {
-        value.0
-    }
-}
-
-impl fmt::Display for PciId {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
-    }
-}
-
 /// An Ethernet MAC address, stored as lowercase `aa:bb:cc:dd:ee:ff`.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(try_from = "String", into = "String")]
@@ -303,25 +284,6 @@ impl FromStr for MacAddr {
             ));
         }
         Ok(MacAddr(parts.join(":").to_ascii_lowercase()))
-    }
-}
-
-impl TryFrom<String> for MacAddr {
-    type Error = FieldError;
-    fn try_from(value: String) -> Result<Self, FieldError> {
-        value.parse()
-    }
-}
-
-impl From<MacAddr> for String {
-    fn from(value: MacAddr) -> String {
-        value.0
-    }
-}
-
-impl fmt::Display for MacAddr {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
     }
 }
 
@@ -395,19 +357,6 @@ impl FromStr for PasswordHash {
     }
 }
 
-impl TryFrom<String> for PasswordHash {
-    type Error = FieldError;
-    fn try_from(value: String) -> Result<Self, FieldError> {
-        value.parse()
-    }
-}
-
-impl From<PasswordHash> for String {
-    fn from(value: PasswordHash) -> String {
-        value.0
-    }
-}
-
 /// An OpenSSH public key line: type, base64 body, optional comment.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(try_from = "String", into = "String")]
@@ -465,18 +414,38 @@ impl FromStr for SshPublicKey {
     }
 }
 
-impl TryFrom<String> for SshPublicKey {
-    type Error = FieldError;
-    fn try_from(value: String) -> Result<Self, FieldError> {
-        value.parse()
-    }
+/// The string conversions every checked type shares: parse on the way in
+/// (serde's `try_from = "String"`), plain text on the way out.
+macro_rules! string_conversions {
+    ($($name:ident),*) => {$(
+        impl TryFrom<String> for $name {
+            type Error = FieldError;
+            fn try_from(value: String) -> Result<Self, FieldError> {
+                value.parse()
+            }
+        }
+
+        impl From<$name> for String {
+            fn from(value: $name) -> String {
+                value.0
+            }
+        }
+    )*};
 }
 
-impl From<SshPublicKey> for String {
-    fn from(value: SshPublicKey) -> String {
-        value.0
-    }
+string_conversions!(PciId, MacAddr, PasswordHash, SshPublicKey);
+
+macro_rules! display_as_text {
+    ($($name:ident),*) => {$(
+        impl fmt::Display for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(&self.0)
+            }
+        }
+    )*};
 }
+
+display_as_text!(PciId, MacAddr);
 
 #[cfg(test)]
 mod tests {
