@@ -113,15 +113,30 @@ pub fn check(command: String, output: Output) -> Result<Output, ExecError> {
     })
 }
 
-/// The error for a program that could not be started.
+/// The error for a program that could not be started. `NotFound` also comes
+/// from a missing interpreter or library, so "not installed" is said only when
+/// the program itself cannot be found.
 pub fn spawn_error(cmd: &Command, command: String, source: std::io::Error) -> ExecError {
-    if source.kind() == std::io::ErrorKind::NotFound {
-        let program = cmd.get_program().to_string_lossy().into_owned();
+    let program = cmd.get_program().to_string_lossy().into_owned();
+    if source.kind() == std::io::ErrorKind::NotFound && find_program(&program).is_none() {
         let hint = install_hint(&program);
         ExecError::Missing { program, hint }
     } else {
         ExecError::Spawn { command, source }
     }
+}
+
+/// Where `program` would be found: itself if it names a path, else on PATH.
+pub fn find_program(program: &str) -> Option<std::path::PathBuf> {
+    if program.contains('/') {
+        let path = std::path::PathBuf::from(program);
+        return path.is_file().then_some(path);
+    }
+    std::env::var_os("PATH").and_then(|paths| {
+        std::env::split_paths(&paths)
+            .map(|dir| dir.join(program))
+            .find(|candidate| candidate.is_file())
+    })
 }
 
 /// Convenience: build a [`Command`] from a program and arguments.
@@ -153,6 +168,17 @@ mod tests {
         let err = run(&mut command("xorriso-not-installed-here", ["-version"])).unwrap_err();
         assert!(matches!(err, ExecError::Missing { .. }), "{err}");
         assert!(err.to_string().contains("apt-get install"), "{err}");
+    }
+
+    #[test]
+    fn a_present_program_that_cannot_start_is_not_called_missing() {
+        let dir = tempfile::tempdir().unwrap();
+        let script = dir.path().join("needs-interpreter");
+        std::fs::write(&script, "#!/nonexistent/interpreter\n").unwrap();
+        std::fs::set_permissions(&script, std::os::unix::fs::PermissionsExt::from_mode(0o755))
+            .unwrap();
+        let err = run(&mut Command::new(&script)).unwrap_err();
+        assert!(matches!(err, ExecError::Spawn { .. }), "{err}");
     }
 
     #[test]
