@@ -28,7 +28,7 @@ pub enum SshError {
     #[error(
         "REFUSED: the host key of {host} has CHANGED (pinned {pinned}, now {key_type} {fingerprint}). \
          Someone may be intercepting the connection, or the host was reinstalled. If you know \
-         it was reinstalled, run `aerie hosts forget {host}`{file_flag} and apply again with \
+         it was reinstalled, run `aerie hosts forget {host}{file_flag}` and apply again with \
          --accept-new-host-keys"
     )]
     ChangedHostKey {

@@ -47,6 +47,11 @@ pub fn prepare_host(h: &TestHost) {
 
 /// The site: host1 is the frontend, the others compute nodes; every feature on.
 pub fn site_yaml(tb: &Testbed) -> String {
+    site_yaml_users(tb, &[])
+}
+
+/// [`site_yaml`] with `ssh.user` set for some hosts (by 1-based index).
+pub fn site_yaml_users(tb: &Testbed, users: &[(usize, &str)]) -> String {
     let mut s = format!(
         "site:\n  name: testlab\n  domain: test.example.org\n  profile: openstack\n  distro: rocky9\n\
          networks:\n\
@@ -60,12 +65,32 @@ pub fn site_yaml(tb: &Testbed) -> String {
     );
     for h in tb.hosts() {
         let role = if h.index == 1 { "frontend" } else { "compute" };
+        let ssh = users
+            .iter()
+            .find(|(i, _)| *i == h.index)
+            .map(|(_, u)| format!("    ssh: {{ user: {u} }}\n"))
+            .unwrap_or_default();
         s.push_str(&format!(
-            "  - hostname: {}\n    role: {role}\n    interfaces:\n      - network: mgmt\n        device: eth0\n        address: {}\n      - network: demo-net\n        device: eth1\n",
+            "  - hostname: {}\n    role: {role}\n{ssh}    interfaces:\n      - network: mgmt\n        device: eth0\n        address: {}\n      - network: demo-net\n        device: eth1\n",
             h.name, h.addr
         ));
     }
     s
+}
+
+/// A user `name` in the host who logs in with the testbed's client key; `sudoers` is
+/// its sudoers line (e.g. `ALL=(ALL) NOPASSWD: ALL`), or none.
+pub fn add_user(h: &TestHost, name: &str, sudoers: Option<&str>) {
+    h.exec_ok(&format!(
+        "useradd -m -s /bin/sh {name} && usermod -p '*' {name} && mkdir -p /home/{name}/.ssh && \
+         cp /root/.ssh/authorized_keys /home/{name}/.ssh/ && chown -R {name}: /home/{name}/.ssh && \
+         chmod 700 /home/{name}/.ssh"
+    ));
+    if let Some(line) = sudoers {
+        h.exec_ok(&format!(
+            "echo '{name} {line}' > /etc/sudoers.d/{name} && chmod 440 /etc/sudoers.d/{name}"
+        ));
+    }
 }
 
 /// Write the site into the testbed dir; returns its path.
@@ -133,11 +158,19 @@ pub fn paths(host_report: &Value, key: &str, field: &str) -> Vec<String> {
         .collect()
 }
 
-/// Every file of `upper` with its content (and symlink target, mode), for before/after comparisons.
-pub fn snapshot(h: &TestHost) -> Vec<(PathBuf, u32, Vec<u8>)> {
+/// Every file of `upper` as "path mode sha256", for before/after comparisons. sshd's own
+/// login records (var/log/btmp, wtmp, lastlog) and runtime state under /run (sudo's
+/// timestamps) are left out: sshd and sudo write them, not aerie.
+pub fn snapshot(h: &TestHost) -> Vec<String> {
+    use sha2::{Digest, Sha256};
     use std::os::unix::fs::MetadataExt;
     h.changed_files()
         .into_iter()
+        .filter(|p| {
+            !p.starts_with("run")
+                && !["var/log/btmp", "var/log/wtmp", "var/log/lastlog"]
+                    .contains(&p.to_str().unwrap())
+        })
         .map(|p| {
             let full = h.upper.join(&p);
             let meta = std::fs::symlink_metadata(&full).unwrap();
@@ -146,7 +179,12 @@ pub fn snapshot(h: &TestHost) -> Vec<(PathBuf, u32, Vec<u8>)> {
             } else {
                 Vec::new()
             };
-            (p, meta.mode(), content)
+            let digest: String = Sha256::digest(&content)
+                .iter()
+                .take(8)
+                .map(|b| format!("{b:02x}"))
+                .collect();
+            format!("{} {:o} {digest}", p.display(), meta.mode())
         })
         .collect()
 }
