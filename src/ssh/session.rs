@@ -195,17 +195,9 @@ impl Connection {
         }
     }
 
-    /// The command line for argv as root: quoted word by word, `sudo -n --` first for non-root.
+    /// The command line for argv as root (see [`remote_command`]).
     pub fn command_line(&self, argv: &[&str]) -> Result<String, SshError> {
-        let mut words: Vec<&str> = Vec::new();
-        if self.sudo {
-            words.extend(["sudo", "-n", "--"]);
-        }
-        words.extend(argv);
-        shlex::try_join(words).map_err(|e| SshError::Io {
-            context: "cannot quote a remote command".into(),
-            source: std::io::Error::new(std::io::ErrorKind::InvalidInput, e.to_string()),
-        })
+        remote_command(self.sudo, argv)
     }
 
     /// Run argv on the host (never through an unquoted shell string), feeding `stdin`.
@@ -262,6 +254,20 @@ impl Drop for Connection {
     }
 }
 
+/// argv as one remote command line: every word quoted (`shlex`), `sudo -n --` first
+/// when the user is not root. The remote shell splits it back into exactly argv.
+pub fn remote_command(sudo: bool, argv: &[&str]) -> Result<String, SshError> {
+    let mut words: Vec<&str> = Vec::new();
+    if sudo {
+        words.extend(["sudo", "-n", "--"]);
+    }
+    words.extend(argv);
+    shlex::try_join(words).map_err(|e| SshError::Io {
+        context: "cannot quote a remote command".into(),
+        source: std::io::Error::new(std::io::ErrorKind::InvalidInput, e.to_string()),
+    })
+}
+
 fn millis(d: Duration) -> u32 {
     d.as_millis().min(u32::MAX as u128) as u32
 }
@@ -277,6 +283,30 @@ mod tests {
             .starts_with("rsa-sha2-512,rsa-sha2-256,ssh-rsa,ssh-ed25519"));
         assert!(host_key_prefs(&["ecdsa-sha2-nistp256".into()])
             .starts_with("ecdsa-sha2-nistp256,ssh-ed25519"));
+    }
+
+    #[test]
+    fn remote_commands_split_back_into_exactly_argv() {
+        let nasty = [
+            "sh",
+            "-c",
+            "echo \"$1\"",
+            "a b'c;$(touch /tmp/pwned)`id`",
+            "\nnew line",
+            "",
+        ];
+        for sudo in [false, true] {
+            let line = remote_command(sudo, &nasty).unwrap();
+            let back = shlex::split(&line).unwrap();
+            let expect: Vec<&str> = if sudo {
+                ["sudo", "-n", "--"].iter().chain(&nasty).copied().collect()
+            } else {
+                nasty.to_vec()
+            };
+            assert_eq!(back, expect, "{line}");
+        }
+        // A NUL cannot be passed through a shell at all: refused, not truncated.
+        assert!(remote_command(false, &["a\0b"]).is_err());
     }
 
     #[test]
