@@ -55,8 +55,8 @@ pub fn run(args: &ConvergeArgs) -> anyhow::Result<()> {
         exec::run(&mut exec::command(&a.action.argv[0], &a.action.argv[1..]))?;
         println!("ran       {}", a.action.command_line());
     }
-    for r in &bundle.reboot_required {
-        if plan.changed().next().is_some() {
+    if plan.changed().next().is_some() {
+        for r in &bundle.reboot_required {
             println!("reboot required: {}", r.reason);
         }
     }

@@ -110,8 +110,11 @@ pub fn write(dir: &Path, rendered: &Rendered, replace: Replace) -> anyhow::Resul
             .with_context(|| format!("cannot remove the old {}", old.display()))?;
         Outcome::Replaced
     } else {
-        std::fs::rename(&staged, dir)
-            .with_context(|| format!("cannot rename the new tree to {}", dir.display()))?;
+        if let Err(e) = std::fs::rename(&staged, dir) {
+            let _ = std::fs::remove_dir_all(&staged);
+            return Err(e)
+                .with_context(|| format!("cannot rename the new tree to {}", dir.display()));
+        }
         Outcome::Created
     };
     Ok(outcome)
