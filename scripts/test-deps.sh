@@ -11,6 +11,8 @@ packages=(
   openssh-server openssh-client iproute2 bridge-utils debootstrap util-linux
   # host configuration checks
   dnsmasq ebtables iptables busybox
+  # benchmarks: peak memory (/usr/bin/time -v)
+  time
   # kickstart validation (pykickstart goes into a venv)
   python3 python3-venv
 )
