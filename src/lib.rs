@@ -13,6 +13,8 @@ pub mod exit;
 pub mod fsutil;
 pub mod host;
 pub mod local_networks;
+pub mod preflight;
+pub mod register;
 pub mod render;
 pub mod site;
 pub mod ssh;

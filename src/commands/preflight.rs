@@ -1,0 +1,3 @@
+pub fn run(_args: &crate::cli::PreflightArgs) -> anyhow::Result<()> {
+    anyhow::bail!("not yet")
+}

@@ -1,0 +1,3 @@
+pub fn run(_args: &crate::cli::StatusArgs) -> anyhow::Result<()> {
+    anyhow::bail!("not yet")
+}

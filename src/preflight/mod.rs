@@ -1,0 +1,3 @@
+//! `aerie preflight`: hardware checks before anything is installed.
+
+pub mod spec;
