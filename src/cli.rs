@@ -300,6 +300,10 @@ pub struct RegisterArgs {
     /// Run the frontend's commands on this machine (it is the frontend) instead of over SSH.
     #[arg(long)]
     pub local: bool,
+    /// Use this profile file instead of the built-in one for the site's profile
+    /// (e.g. another release: its registration commands are data).
+    #[arg(long, value_name = "FILE")]
+    pub profile: Option<PathBuf>,
     #[command(flatten)]
     pub reach: ReachArgs,
 }

@@ -14,6 +14,7 @@ use crate::register::report::{self, FlavorReport, Summary};
 use crate::register::{NodeReport, Status};
 use crate::site::{self, Site};
 use crate::ssh::{Connection, SshError};
+use anyhow::Context;
 use std::time::Duration;
 
 pub fn run(args: &RegisterArgs) -> anyhow::Result<()> {
@@ -21,7 +22,14 @@ pub fn run(args: &RegisterArgs) -> anyhow::Result<()> {
     for warning in findings.findings.iter() {
         eprintln!("{warning}");
     }
-    let profile = Profile::built_in(site.site.profile);
+    let profile = match &args.profile {
+        None => Profile::built_in(site.site.profile),
+        Some(path) => {
+            let text = std::fs::read_to_string(path)
+                .with_context(|| format!("cannot read the profile {}", path.display()))?;
+            Profile::parse(&text, &path.display().to_string())?
+        }
+    };
     let spec = profile
         .registration
         .clone()
