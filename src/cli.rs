@@ -330,6 +330,10 @@ pub struct PreflightArgs {
     /// node instead of / (a chroot, or test fixtures).
     #[arg(long, value_name = "DIR", default_value = "/")]
     pub facts_root: String,
+    /// Pin the key of a node not yet in the known-hosts file (check the
+    /// fingerprints aerie prints); a changed key is refused regardless.
+    #[arg(long)]
+    pub accept_new_host_keys: bool,
     #[command(flatten)]
     pub reach: ReachArgs,
 }
