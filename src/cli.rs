@@ -315,6 +315,10 @@ pub struct StatusArgs {
     /// Only these nodes (hostnames from the site, comma-separated).
     #[arg(long, value_name = "H1,H2", value_delimiter = ',')]
     pub nodes: Vec<String>,
+    /// Read /proc and /sys under this directory on each node instead of /
+    /// (a chroot, or test fixtures).
+    #[arg(long, value_name = "DIR", default_value = "/")]
+    pub facts_root: String,
     #[command(flatten)]
     pub reach: ReachArgs,
 }

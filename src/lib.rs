@@ -18,4 +18,5 @@ pub mod register;
 pub mod render;
 pub mod site;
 pub mod ssh;
+pub mod status;
 pub mod wizard;
