@@ -166,7 +166,7 @@ pub struct RenderArgs {
     pub force: bool,
     /// Read templates from DIR first (same names as the built-in ones:
     /// base.ks.j2, frontend.ks.j2, compute.ks.j2, minimal.ks.j2, network.ks.j2,
-    /// post-bundle.ks.j2, dispatch.ks.j2).
+    /// post-bundle.ks.j2, dispatch.ks.j2, firstboot-register.ks.j2).
     #[arg(long, value_name = "DIR")]
     pub templates: Option<PathBuf>,
     /// Kickstarts for the operating system only: no cloud concerns.
