@@ -63,6 +63,35 @@ pub enum Command {
     /// 64 bad usage (e.g. --hosts names a node not in the site), 65 invalid site,
     /// 66 unreadable site.
     Apply(ApplyArgs),
+    /// Make the cloud know its compute nodes, from the frontend, as the profile says.
+    ///
+    /// openstack: wait (up to --timeout) until each node's nova-compute reports
+    /// up, run `nova-manage cell_v2 discover_hosts --verbose`, check each node is
+    /// in `openstack hypervisor list`, then create the site's PCI passthrough
+    /// flavor if it is absent. eucalyptus: copy the frontend's SSH key to the
+    /// nodes, then register them the way the profile's release does
+    /// (`euca_conf --register-nodes` for 3.x, `euserv-register-service` for 4.x+).
+    /// A node the cloud knows already is left alone: a second run changes nothing.
+    /// The commands run on the frontend over SSH, or here with --local (the
+    /// frontend's own first boot).
+    ///
+    /// Exit status: 0 every selected node registered (now or before), 2 at least
+    /// one node not registered or unreachable (the report says why, with the
+    /// command's own message), 64 bad usage, 65 invalid site, 66 unreadable site.
+    Register(RegisterArgs),
+    /// One row per node: reachable, host key, bundle in sync, reboot required, registered.
+    ///
+    /// Changes nothing anywhere. Exit status: 0 every node reachable with its
+    /// pinned key, in sync, registered and needing no reboot; 2 otherwise
+    /// (the table says which); 64, 65, 66 as for apply.
+    Status(StatusArgs),
+    /// Check the hardware before installing: virtualization, IOMMU, SR-IOV, memory, disk, nested KVM.
+    ///
+    /// Reads /proc and /sys on each node over SSH and changes nothing. Every
+    /// failed check names its remedy (a BIOS setting, adapter firmware, a reboot).
+    /// Exit status: 0 every check passed on every node, 2 a check failed or a
+    /// node was unreachable, 64, 65, 66 as for apply.
+    Preflight(PreflightArgs),
     /// Show or forget the host keys aerie pinned.
     Hosts {
         #[command(subcommand)]
@@ -137,7 +166,7 @@ pub struct RenderArgs {
     pub force: bool,
     /// Read templates from DIR first (same names as the built-in ones:
     /// base.ks.j2, frontend.ks.j2, compute.ks.j2, minimal.ks.j2, network.ks.j2,
-    /// post-bundle.ks.j2, dispatch.ks.j2).
+    /// post-bundle.ks.j2, dispatch.ks.j2, firstboot-register.ks.j2).
     #[arg(long, value_name = "DIR")]
     pub templates: Option<PathBuf>,
     /// Kickstarts for the operating system only: no cloud concerns.
@@ -225,6 +254,92 @@ pub struct ApplyArgs {
     /// Seconds to wait for a host to accept the connection.
     #[arg(long, value_name = "SECS", default_value_t = 10)]
     pub connect_timeout: u64,
+}
+
+/// How aerie reaches hosts over SSH (register, status, preflight).
+#[derive(Debug, Clone, Args)]
+pub struct ReachArgs {
+    /// A private key to offer (repeatable); tried after ssh-agent, before ~/.ssh/id_*.
+    #[arg(short, long, value_name = "FILE")]
+    pub identity: Vec<PathBuf>,
+    #[command(flatten)]
+    pub known_hosts: KnownHostsArg,
+    /// Seconds to wait for a host to accept the connection.
+    #[arg(long, value_name = "SECS", default_value_t = 10)]
+    pub connect_timeout: u64,
+    /// Hosts worked on at the same time.
+    #[arg(long, value_name = "N", default_value_t = 32, value_parser = clap::value_parser!(u32).range(1..=1024))]
+    pub parallel: u32,
+    /// How to print the results.
+    #[arg(long, value_enum, default_value_t = OutputFormat::Text)]
+    pub output: OutputFormat,
+}
+
+#[derive(Debug, Args)]
+pub struct RegisterArgs {
+    #[command(flatten)]
+    pub site: SiteArg,
+    /// Only these compute nodes (hostnames from the site, comma-separated).
+    #[arg(long, value_name = "H1,H2", value_delimiter = ',')]
+    pub nodes: Vec<String>,
+    /// These nodes were reinstalled: remove their old registration, then
+    /// register them again. Their new host keys replace the pinned ones only
+    /// with --accept-new-host-keys.
+    #[arg(long, value_name = "H1,H2", value_delimiter = ',')]
+    pub reinstalled: Vec<String>,
+    /// Pin the keys of nodes aerie connects to that are not pinned yet (and,
+    /// with --reinstalled, replace theirs).
+    #[arg(long)]
+    pub accept_new_host_keys: bool,
+    /// Seconds to wait for the nodes to come up before reporting the late ones.
+    #[arg(long, value_name = "SECS", default_value_t = 600)]
+    pub timeout: u64,
+    /// Seconds between two looks at the cloud's service list.
+    #[arg(long, value_name = "SECS", default_value_t = 5.0)]
+    pub poll_interval: f64,
+    /// Run the frontend's commands on this machine (it is the frontend) instead of over SSH.
+    #[arg(long)]
+    pub local: bool,
+    /// Use this profile file instead of the built-in one for the site's profile
+    /// (e.g. another release: its registration commands are data).
+    #[arg(long, value_name = "FILE")]
+    pub profile: Option<PathBuf>,
+    #[command(flatten)]
+    pub reach: ReachArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct StatusArgs {
+    #[command(flatten)]
+    pub site: SiteArg,
+    /// Only these nodes (hostnames from the site, comma-separated).
+    #[arg(long, value_name = "H1,H2", value_delimiter = ',')]
+    pub nodes: Vec<String>,
+    /// Read /proc and /sys under this directory on each node instead of /
+    /// (a chroot, or test fixtures).
+    #[arg(long, value_name = "DIR", default_value = "/")]
+    pub facts_root: String,
+    #[command(flatten)]
+    pub reach: ReachArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct PreflightArgs {
+    #[command(flatten)]
+    pub site: SiteArg,
+    /// Only these nodes (hostnames from the site, comma-separated).
+    #[arg(long, value_name = "H1,H2", value_delimiter = ',')]
+    pub nodes: Vec<String>,
+    /// Read /proc and /sys (and measure disks) under this directory on each
+    /// node instead of / (a chroot, or test fixtures).
+    #[arg(long, value_name = "DIR", default_value = "/")]
+    pub facts_root: String,
+    /// Pin the key of a node not yet in the known-hosts file (check the
+    /// fingerprints aerie prints); a changed key is refused regardless.
+    #[arg(long)]
+    pub accept_new_host_keys: bool,
+    #[command(flatten)]
+    pub reach: ReachArgs,
 }
 
 #[derive(Debug, Subcommand)]

@@ -100,6 +100,18 @@ pub fn run_with_input(cmd: &mut Command, input: Option<&[u8]>) -> Result<Output,
     check(command, output)
 }
 
+/// Run a command to completion and return its output whatever its exit status
+/// (for callers that read the status and messages themselves); only a program
+/// that cannot start is an error.
+pub fn output(cmd: &mut Command) -> Result<Output, ExecError> {
+    let command = CommandLine(cmd).to_string();
+    cmd.stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    cmd.output()
+        .map_err(|source| spawn_error(cmd, command, source))
+}
+
 /// Turn a finished process's output into a result.
 pub fn check(command: String, output: Output) -> Result<Output, ExecError> {
     if output.status.success() {

@@ -24,6 +24,12 @@ pub struct Profile {
     pub nova: Option<NovaSpec>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub eucalyptus: Option<EucalyptusSpec>,
+    /// How `aerie register` makes the cloud know its compute nodes.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub registration: Option<crate::register::spec::RegistrationSpec>,
+    /// What `aerie preflight` checks per role.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub preflight: Option<crate::preflight::spec::PreflightSpec>,
 }
 
 /// What one role gets.
@@ -141,6 +147,9 @@ mod tests {
         for (name, text) in BUILT_IN {
             let profile = Profile::parse(text, name).unwrap();
             assert_eq!(profile.name, *name);
+            let reg = profile.registration.expect("registration data");
+            assert!(reg.variant(&profile.release).is_some(), "{name}");
+            assert!(profile.preflight.is_some(), "{name}");
         }
     }
 

@@ -8,7 +8,12 @@ mod docs;
 mod examples;
 mod hosts;
 mod init;
+mod preflight;
+mod reach;
+mod register;
+mod register_progress;
 mod render;
+mod status;
 mod validate;
 
 use crate::cli::{Cli, Command};
@@ -18,6 +23,9 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
         Command::Validate(args) => validate::run(&args),
         Command::Apply(args) => apply::run(&args),
+        Command::Register(args) => register::run(&args),
+        Command::Status(args) => status::run(&args),
+        Command::Preflight(args) => preflight::run(&args),
         Command::Hosts { command } => hosts::run(&command),
         Command::Init(args) => init::run(&args),
         Command::Examples => examples::run(),

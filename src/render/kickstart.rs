@@ -24,6 +24,24 @@ pub struct Context<'a> {
     pub units: &'a [String],
     pub bundle: PostFile,
     pub edits: usize,
+    /// The frontend's first-boot registration (None for other roles and --minimal).
+    pub firstboot: Option<FirstBoot>,
+}
+
+/// Where the frontend keeps the site file for its first boot.
+pub const SITE_PATH: &str = "/etc/aerie/site.yaml";
+
+/// The frontend's first boot: the site file and the unit running `aerie register --local`.
+#[derive(Debug, Serialize)]
+pub struct FirstBoot {
+    pub site: PostFile,
+    pub unit: &'static str,
+    /// Services the unit starts after (the cloud's own, from the profile).
+    pub after: Vec<String>,
+    /// Written once registration succeeded: the unit does not run again.
+    pub done: &'static str,
+    /// Seconds `aerie register` waits for the nodes per attempt.
+    pub timeout: u64,
 }
 
 #[derive(Debug, Serialize)]
@@ -205,5 +223,25 @@ pub fn context<'a>(
         units: &bundle.units,
         bundle: PostFile::new(BUNDLE_PATH, 0o600, "root", "root", &bundle.to_json()),
         edits: bundle.edits.len(),
+        firstboot: (node.role == crate::site::Role::Frontend
+            && !minimal
+            && profile.registration.is_some())
+        .then(|| FirstBoot {
+            site: PostFile::new(
+                SITE_PATH,
+                0o600,
+                "root",
+                "root",
+                &format!(
+                    "# The site {} as aerie rendered it; `aerie register` reads it at first boot.\n{}",
+                    site.site.name,
+                    crate::site::load::to_yaml(site)
+                ),
+            ),
+            unit: "aerie-register.service",
+            after: role.services.clone(),
+            done: "/var/lib/aerie/registered",
+            timeout: 3600,
+        }),
     }
 }

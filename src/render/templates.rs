@@ -30,6 +30,10 @@ pub const BUILT_IN: &[(&str, &str)] = &[
         "dispatch.ks.j2",
         include_str!("../../kickstart/dispatch.ks.j2"),
     ),
+    (
+        "firstboot-register.ks.j2",
+        include_str!("../../kickstart/firstboot-register.ks.j2"),
+    ),
 ];
 
 /// A template failed to load or render.

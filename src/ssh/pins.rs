@@ -24,6 +24,9 @@ pub struct Pins {
     is_default: bool,
     file: Mutex<KnownHosts>,
     new_keys: NewKeys,
+    /// Hosts whose changed key may replace the pinned one when new keys are
+    /// accepted (the operator said they were reinstalled).
+    replaceable: Vec<String>,
 }
 
 impl Pins {
@@ -36,7 +39,15 @@ impl Pins {
             is_default,
             file: Mutex::new(file),
             new_keys,
+            replaceable: Vec::new(),
         })
+    }
+
+    /// Let these host patterns' changed keys replace their pins, with
+    /// [`NewKeys::Accept`] only (`aerie register --reinstalled`).
+    pub fn replacing(mut self, patterns: Vec<String>) -> Pins {
+        self.replaceable = patterns;
+        self
     }
 
     /// The key types pinned for this host, to ask the server for those first.
@@ -50,6 +61,17 @@ impl Pins {
         let mut file = self.file.lock().expect("pins lock");
         match file.check(pattern, key_type, key) {
             Verdict::Match => Ok(()),
+            Verdict::Changed { .. }
+                if matches!(self.new_keys, NewKeys::Accept)
+                    && self.replaceable.iter().any(|p| p == pattern) =>
+            {
+                file.forget(pattern);
+                file.add(pattern, key_type, key, "");
+                file.save(&self.path).map_err(|e| SshError::Io {
+                    context: format!("cannot pin the new key of {pattern}"),
+                    source: std::io::Error::other(format!("{e:#}")),
+                })
+            }
             Verdict::Changed { pinned } => Err(SshError::ChangedHostKey {
                 host: pattern.to_string(),
                 pinned: pinned

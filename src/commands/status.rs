@@ -1,0 +1,108 @@
+//! `aerie status`: one row per node; changes nothing anywhere.
+
+use super::reach;
+use crate::bundle::Profile;
+use crate::cli::{OutputFormat, StatusArgs};
+use crate::exit::{Reported, UsageError, HOSTS_FAILED};
+use crate::register::frontend::Frontend;
+use crate::register::listing::{self, NodeNames, Seen};
+use crate::site::{self, Role, Site};
+use crate::ssh::{Connection, Pins};
+use crate::status::{self, Job, Row};
+
+pub fn run(args: &StatusArgs) -> anyhow::Result<()> {
+    let (site, findings) = site::load_valid(&args.site.source(), &Default::default())?;
+    for warning in findings.findings.iter() {
+        eprintln!("{warning}");
+    }
+    let profile = Profile::built_in(site.site.profile);
+    let nodes = crate::apply::select::nodes(&site, &args.nodes, None)
+        .map_err(|e| UsageError(e.0.replace("--hosts", "--nodes")))?;
+    let mut jobs = Vec::new();
+    for node in &nodes {
+        let target = reach::target(&site, node)?;
+        jobs.push(Job {
+            host: node.hostname.to_string(),
+            role: node.role.as_str().to_string(),
+            address: reach::address(&target),
+            target,
+            bundle: crate::host::bundle_for(&site, node, &profile),
+        });
+    }
+    // Status never pins a key: unknown keys are reported, not trusted.
+    let pins = reach::pins(&args.reach, false)?;
+    let opts = reach::options(&args.reach);
+    let mut rows = status::look(
+        &site,
+        jobs,
+        &opts,
+        &pins,
+        &args.facts_root,
+        args.reach.parallel as usize,
+    );
+    let note = registered(&site, &profile, &pins, &opts, &mut rows).err();
+
+    match args.reach.output {
+        OutputFormat::Json => println!(
+            "{}",
+            serde_json::to_string_pretty(&serde_json::json!({
+                "nodes": rows,
+                "registered_error": note,
+            }))?
+        ),
+        OutputFormat::Text => print!("{}", status::table::text(&rows, note.as_deref())),
+    }
+    if rows.iter().all(Row::healthy) {
+        Ok(())
+    } else {
+        Err(Reported(HOSTS_FAILED).into())
+    }
+}
+
+/// Fill `registered` for compute rows from the frontend's listing, or say why not.
+fn registered(
+    site: &Site,
+    profile: &Profile,
+    pins: &Pins,
+    opts: &crate::ssh::Options,
+    rows: &mut [Row],
+) -> Result<(), String> {
+    if !rows.iter().any(|r| r.role == Role::Compute.as_str()) {
+        return Ok(());
+    }
+    let spec = profile
+        .registration
+        .as_ref()
+        .ok_or("the profile has no registration data")?;
+    let variant = spec
+        .variant(&profile.release)
+        .ok_or("the profile has no registration commands for its release")?;
+    let fe_node = site.frontend().ok_or("the site has no single frontend")?;
+    let target = reach::target(site, fe_node).map_err(|e| e.to_string())?;
+    let conn = Connection::open(&target, opts, pins)
+        .map_err(|e| format!("cannot ask the frontend {}: {e}", fe_node.hostname))?;
+    let fe = Frontend {
+        runner: &conn,
+        credentials: spec.credentials.clone(),
+    };
+    let ran = fe
+        .run(&variant.registered.argv)
+        .map_err(|e| e.to_string())?;
+    if !ran.success() {
+        return Err(ran.message());
+    }
+    let listed =
+        listing::parse(&variant.registered, &ran.output.stdout).map_err(|e| e.to_string())?;
+    for row in rows.iter_mut().filter(|r| r.role == Role::Compute.as_str()) {
+        let node = site.node(&row.host).expect("rows come from the site");
+        let names = NodeNames {
+            hostname: row.host.clone(),
+            fqdn: format!("{}.{}", row.host, site.site.domain),
+            address: node
+                .management_address(site)
+                .map_or_else(|| row.address.clone(), |a| a.to_string()),
+        };
+        row.registered = Some(matches!(listed.seen(&names), Seen::Yes { .. }));
+    }
+    Ok(())
+}

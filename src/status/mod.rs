@@ -1,0 +1,173 @@
+//! `aerie status`: where every node stands, changing nothing. Per node, over
+//! its own SSH session (host keys checked, never pinned): reachable, host key,
+//! bundle in sync (the bundle's converge plan over the SSH file reader finds
+//! no difference), reboot required (the running kernel lacks what the bundle
+//! set up: IOMMU arguments, nested KVM), and, from the frontend's listing,
+//! registered with the cloud.
+
+pub mod table;
+
+use crate::apply::pool;
+use crate::bundle::converge::{self};
+use crate::bundle::HostBundle;
+use crate::host::{iommu, Concern};
+use crate::preflight::facts::{self, Facts};
+use crate::site::{Iommu, Site};
+use crate::ssh::files::RemoteFiles;
+use crate::ssh::{Connection, Options, Pins, SshError, Target};
+use serde::Serialize;
+
+/// The host key as the pins see it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum HostKey {
+    /// The host showed the pinned key.
+    Pinned,
+    /// The host showed another key than the pinned one.
+    Changed,
+    /// No key is pinned for the host.
+    Unknown,
+    /// Not reached: the key was not seen.
+    Unchecked,
+}
+
+/// One node's row.
+#[derive(Debug, Clone, Serialize)]
+pub struct Row {
+    pub host: String,
+    pub address: String,
+    pub role: String,
+    pub reachable: bool,
+    pub host_key: HostKey,
+    /// No bundle file differs (None: not checked).
+    pub in_sync: Option<bool>,
+    /// The files that differ from the bundle.
+    pub drift: Vec<String>,
+    pub reboot_required: Option<bool>,
+    pub reboot_reasons: Vec<String>,
+    /// Known to the cloud (compute nodes; None: not applicable or not known).
+    pub registered: Option<bool>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+}
+
+impl Row {
+    /// Everything as it should be.
+    pub fn healthy(&self) -> bool {
+        self.reachable
+            && self.host_key == HostKey::Pinned
+            && self.in_sync == Some(true)
+            && self.reboot_required == Some(false)
+            && self.registered != Some(false)
+            && self.error.is_none()
+            && !(self.role == "compute" && self.registered.is_none())
+    }
+}
+
+/// One node to look at.
+pub struct Job {
+    pub host: String,
+    pub role: String,
+    pub target: Target,
+    pub address: String,
+    pub bundle: HostBundle,
+}
+
+/// Look at every node (at most `parallel` at a time); rows in job order.
+pub fn look(
+    site: &Site,
+    jobs: Vec<Job>,
+    opts: &Options,
+    pins: &Pins,
+    facts_root: &str,
+    parallel: usize,
+) -> Vec<Row> {
+    pool::fan_out(jobs, parallel, |job| {
+        let mut row = Row {
+            host: job.host.clone(),
+            address: job.address.clone(),
+            role: job.role.clone(),
+            reachable: false,
+            host_key: HostKey::Unchecked,
+            in_sync: None,
+            drift: Vec::new(),
+            reboot_required: None,
+            reboot_reasons: Vec::new(),
+            registered: None,
+            error: None,
+        };
+        let conn = match Connection::open(&job.target, opts, pins) {
+            Ok(c) => c,
+            Err(e) => {
+                (row.reachable, row.host_key) = match &e {
+                    SshError::Unreachable { .. } => (false, HostKey::Unchecked),
+                    SshError::ChangedHostKey { .. } => (true, HostKey::Changed),
+                    SshError::UnknownHostKey { .. } => (true, HostKey::Unknown),
+                    _ => (true, HostKey::Pinned),
+                };
+                row.error = Some(e.to_string());
+                return row;
+            }
+        };
+        row.reachable = true;
+        row.host_key = HostKey::Pinned;
+        let files = RemoteFiles {
+            conn: &conn,
+            run_id: "status",
+        };
+        match converge::plan(&job.bundle, &files) {
+            Ok(plan) => {
+                row.drift = plan.changed().map(|f| f.path.clone()).collect();
+                row.in_sync = Some(row.drift.is_empty());
+            }
+            Err(e) => row.error = Some(e.to_string()),
+        }
+        match facts::read(&conn, facts_root, &[]) {
+            Ok(f) => {
+                row.reboot_reasons = reboot_reasons(site, &job.bundle, &f);
+                row.reboot_required = Some(!row.reboot_reasons.is_empty());
+            }
+            Err(e) => row.error = Some(e.to_string()),
+        }
+        row
+    })
+}
+
+/// What the running system lacks of what the bundle set up.
+pub fn reboot_reasons(site: &Site, bundle: &HostBundle, f: &Facts) -> Vec<String> {
+    let wants = |c: Concern| bundle.reboot_required.iter().any(|r| r.concern == c);
+    let mut out = Vec::new();
+    if wants(Concern::Iommu) {
+        let args = iommu::kernel_args(site.features.iommu);
+        let cmdline = f.cmdline.clone().unwrap_or_default();
+        let words: Vec<&str> = cmdline.split_whitespace().collect();
+        let missing: Vec<&str> = args
+            .iter()
+            .map(String::as_str)
+            .filter(|a| !words.contains(a))
+            .collect();
+        if !missing.is_empty() {
+            out.push(format!(
+                "the running kernel's command line lacks {}",
+                missing.join(" ")
+            ));
+        }
+    }
+    if wants(Concern::NestedKvm) {
+        let modules: &[&str] = match site.features.iommu {
+            Iommu::Intel => &["kvm_intel"],
+            Iommu::Amd => &["kvm_amd"],
+            Iommu::Off => &["kvm_intel", "kvm_amd"],
+        };
+        for (m, v) in f
+            .nested
+            .iter()
+            .filter(|(m, _)| modules.contains(&m.as_str()))
+        {
+            if v != "Y" && v != "1" {
+                out.push(format!("{m} runs with nested={v}"));
+            }
+        }
+    }
+    out
+}
