@@ -30,6 +30,25 @@ pub enum Command {
     Init(InitArgs),
     /// List the example sites built into aerie.
     Examples,
+    /// Write every node's kickstart, bundle and files into a directory.
+    ///
+    /// DIR/HOST/ks.cfg, DIR/HOST/bundle.json, DIR/HOST/actions.txt and
+    /// DIR/HOST/root/PATH for every file the node gets (shared files edited
+    /// by aerie are shown applied to an empty file), DIR/ks.cfg (one kickstart
+    /// for every node, finding it by MAC) and DIR/plan.txt.
+    /// Exit status: 0 written, 65 invalid site, 73 DIR not empty without --force.
+    Render(RenderArgs),
+    /// Validate and render a site into ./aerie-out, then say what to do next.
+    ///
+    /// The main job: `aerie build --example lab` or `aerie build site.yaml`.
+    /// An earlier aerie output directory is replaced; anything else needs --force.
+    Build(BuildArgs),
+    /// Bring this host (or a root directory) in line with its bundle.
+    ///
+    /// Writes changed files atomically, applies the edits of shared files, and
+    /// runs the commands whose trigger fires. Kickstart %post runs it with
+    /// --install; the SSH road runs the same plan remotely.
+    Converge(ConvergeArgs),
     /// Print a shell completion script.
     Completions {
         /// The shell to complete for.
@@ -85,6 +104,58 @@ pub struct InitArgs {
     /// Write a built-in example site (see `aerie examples`) without asking.
     #[arg(long, value_name = "NAME")]
     pub example: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct RenderArgs {
+    #[command(flatten)]
+    pub site: SiteArg,
+    /// The directory to write; it must be empty or absent unless --force.
+    #[arg(short, long, value_name = "DIR")]
+    pub output: PathBuf,
+    /// Replace DIR even if it is not empty.
+    #[arg(long)]
+    pub force: bool,
+    /// Read templates from DIR first (same names as the built-in ones:
+    /// base.ks.j2, frontend.ks.j2, compute.ks.j2, minimal.ks.j2, network.ks.j2,
+    /// post-bundle.ks.j2, dispatch.ks.j2).
+    #[arg(long, value_name = "DIR")]
+    pub templates: Option<PathBuf>,
+    /// Kickstarts for the operating system only: no cloud concerns.
+    #[arg(long)]
+    pub minimal: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct BuildArgs {
+    #[command(flatten)]
+    pub site: SiteArg,
+    /// The output directory.
+    #[arg(short, long, value_name = "DIR", default_value = "aerie-out")]
+    pub output: PathBuf,
+    /// Replace DIR even if it is not an earlier aerie output.
+    #[arg(long)]
+    pub force: bool,
+    /// Read templates from DIR first (see `aerie render --help`).
+    #[arg(long, value_name = "DIR")]
+    pub templates: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct ConvergeArgs {
+    /// The bundle (HOST/bundle.json from `aerie render`).
+    #[arg(value_name = "BUNDLE")]
+    pub bundle: PathBuf,
+    /// Apply to this directory as the host's root; commands run only when it is /.
+    #[arg(long, value_name = "DIR", default_value = "/")]
+    pub root: PathBuf,
+    /// Install time (kickstart %post): run only commands that work in the
+    /// installer's chroot (enabling units, regenerating GRUB).
+    #[arg(long)]
+    pub install: bool,
+    /// Print the plan; change nothing.
+    #[arg(long)]
+    pub dry_run: bool,
 }
 
 /// How a command prints its results.

@@ -4,11 +4,14 @@
 //! functions, the files and actions each host needs; side effects (processes,
 //! SSH, xorriso) live behind narrow interfaces at the edges.
 
+pub mod bundle;
 pub mod cli;
 pub mod commands;
 pub mod exec;
 pub mod exit;
 pub mod fsutil;
+pub mod host;
 pub mod local_networks;
+pub mod render;
 pub mod site;
 pub mod wizard;
