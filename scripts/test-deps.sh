@@ -11,6 +11,9 @@ packages=(
   openssh-server openssh-client iproute2 bridge-utils debootstrap util-linux
   # host configuration checks
   dnsmasq ebtables iptables busybox
+  # laptop lab: vagrant validate of the rendered Vagrantfile, ruby -c, the
+  # qemu driver's NAT (nft)
+  vagrant vagrant-libvirt ruby nftables
   # kickstart validation (pykickstart goes into a venv)
   python3 python3-venv
 )

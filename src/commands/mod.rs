@@ -5,6 +5,7 @@ mod converge;
 mod docs;
 mod examples;
 mod init;
+mod lab;
 mod render;
 mod validate;
 
@@ -19,6 +20,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Render(args) => render::run(&args),
         Command::Build(args) => build::run(&args),
         Command::Converge(args) => converge::run(&args),
+        Command::Lab { command } => lab::run(command),
         Command::Completions { shell } => docs::completions(shell),
         Command::Man { output } => docs::man(output.as_deref()),
     }
