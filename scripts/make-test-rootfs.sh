@@ -14,9 +14,9 @@
 # (/etc/apt/sources.list.d/*.sources, *.list, /etc/apt/sources.list), or $AERIE_TEST_MIRROR.
 set -eu
 
-VERSION="bookworm-v1"
+VERSION="bookworm-v2"
 SUITE="bookworm"
-PACKAGES="openssh-server,python3,iproute2,kmod,ebtables,iptables,dnsmasq-base,busybox,procps"
+PACKAGES="openssh-server,python3,iproute2,kmod,ebtables,iptables,dnsmasq-base,busybox,procps,sudo"
 CACHE="${AERIE_TEST_CACHE:-/var/cache/aerie-test}"
 ROOTFS="$CACHE/rootfs-$VERSION"
 TARBALL="$CACHE/rootfs-$VERSION.tar.gz"

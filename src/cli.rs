@@ -57,6 +57,25 @@ pub enum Command {
         #[command(subcommand)]
         command: LabCommand,
     },
+    /// Bring running hosts to their bundles over SSH, in parallel, idempotently.
+    ///
+    /// Per host: read every bundle file, write the changed ones atomically (the
+    /// previous version kept in /var/lib/aerie/backup/RUN-ID/ on the host), then
+    /// run the actions whose files changed and the check-first actions.
+    /// Host keys are pinned in aerie's own known-hosts file (see --known-hosts):
+    /// an unknown key is refused unless --accept-new-host-keys (or a yes at a
+    /// terminal), a changed key is always refused.
+    ///
+    /// Exit status: 0 every selected host ok or changed (with --check: compared),
+    /// 2 at least one host failed or was unreachable (the report names them),
+    /// 64 bad usage (e.g. --hosts names a node not in the site), 65 invalid site,
+    /// 66 unreadable site.
+    Apply(ApplyArgs),
+    /// Show or forget the host keys aerie pinned.
+    Hosts {
+        #[command(subcommand)]
+        command: HostsCommand,
+    },
     /// Print a shell completion script.
     Completions {
         /// The shell to complete for.
@@ -164,6 +183,77 @@ pub struct ConvergeArgs {
     /// Print the plan; change nothing.
     #[arg(long)]
     pub dry_run: bool,
+}
+
+/// Where the pinned host keys live.
+#[derive(Debug, Clone, Args)]
+pub struct KnownHostsArg {
+    /// aerie's known-hosts file (OpenSSH format) [default: $XDG_STATE_HOME/aerie/known_hosts,
+    /// else ~/.local/state/aerie/known_hosts].
+    #[arg(long, value_name = "FILE", env = "AERIE_KNOWN_HOSTS")]
+    pub known_hosts: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct ApplyArgs {
+    #[command(flatten)]
+    pub site: SiteArg,
+    /// Only these nodes (hostnames from the site, comma-separated).
+    #[arg(
+        long,
+        value_name = "H1,H2",
+        value_delimiter = ',',
+        conflicts_with = "role"
+    )]
+    pub hosts: Vec<String>,
+    /// Only the nodes with this role.
+    #[arg(long, value_enum)]
+    pub role: Option<crate::site::Role>,
+    /// Compute and print everything; change nothing on any host.
+    #[arg(long)]
+    pub check: bool,
+    /// Show a unified diff of every file that changes (or would change).
+    #[arg(long)]
+    pub diff: bool,
+    /// Hosts worked on at the same time.
+    #[arg(long, value_name = "N", default_value_t = 32, value_parser = clap::value_parser!(u32).range(1..=1024))]
+    pub parallel: u32,
+    /// How to print the per-host results.
+    #[arg(long, value_enum, default_value_t = OutputFormat::Text)]
+    pub output: OutputFormat,
+    /// A private key to offer (repeatable); tried after ssh-agent, before ~/.ssh/id_*.
+    #[arg(short, long, value_name = "FILE")]
+    pub identity: Vec<PathBuf>,
+    #[command(flatten)]
+    pub known_hosts: KnownHostsArg,
+    /// Pin the key of a host not yet in the known-hosts file (check the
+    /// fingerprints aerie prints); a changed key is refused regardless.
+    #[arg(long)]
+    pub accept_new_host_keys: bool,
+    /// Seconds to wait for a host to accept the connection.
+    #[arg(long, value_name = "SECS", default_value_t = 10)]
+    pub connect_timeout: u64,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum HostsCommand {
+    /// List the pinned host keys with their SHA256 fingerprints.
+    List {
+        #[command(flatten)]
+        known_hosts: KnownHostsArg,
+    },
+    /// Forget the pinned keys of hosts (after a reinstall), so the next
+    /// `aerie apply --accept-new-host-keys` pins the new ones.
+    ///
+    /// HOST is an address or name as aerie connects to it: every port of it,
+    /// or exactly `[HOST]:PORT`.
+    Forget {
+        /// The hosts to forget.
+        #[arg(value_name = "HOST", required = true)]
+        hosts: Vec<String>,
+        #[command(flatten)]
+        known_hosts: KnownHostsArg,
+    },
 }
 
 /// How a command prints its results.

@@ -6,6 +6,8 @@ use crate::site::{load::ReadError, InvalidSite};
 pub const OK: i32 = 0;
 /// Something failed that is not one of the cases below.
 pub const FAILURE: i32 = 1;
+/// `aerie apply`: at least one host failed or was unreachable.
+pub const HOSTS_FAILED: i32 = 2;
 /// Bad usage: wrong flags or arguments (EX_USAGE).
 pub const USAGE: i32 = 64;
 /// The site file is invalid (EX_DATAERR).

@@ -4,6 +4,7 @@
 //! functions, the files and actions each host needs; side effects (processes,
 //! SSH, xorriso) live behind narrow interfaces at the edges.
 
+pub mod apply;
 pub mod bundle;
 pub mod cli;
 pub mod commands;
@@ -15,4 +16,5 @@ pub mod lab;
 pub mod local_networks;
 pub mod render;
 pub mod site;
+pub mod ssh;
 pub mod wizard;

@@ -1,9 +1,12 @@
 //! One module per command; `run` dispatches the parsed command line.
 
+mod apply;
+mod apply_progress;
 mod build;
 mod converge;
 mod docs;
 mod examples;
+mod hosts;
 mod init;
 mod lab;
 mod render;
@@ -15,6 +18,8 @@ use crate::cli::{Cli, Command};
 pub fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
         Command::Validate(args) => validate::run(&args),
+        Command::Apply(args) => apply::run(&args),
+        Command::Hosts { command } => hosts::run(&command),
         Command::Init(args) => init::run(&args),
         Command::Examples => examples::run(),
         Command::Render(args) => render::run(&args),

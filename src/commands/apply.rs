@@ -1,0 +1,107 @@
+//! `aerie apply`: validate the site, build each selected node's bundle, and
+//! bring the running hosts to them over SSH.
+
+use super::apply_progress::Bars;
+use crate::apply::{self, report, select, HostJob, Settings};
+use crate::bundle::Profile;
+use crate::cli::{ApplyArgs, OutputFormat};
+use crate::exit::{Reported, UsageError, HOSTS_FAILED};
+use crate::site;
+use crate::ssh::{self, NewKeys, Pins};
+use std::io::IsTerminal;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+pub fn run(args: &ApplyArgs) -> anyhow::Result<()> {
+    let (site, findings) = site::load_valid(&args.site.source(), &Default::default())?;
+    for warning in findings.findings.iter() {
+        eprintln!("{warning}");
+    }
+    let nodes = select::nodes(&site, &args.hosts, args.role)?;
+    let profile = Profile::built_in(site.site.profile);
+    let mut jobs = Vec::new();
+    for node in nodes {
+        let host = node.ssh_host(&site).ok_or_else(|| {
+            UsageError(format!(
+                "node {} has neither ssh.host nor an address on a management network: aerie cannot reach it",
+                node.hostname
+            ))
+        })?;
+        jobs.push(HostJob {
+            node: node.hostname.to_string(),
+            target: ssh::Target {
+                host,
+                port: node.ssh_port(),
+                user: node.ssh_user().to_string(),
+            },
+            bundle: crate::host::bundle_for(&site, node, &profile),
+        });
+    }
+
+    let bars = Bars::new(jobs.len());
+    let new_keys = if args.accept_new_host_keys {
+        NewKeys::Accept
+    } else if std::io::stdin().is_terminal() && std::io::stderr().is_terminal() {
+        NewKeys::Ask(ask_at_terminal(bars.multi.clone()))
+    } else {
+        NewKeys::Refuse
+    };
+    let pins = Pins::load(args.known_hosts.known_hosts.clone(), new_keys)?;
+    let settings = Settings {
+        check: args.check,
+        diff: args.diff,
+        parallel: args.parallel as usize,
+        run_id: apply::run_id::new(),
+        ssh: ssh::Options {
+            connect_timeout: Duration::from_secs(args.connect_timeout.max(1)),
+            identities: ssh::auth::Identities {
+                agent: true,
+                files: args.identity.clone(),
+                defaults: true,
+            },
+            ..Default::default()
+        },
+    };
+    let reports = apply::run(jobs, &settings, &pins, &bars);
+    bars.finish();
+
+    let summary = report::Summary::of(&reports);
+    match args.output {
+        OutputFormat::Json => {
+            let run = report::RunReport {
+                run_id: &settings.run_id,
+                check: settings.check,
+                summary: summary.clone(),
+                hosts: &reports,
+            };
+            println!("{}", serde_json::to_string_pretty(&run)?);
+        }
+        OutputFormat::Text => {
+            for r in &reports {
+                print!("{}", report::host_text(r, settings.check));
+            }
+            println!("{}", report::summary_text(&summary, settings.check));
+        }
+    }
+    if summary.all_succeeded() {
+        Ok(())
+    } else {
+        Err(Reported(HOSTS_FAILED).into())
+    }
+}
+
+/// Ask about one unknown key at a time, with the progress display paused.
+fn ask_at_terminal(multi: Arc<indicatif::MultiProgress>) -> Box<ssh::pins::AskFn> {
+    let one_at_a_time = Mutex::new(());
+    Box::new(move |host: &str, key_type: &str, fingerprint: &str| {
+        let _turn = one_at_a_time.lock().expect("prompt lock");
+        multi.suspend(|| {
+            eprintln!("The host key of {host} is not pinned yet: {key_type} {fingerprint}");
+            dialoguer::Confirm::new()
+                .with_prompt(format!("Trust this key for {host}?"))
+                .default(false)
+                .interact()
+                .unwrap_or(false)
+        })
+    })
+}
