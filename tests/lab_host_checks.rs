@@ -48,6 +48,13 @@ const PLENTY: u64 = 32 * 1024 * 1024;
 fn lab_up(host: &HostTree, work: &Path, extra: &[&str]) -> (Output, String) {
     let out = Command::new(env!("CARGO_BIN_EXE_aerie"))
         .args(["lab", "up", "--example", "lab", "--dir", "lab"])
+        // Small disks unless a test says otherwise: the disk check reads
+        // this machine's real free space.
+        .args(if extra.contains(&"--disk-gb") {
+            &[][..]
+        } else {
+            &["--disk-gb", "1"][..]
+        })
         .args(extra)
         .env("AERIE_HOST_ROOT", host.root())
         .current_dir(work)
@@ -145,6 +152,25 @@ fn not_enough_memory_names_the_numbers_and_the_fix() {
         &["--driver", "qemu", "--memory", "1024"],
     );
     assert_eq!(out.status.code(), Some(64), "{text}");
+}
+
+#[test]
+fn not_enough_disk_names_the_folder_and_the_fix() {
+    let host = HostTree::new(true, "vmx", Some("Y"), PLENTY);
+    let work = tempfile::tempdir().unwrap();
+    // Three 4 TiB disks: more than this machine has free.
+    let (out, text) = lab_up(
+        &host,
+        work.path(),
+        &["--driver", "qemu", "--disk-gb", "4096"],
+    );
+    assert_eq!(out.status.code(), Some(69), "{text}");
+    assert!(
+        text.contains("[disk] the VMs' disks may grow to 12582912 MiB"),
+        "{text}"
+    );
+    assert!(text.contains("--disk-gb N"), "{text}");
+    assert_nothing_made(work.path());
 }
 
 #[test]

@@ -3,6 +3,7 @@
 //! exactly that.
 
 pub mod checks;
+pub mod deliver;
 pub mod facts;
 pub mod media;
 pub mod netdev;

@@ -177,12 +177,26 @@ pub fn up(req: &UpRequest, progress: &Progress) -> anyhow::Result<Ledger> {
             &mut ledger,
             progress,
         ),
-        _ => vagrant::up(&req.plan, &dir, &req.box_name, &mut ledger, progress).map(|hosts| {
+        _ => vagrant::up(&req.plan, &dir, &req.box_name, &mut ledger, progress).and_then(|hosts| {
             progress.say(&format!(
-                "  vagrant machines up; SSH endpoints in {}/ssh-config ({} host(s))",
-                dir.display(),
-                hosts.len()
+                "  vagrant machines up; SSH endpoints in {}/ssh-config",
+                dir.display()
             ));
+            progress.step("delivering the bundles over SSH");
+            ledger.record(Made::File {
+                path: dir.join("known_hosts"),
+            })?;
+            let reports = super::deliver::deliver(&dir, &hosts, &rendered.bundles)?;
+            let (lines, ok) = super::deliver::summary(&reports);
+            for line in &lines {
+                progress.say(line);
+            }
+            if !ok {
+                // The machines are up and stay up: deliver again with
+                // `aerie apply` once the cause is fixed.
+                progress.say("  some bundles were not delivered; the lab stays up (see above)");
+            }
+            Ok(())
         }),
     });
     if let Err(err) = result {
