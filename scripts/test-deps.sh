@@ -13,6 +13,9 @@ packages=(
   dnsmasq ebtables iptables busybox
   # benchmarks: peak memory (/usr/bin/time -v)
   time
+  # laptop lab: vagrant validate of the rendered Vagrantfile, ruby -c, the
+  # qemu driver's NAT (nft)
+  vagrant vagrant-libvirt ruby nftables
   # kickstart validation (pykickstart goes into a venv)
   python3 python3-venv
 )

@@ -49,6 +49,14 @@ pub enum Command {
     /// runs the commands whose trigger fires. Kickstart %post runs it with
     /// --install; the SSH road runs the same plan remotely.
     Converge(ConvergeArgs),
+    /// A laptop lab: the site's nodes as VMs on this machine (nested KVM).
+    ///
+    /// `aerie lab up --example lab`, then `aerie lab status`, `aerie lab ssh fe1`,
+    /// and `aerie lab down`, which removes exactly what `lab up` made.
+    Lab {
+        #[command(subcommand)]
+        command: LabCommand,
+    },
     /// Bring running hosts to their bundles over SSH, in parallel, idempotently.
     ///
     /// Per host: read every bundle file, write the changed ones atomically (the
@@ -368,6 +376,79 @@ pub enum HostsCommand {
 pub enum OutputFormat {
     Text,
     Json,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum LabCommand {
+    /// Check the host, then make the lab's networks and VMs and boot them.
+    ///
+    /// Host checks first (KVM, CPU flags, nested virtualization, memory,
+    /// disk): a failed check says its fix and nothing is made. Everything made
+    /// is listed in DIR/lab.json; on any failure it is all removed again.
+    /// Exit status: 0 up, 64 bad usage, 65 invalid site, 69 host not ready, 1 other failure.
+    Up(LabUpArgs),
+    /// Show each VM, its address, whether it runs and whether it answers SSH.
+    Status(LabDirArg),
+    /// Open an SSH session to a node of the lab.
+    Ssh {
+        /// The node's host name.
+        #[arg(value_name = "NODE")]
+        node: String,
+        #[command(flatten)]
+        dir: LabDirArg,
+    },
+    /// Remove exactly what `lab up` made: VMs, taps, bridges, NAT rules, the
+    /// forwarding setting (restored), files.
+    Down(LabDirArg),
+}
+
+/// Where the lab lives.
+#[derive(Debug, Clone, Args)]
+pub struct LabDirArg {
+    /// The lab's folder (its state file is DIR/lab.json).
+    #[arg(long, value_name = "DIR", default_value = "aerie-lab")]
+    pub dir: PathBuf,
+}
+
+#[derive(Debug, Args)]
+pub struct LabUpArgs {
+    #[command(flatten)]
+    pub site: SiteArg,
+    #[command(flatten)]
+    pub dir: LabDirArg,
+    /// How the VMs are made.
+    #[arg(long, value_enum, default_value_t = crate::lab::up::Driver::Vagrant)]
+    pub driver: crate::lab::up::Driver,
+    /// kvm, or tcg: software emulation without /dev/kvm (qemu driver only;
+    /// slow, and no nested KVM inside the VMs).
+    #[arg(long, value_enum, default_value_t = crate::lab::checks::Accel::Kvm)]
+    pub accel: crate::lab::checks::Accel,
+    /// The installer ISO the qemu driver boots (aerie's, or a distribution's EL installer).
+    #[arg(long, value_name = "PATH")]
+    pub iso: Option<PathBuf>,
+    /// The Vagrant box (vagrant driver).
+    #[arg(long = "box", value_name = "NAME", default_value = "generic/rocky9")]
+    pub box_name: String,
+    /// Memory of every VM in MiB [default: 4096 for the frontend, 2048 for compute nodes].
+    #[arg(long, value_name = "MIB", value_parser = clap::value_parser!(u32).range(256..))]
+    pub memory: Option<u32>,
+    /// CPUs of every VM [default: 2].
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=64))]
+    pub cpus: Option<u32>,
+    /// Size of every VM's disk (qcow2, grows up to this).
+    #[arg(long, value_name = "GB", default_value_t = 20, value_parser = clap::value_parser!(u32).range(1..=4096))]
+    pub disk_gb: u32,
+    /// Prefix of the lab's interface names (bridges PREFIX-bN, taps PREFIX-tN-K) [default: ae- and the site name's first 6 characters].
+    #[arg(long, value_name = "PREFIX")]
+    pub prefix: Option<String>,
+    /// When nested virtualization is off, write /etc/modprobe.d/kvm-nested.conf
+    /// without asking (the module must still be reloaded or the host rebooted).
+    #[arg(long)]
+    pub enable_nested: bool,
+    /// Read the host's facts (/proc, /sys, /dev, /etc/modprobe.d) under this
+    /// directory instead of / (for tests).
+    #[arg(long, value_name = "DIR", hide = true, env = "AERIE_HOST_ROOT")]
+    pub host_root: Option<PathBuf>,
 }
 
 impl SiteArg {

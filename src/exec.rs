@@ -151,6 +151,15 @@ pub fn find_program(program: &str) -> Option<std::path::PathBuf> {
     })
 }
 
+/// Replace this process with the command (an interactive session such as
+/// `ssh`); returns only the error when it cannot be started.
+pub fn replace(cmd: &mut Command) -> ExecError {
+    use std::os::unix::process::CommandExt;
+    let command = CommandLine(cmd).to_string();
+    let source = cmd.exec();
+    spawn_error(cmd, command, source)
+}
+
 /// Convenience: build a [`Command`] from a program and arguments.
 pub fn command<I, S>(program: &str, args: I) -> Command
 where

@@ -14,6 +14,8 @@ pub const USAGE: i32 = 64;
 pub const DATA_ERROR: i32 = 65;
 /// An input file does not exist or cannot be read (EX_NOINPUT).
 pub const NO_INPUT: i32 = 66;
+/// The host cannot do what was asked (no KVM, too little memory...) (EX_UNAVAILABLE).
+pub const UNAVAILABLE: i32 = 69;
 /// An output file exists and `--force` was not given (EX_CANTCREAT).
 pub const CANT_CREATE: i32 = 73;
 
@@ -49,6 +51,9 @@ pub fn code_for(err: &anyhow::Error) -> i32 {
         }
         if cause.is::<ReadError>() {
             return NO_INPUT;
+        }
+        if cause.is::<crate::lab::checks::HostNotReady>() {
+            return UNAVAILABLE;
         }
         if cause.is::<AlreadyExists>() {
             return CANT_CREATE;

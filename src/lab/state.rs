@@ -1,0 +1,198 @@
+//! The lab's state file (`DIR/lab.json`): the lab's VMs and, in order, every
+//! thing `lab up` made. It is saved after each thing is made, so a failed or
+//! interrupted `up` can be rolled back and `lab down` removes exactly these
+//! things, in reverse order, and nothing else.
+
+use anyhow::Context;
+use serde::{Deserialize, Serialize};
+use std::net::IpAddr;
+use std::path::{Path, PathBuf};
+
+/// The state file's name inside the lab folder.
+pub const FILE: &str = "lab.json";
+
+/// One thing `lab up` made.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "kebab-case")]
+pub enum Made {
+    /// A directory aerie created (removed only when empty at the end).
+    Dir {
+        path: PathBuf,
+    },
+    /// A directory tree entirely aerie's (removed recursively).
+    Tree {
+        path: PathBuf,
+    },
+    File {
+        path: PathBuf,
+    },
+    /// A bridge (its addresses go with it).
+    Bridge {
+        name: String,
+    },
+    Tap {
+        name: String,
+    },
+    /// An nftables table holding the lab's NAT rules.
+    NftTable {
+        family: String,
+        name: String,
+    },
+    /// A sysctl aerie changed, with the value to restore.
+    Sysctl {
+        key: String,
+        before: String,
+    },
+    /// A process aerie started; `start_time` (from /proc/PID/stat) guards
+    /// against killing a later process that reuses the PID.
+    Process {
+        pid: u32,
+        start_time: u64,
+        what: String,
+    },
+    /// Machines made by `vagrant up` in this folder (`vagrant destroy -f`).
+    VagrantMachines {
+        dir: PathBuf,
+    },
+}
+
+/// A VM of the lab, for `status` and `ssh`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct VmRecord {
+    pub name: String,
+    pub role: String,
+    pub address: Option<IpAddr>,
+    pub ssh_user: String,
+    pub ssh_port: u16,
+    pub serial_log: Option<PathBuf>,
+}
+
+/// The whole state file.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct State {
+    pub site: String,
+    pub driver: String,
+    pub vms: Vec<VmRecord>,
+    pub made: Vec<Made>,
+}
+
+/// The state file of one lab folder, saved after every change.
+pub struct Ledger {
+    pub path: PathBuf,
+    pub state: State,
+}
+
+impl Ledger {
+    pub fn new(dir: &Path, state: State) -> Ledger {
+        Ledger {
+            path: dir.join(FILE),
+            state,
+        }
+    }
+
+    /// Read the lab of `dir`; a clear error when there is none.
+    pub fn load(dir: &Path) -> anyhow::Result<Ledger> {
+        let path = dir.join(FILE);
+        let text = std::fs::read_to_string(&path).map_err(|e| {
+            if e.kind() == std::io::ErrorKind::NotFound {
+                anyhow::Error::new(crate::exit::UsageError(format!(
+                    "there is no lab in {} (no {FILE}); start one with `aerie lab up`, or give --dir",
+                    dir.display()
+                )))
+            } else {
+                anyhow::Error::new(e).context(format!("cannot read {}", path.display()))
+            }
+        })?;
+        let state = serde_json::from_str(&text)
+            .with_context(|| format!("{} is not an aerie lab state file", path.display()))?;
+        Ok(Ledger { path, state })
+    }
+
+    pub fn save(&self) -> anyhow::Result<()> {
+        let text = serde_json::to_string_pretty(&self.state)? + "\n";
+        crate::fsutil::write_atomic(
+            &self.path,
+            text.as_bytes(),
+            0o644,
+            crate::fsutil::Overwrite::Allow,
+        )
+    }
+
+    /// Note a made thing and save at once.
+    pub fn record(&mut self, made: Made) -> anyhow::Result<()> {
+        self.state.made.push(made);
+        self.save()
+    }
+
+    /// Undo everything, newest first. Every undo is tried; the errors are
+    /// returned together. The state file keeps what could not be undone.
+    pub fn undo_all(&mut self, say: &mut dyn FnMut(&str)) -> Vec<anyhow::Error> {
+        let mut errors = Vec::new();
+        let mut kept = Vec::new();
+        let mut dirs = Vec::new();
+        while let Some(made) = self.state.made.pop() {
+            if let Made::Dir { path } = &made {
+                // Folders go after the state file, which lives in one.
+                dirs.push(path.clone());
+                continue;
+            }
+            match super::undo::undo(&made) {
+                Ok(Some(what)) => say(&what),
+                Ok(None) => {}
+                Err(e) => {
+                    errors.push(e);
+                    kept.push(made);
+                }
+            }
+        }
+        if errors.is_empty() {
+            if let Err(e) = std::fs::remove_file(&self.path) {
+                errors.push(
+                    anyhow::Error::new(e).context(format!("cannot remove {}", self.path.display())),
+                );
+            }
+            for dir in dirs {
+                if let Err(e) = std::fs::remove_dir(&dir) {
+                    errors.push(anyhow::Error::new(e).context(format!(
+                        "cannot remove {} (files not made by aerie are left in it)",
+                        dir.display()
+                    )));
+                }
+            }
+        } else {
+            kept.extend(dirs.into_iter().map(|path| Made::Dir { path }));
+            kept.reverse();
+            self.state.made = kept;
+            if let Err(e) = self.save() {
+                errors.push(e);
+            }
+        }
+        errors
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn state_round_trips() {
+        let state = State {
+            site: "lab".into(),
+            driver: "qemu".into(),
+            vms: vec![],
+            made: vec![
+                Made::Bridge {
+                    name: "ae-lab-b0".into(),
+                },
+                Made::Sysctl {
+                    key: "net.ipv4.ip_forward".into(),
+                    before: "0".into(),
+                },
+            ],
+        };
+        let text = serde_json::to_string(&state).unwrap();
+        assert!(text.contains(r#""kind":"bridge""#), "{text}");
+        assert_eq!(serde_json::from_str::<State>(&text).unwrap(), state);
+    }
+}

@@ -1,0 +1,244 @@
+//! `lab up` from start to end: host checks (nothing made when they fail),
+//! checks of names and inputs, the lab folder and its state file, then the
+//! driver; on any failure everything made so far is undone.
+
+use super::checks::{self, Accel, Fixable, HostNotReady, Needs};
+use super::facts::HostFacts;
+use super::plan::LabPlan;
+use super::progress::Progress;
+use super::state::{Ledger, Made, State, VmRecord};
+use super::{qemu, vagrant};
+use crate::exit::UsageError;
+use anyhow::Context;
+use std::path::{Path, PathBuf};
+
+/// How the VMs are made.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Driver {
+    /// Vagrant with the vagrant-libvirt provider.
+    Vagrant,
+    /// qemu driven by aerie: bridge, taps, NAT, qcow2 disks, installer boot.
+    Qemu,
+}
+
+impl Driver {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Driver::Vagrant => "vagrant",
+            Driver::Qemu => "qemu",
+        }
+    }
+}
+
+/// What to do when nested virtualization is off.
+pub trait NestedOffer {
+    /// Whether to write the module option for `module`.
+    fn accept(&self, module: &str, path: &Path) -> bool;
+}
+
+/// Everything `lab up` was asked.
+pub struct UpRequest<'a> {
+    pub site: &'a crate::site::Site,
+    pub plan: LabPlan,
+    pub dir: PathBuf,
+    pub driver: Driver,
+    pub accel: Accel,
+    pub iso: Option<PathBuf>,
+    pub box_name: String,
+}
+
+/// Run the host checks; on problems, offer the nested fix if it applies and
+/// fail with every problem and its remedy. Returns the warnings.
+pub fn host_checks(
+    req: &UpRequest,
+    facts: &dyn HostFacts,
+    offer: &dyn NestedOffer,
+) -> anyhow::Result<Vec<String>> {
+    let needs = Needs {
+        accel: req.accel,
+        memory_mib: req.plan.memory_mib(),
+        disk_mib: req.plan.disk_mib(),
+        dir: &req.dir,
+    };
+    let outcome = checks::check(facts, &needs);
+    if outcome.problems.is_empty() {
+        return Ok(outcome.warnings);
+    }
+    let mut note = None;
+    if let Some(Fixable::NestedOff(module)) = outcome.fixable {
+        if offer.accept(module, &facts.modprobe_conf()) {
+            note = Some(checks::enable_nested(facts, module)?);
+        }
+    }
+    Err(HostNotReady {
+        problems: outcome.problems,
+        note,
+    }
+    .into())
+}
+
+/// The lab folder: refuse one holding a lab or other files; create it if
+/// needed (each created level is recorded).
+fn prepare_dir(dir: &Path) -> anyhow::Result<Vec<Made>> {
+    if dir.join(super::state::FILE).exists() {
+        return Err(UsageError(format!(
+            "a lab is already up in {} (see `aerie lab status`); take it down with `aerie lab down --dir {0}` first, or give another --dir",
+            dir.display()
+        ))
+        .into());
+    }
+    if dir.is_dir() {
+        let mut entries =
+            std::fs::read_dir(dir).with_context(|| format!("cannot read {}", dir.display()))?;
+        if entries.next().is_some() {
+            return Err(UsageError(format!(
+                "{} is not empty; the lab needs a folder of its own (give --dir NEW)",
+                dir.display()
+            ))
+            .into());
+        }
+        return Ok(Vec::new());
+    }
+    let mut missing = Vec::new();
+    let mut p = dir.to_path_buf();
+    while !p.as_os_str().is_empty() && !p.exists() {
+        missing.push(p.clone());
+        p = match p.parent() {
+            Some(parent) => parent.to_path_buf(),
+            None => break,
+        };
+    }
+    std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+    Ok(missing
+        .into_iter()
+        .rev()
+        .map(|path| Made::Dir { path })
+        .collect())
+}
+
+/// The VMs as `status` and `ssh` read them.
+fn vm_records(plan: &LabPlan, dir: &Path, driver: Driver) -> Vec<VmRecord> {
+    plan.vms
+        .iter()
+        .map(|vm| VmRecord {
+            name: vm.name.clone(),
+            role: vm.role.as_str().to_string(),
+            address: vm.address,
+            ssh_user: vm.ssh_user.clone(),
+            ssh_port: vm.ssh_port,
+            serial_log: (driver == Driver::Qemu)
+                .then(|| dir.join(format!("{}.serial.log", vm.name))),
+        })
+        .collect()
+}
+
+/// Make the lab. Host checks must have passed.
+pub fn up(req: &UpRequest, progress: &Progress) -> anyhow::Result<Ledger> {
+    let rendered = render(req.site)?;
+    let iso = match (req.driver, &req.iso) {
+        (Driver::Qemu, Some(iso)) => Some(std::path::absolute(iso)?),
+        (Driver::Qemu, None) => {
+            return Err(UsageError(
+                "the qemu driver boots the installer ISO: give --iso PATH (aerie's installer ISO, or a distribution's)".into(),
+            )
+            .into())
+        }
+        (Driver::Vagrant, _) => None,
+    };
+    let dir = std::path::absolute(&req.dir)?;
+    if let Some(iso) = &iso {
+        qemu::preflight(&qemu::QemuLab {
+            plan: &req.plan,
+            dir: &dir,
+            iso,
+            accel: req.accel,
+            rendered: &rendered,
+        })?;
+    }
+    let dirs = prepare_dir(&dir)?;
+    let mut ledger = Ledger::new(
+        &dir,
+        State {
+            site: req.plan.site.clone(),
+            driver: req.driver.as_str().to_string(),
+            vms: vm_records(&req.plan, &dir, req.driver),
+            made: dirs,
+        },
+    );
+    let result = ledger.save().and_then(|()| match (req.driver, &iso) {
+        (Driver::Qemu, Some(iso)) => qemu::up(
+            &qemu::QemuLab {
+                plan: &req.plan,
+                dir: &dir,
+                iso,
+                accel: req.accel,
+                rendered: &rendered,
+            },
+            &mut ledger,
+            progress,
+        ),
+        _ => vagrant::up(&req.plan, &dir, &req.box_name, &mut ledger, progress).and_then(|hosts| {
+            progress.say(&format!(
+                "  vagrant machines up; SSH endpoints in {}/ssh-config",
+                dir.display()
+            ));
+            progress.step("delivering the bundles over SSH");
+            ledger.record(Made::File {
+                path: dir.join("known_hosts"),
+            })?;
+            let reports = super::deliver::deliver(&dir, &hosts, &rendered.bundles)?;
+            let (lines, ok) = super::deliver::summary(&reports);
+            for line in &lines {
+                progress.say(line);
+            }
+            if !ok {
+                // The machines are up and stay up: deliver again with
+                // `aerie apply` once the cause is fixed.
+                progress.say("  some bundles were not delivered; the lab stays up (see above)");
+            }
+            Ok(())
+        }),
+    });
+    if let Err(err) = result {
+        progress.step("rolling back");
+        let errors = ledger.undo_all(&mut |what| progress.say(&format!("  rollback: {what}")));
+        if errors.is_empty() {
+            return Err(err.context("lab up failed; everything it had made was removed"));
+        }
+        let list: Vec<String> = errors.iter().map(|e| format!("{e:#}")).collect();
+        return Err(err.context(format!(
+            "lab up failed, and rolling back failed too ({}); {} lists what is left: run `aerie lab down --dir {}` after fixing that",
+            list.join("; "),
+            ledger.path.display(),
+            dir.display()
+        )));
+    }
+    Ok(ledger)
+}
+
+/// The site's kickstarts and bundles, as `aerie render` makes them.
+fn render(site: &crate::site::Site) -> anyhow::Result<crate::render::Rendered> {
+    let profile = crate::bundle::Profile::built_in(site.site.profile);
+    let templates = crate::render::Templates::new(None)?;
+    Ok(crate::render::render_site(
+        site,
+        &profile,
+        &templates,
+        crate::render::Options::default(),
+    )?)
+}
+
+/// Take the lab down: undo everything in its state file.
+pub fn down(dir: &Path, say: &mut dyn FnMut(&str)) -> anyhow::Result<()> {
+    let mut ledger = Ledger::load(dir)?;
+    let errors = ledger.undo_all(say);
+    if errors.is_empty() {
+        return Ok(());
+    }
+    let list: Vec<String> = errors.iter().map(|e| format!("  {e:#}")).collect();
+    anyhow::bail!(
+        "could not remove everything:\n{}\n{} keeps what is left; fix the cause and run `aerie lab down` again",
+        list.join("\n"),
+        ledger.path.display()
+    )
+}

@@ -1,0 +1,148 @@
+//! Bad input to the qemu lab, inside a network namespace made by the test:
+//! a bridge or tap name already taken is refused before anything is made
+//! (clear message with the fix); a failure half-way (a stand-in qemu that
+//! refuses to start) rolls back everything already made.
+
+mod lab_support;
+use lab_support::*;
+use std::path::Path;
+
+fn up(ns: &Netns, work: &Path, iso: &Path) -> (std::process::Output, String) {
+    ns.aerie(
+        &[
+            "lab",
+            "up",
+            "--example",
+            "lab",
+            "--driver",
+            "qemu",
+            "--accel",
+            "tcg",
+            "--iso",
+            iso.to_str().unwrap(),
+            "--dir",
+            "lab",
+            "--memory",
+            "512",
+            "--cpus",
+            "1",
+            "--disk-gb",
+            "1",
+        ],
+        work,
+    )
+}
+
+#[test]
+fn a_taken_bridge_name_is_refused_and_nothing_is_made() {
+    let ns = Netns::new();
+    let work = tempfile::tempdir().unwrap();
+    let iso = fixture_iso(work.path());
+    ns.run("ip", &["link", "add", "ae-lab-b1", "type", "bridge"]);
+    let (out, text) = up(&ns, work.path(), &iso);
+    assert!(!out.status.success(), "{text}");
+    assert!(text.contains("\"ae-lab-b1\" already exists"), "{text}");
+    assert!(text.contains("nothing was made"), "{text}");
+    assert!(text.contains("--prefix PREFIX"), "{text}");
+    assert!(text.contains("ip link delete ae-lab-b1"), "{text}");
+    assert_eq!(ns.links(), ["ae-lab-b1", "lo"]);
+    assert!(!ns.nft_ruleset().contains("table"));
+    assert!(!work.path().join("lab").exists());
+}
+
+#[test]
+fn a_taken_tap_name_is_refused_and_nothing_is_made() {
+    let ns = Netns::new();
+    let work = tempfile::tempdir().unwrap();
+    let iso = fixture_iso(work.path());
+    ns.run(
+        "ip",
+        &["tuntap", "add", "dev", "ae-lab-t1-0", "mode", "tap"],
+    );
+    let (out, text) = up(&ns, work.path(), &iso);
+    assert!(!out.status.success(), "{text}");
+    assert!(text.contains("\"ae-lab-t1-0\" already exists"), "{text}");
+    assert_eq!(ns.links(), ["ae-lab-t1-0", "lo"]);
+    assert!(!work.path().join("lab").exists());
+}
+
+#[test]
+fn a_taken_nat_table_is_refused() {
+    let ns = Netns::new();
+    let work = tempfile::tempdir().unwrap();
+    let iso = fixture_iso(work.path());
+    ns.run("nft", &["add", "table", "ip", "aerie_ae_lab"]);
+    let (out, text) = up(&ns, work.path(), &iso);
+    assert!(!out.status.success(), "{text}");
+    assert!(
+        text.contains("nftables table \"ip aerie_ae_lab\" already exists"),
+        "{text}"
+    );
+    assert!(text.contains("nft delete table ip aerie_ae_lab"), "{text}");
+    assert_eq!(ns.links(), ["lo"]);
+}
+
+#[test]
+fn a_failure_half_way_rolls_back_everything() {
+    let ns = Netns::new();
+    let work = tempfile::tempdir().unwrap();
+    let iso = fixture_iso(work.path());
+    // Stand-in: a qemu-system-x86_64 that refuses to start, found first on
+    // PATH, so the failure comes after disks, bridges, taps, NAT and
+    // forwarding were made.
+    let bin = tempfile::tempdir().unwrap();
+    let standin = bin.path().join("qemu-system-x86_64");
+    std::fs::write(
+        &standin,
+        "#!/bin/sh\necho 'stand-in qemu: refusing to start' >&2\nexit 1\n",
+    )
+    .unwrap();
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(&standin, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let forward_before = ns.ip_forward();
+    let path = format!(
+        "{}:{}",
+        bin.path().display(),
+        std::env::var("PATH").unwrap()
+    );
+    let out = ns
+        .command(env!("CARGO_BIN_EXE_aerie"))
+        .args([
+            "lab",
+            "up",
+            "--example",
+            "lab",
+            "--driver",
+            "qemu",
+            "--accel",
+            "tcg",
+            "--iso",
+            iso.to_str().unwrap(),
+            "--dir",
+            "lab",
+            "--memory",
+            "512",
+            "--disk-gb",
+            "1",
+        ])
+        .env("PATH", path)
+        .current_dir(work.path())
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success(), "{text}");
+    assert!(text.contains("cannot start the VM fe1"), "{text}");
+    assert!(text.contains("stand-in qemu: refusing to start"), "{text}");
+    assert!(
+        text.contains("everything it had made was removed"),
+        "{text}"
+    );
+    assert!(
+        text.contains("rollback: deleted bridge ae-lab-b0"),
+        "{text}"
+    );
+    assert_eq!(ns.links(), ["lo"], "interfaces left behind");
+    assert!(!ns.nft_ruleset().contains("table"), "{}", ns.nft_ruleset());
+    assert_eq!(ns.ip_forward(), forward_before);
+    assert!(!work.path().join("lab").exists(), "the lab folder is left");
+}

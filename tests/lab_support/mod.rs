@@ -1,0 +1,202 @@
+//! Support for the qemu lab tests: a network namespace per test (the lab is
+//! never made on the machine's own interfaces), the aerie binary run inside
+//! it, what is left in it, and the fixture installer ISO.
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
+
+pub const SETUP: &str = "run scripts/test-deps.sh (qemu-system-x86, qemu-utils, xorriso, nftables, iproute2, isolinux, grub-*-bin, mtools, dosfstools, debian-installer-12-netboot-amd64)";
+
+static COUNTER: AtomicUsize = AtomicUsize::new(0);
+
+fn run(program: &str, args: &[&str]) -> Output {
+    let out = Command::new(program)
+        .args(args)
+        .output()
+        .unwrap_or_else(|e| panic!("cannot run {program}: {e}; {SETUP}"));
+    assert!(
+        out.status.success(),
+        "{program} {args:?} failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out
+}
+
+pub fn require_root() {
+    let out = run("id", &["-u"]);
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout).trim(),
+        "0",
+        "the lab tests make network namespaces: run them as root (scripts/test.sh)"
+    );
+}
+
+/// A network namespace, removed with every process in it on drop.
+pub struct Netns {
+    pub name: String,
+}
+
+impl Netns {
+    pub fn new() -> Netns {
+        require_root();
+        let name = format!(
+            "aelab{}x{}",
+            std::process::id(),
+            COUNTER.fetch_add(1, Ordering::SeqCst)
+        );
+        run("ip", &["netns", "add", &name]);
+        Netns { name }
+    }
+
+    /// `ip netns exec NS program args...`
+    pub fn command(&self, program: &str) -> Command {
+        let mut cmd = Command::new("ip");
+        cmd.args(["netns", "exec", &self.name, program]);
+        cmd
+    }
+
+    pub fn run(&self, program: &str, args: &[&str]) -> String {
+        let out = self.command(program).args(args).output().unwrap();
+        assert!(
+            out.status.success(),
+            "{program} {args:?} in {} failed: {}",
+            self.name,
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    }
+
+    /// The aerie binary inside the namespace.
+    pub fn aerie(&self, args: &[&str], cwd: &Path) -> (Output, String) {
+        let out = self
+            .command(env!("CARGO_BIN_EXE_aerie"))
+            .args(args)
+            .current_dir(cwd)
+            .output()
+            .unwrap();
+        let text = format!(
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        (out, text)
+    }
+
+    /// Interface names in the namespace.
+    pub fn links(&self) -> Vec<String> {
+        let text = self.run("ip", &["-o", "link", "show"]);
+        let mut names: Vec<String> = text
+            .lines()
+            .filter_map(|l| l.split(": ").nth(1))
+            .map(|n| n.split('@').next().unwrap().to_string())
+            .collect();
+        names.sort();
+        names
+    }
+
+    pub fn nft_ruleset(&self) -> String {
+        self.run("nft", &["list", "ruleset"])
+    }
+
+    pub fn ip_forward(&self) -> String {
+        self.run("cat", &["/proc/sys/net/ipv4/ip_forward"])
+            .trim()
+            .to_string()
+    }
+
+    /// PIDs of processes in the namespace.
+    pub fn pids(&self) -> Vec<u32> {
+        let out = Command::new("ip")
+            .args(["netns", "pids", &self.name])
+            .output()
+            .unwrap();
+        String::from_utf8_lossy(&out.stdout)
+            .split_whitespace()
+            .filter_map(|p| p.parse().ok())
+            .collect()
+    }
+}
+
+impl Drop for Netns {
+    fn drop(&mut self) {
+        for pid in self.pids() {
+            let _ = Command::new("kill")
+                .args(["-KILL", &pid.to_string()])
+                .status();
+        }
+        let _ = Command::new("ip")
+            .args(["netns", "del", &self.name])
+            .status();
+    }
+}
+
+/// Whether the process is gone (or a zombie awaiting its reaper).
+pub fn process_gone(pid: u32) -> bool {
+    match std::fs::read_to_string(format!("/proc/{pid}/stat")) {
+        Err(_) => true,
+        Ok(stat) => {
+            let rest = &stat[stat.rfind(')').unwrap() + 1..];
+            matches!(rest.split_whitespace().next(), Some("Z" | "X"))
+        }
+    }
+}
+
+/// The Rocky-9-like fixture installer ISO (`fixtures/iso/make-base-el9.sh`),
+/// label `Rocky 9.4 x86_64`.
+pub fn fixture_iso(dir: &Path) -> PathBuf {
+    let iso = dir.join("base-el9.iso");
+    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures/iso/make-base-el9.sh");
+    let out = Command::new("sh").arg(script).arg(&iso).output().unwrap();
+    assert!(
+        out.status.success(),
+        "the fixture ISO could not be built ({SETUP}): {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    iso
+}
+
+/// How long a boot may take: `AERIE_BOOT_TIMEOUT` seconds, default 300 (one
+/// TCG boot took 150 s on a loaded machine).
+pub fn boot_deadline() -> Duration {
+    Duration::from_secs(
+        std::env::var("AERIE_BOOT_TIMEOUT")
+            .ok()
+            .and_then(|s| s.parse().ok())
+            .unwrap_or(300),
+    )
+}
+
+/// Poll a serial log for the kernel's `Command line:`; returns it and when it appeared.
+pub fn wait_for_command_line(
+    log: &Path,
+    since: Instant,
+    deadline: Duration,
+) -> Result<(String, Duration), String> {
+    loop {
+        let text = String::from_utf8_lossy(&std::fs::read(log).unwrap_or_default()).into_owned();
+        if let Some(line) = text.lines().find_map(|l| {
+            l.split_once("Command line: ")
+                .map(|(_, r)| r.trim_end().to_string())
+        }) {
+            return Ok((line, since.elapsed()));
+        }
+        if since.elapsed() > deadline {
+            let tail: String = text
+                .chars()
+                .rev()
+                .take(2000)
+                .collect::<Vec<_>>()
+                .into_iter()
+                .rev()
+                .collect();
+            return Err(format!(
+                "no `Command line:` in {} within {deadline:?}; tail:\n{tail}",
+                log.display()
+            ));
+        }
+        std::thread::sleep(Duration::from_millis(500));
+    }
+}

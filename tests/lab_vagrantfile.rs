@@ -1,0 +1,115 @@
+//! The rendered Vagrantfile is accepted by `vagrant validate` with the
+//! vagrant-libvirt plugin (Debian 12's vagrant + vagrant-libvirt packages;
+//! no libvirt daemon is needed to validate), parses with `ruby -c`, and
+//! matches the golden file (`AERIE_BLESS=1` rewrites it).
+
+use aerie::lab::{plan, vagrant};
+use std::process::Command;
+
+const SETUP: &str = "run scripts/test-deps.sh (installs vagrant, vagrant-libvirt, ruby)";
+
+fn rendered() -> String {
+    let site =
+        aerie::site::load::from_str(aerie::site::examples::get("lab").unwrap(), "lab").unwrap();
+    let sizes = plan::Sizes {
+        memory_mib: None,
+        cpus: None,
+        disk_gb: 20,
+    };
+    let p = plan::plan(&site, &sizes, "ae-lab").unwrap();
+    vagrant::render(&p, "generic/rocky9").unwrap()
+}
+
+fn tool(program: &str) -> Command {
+    let found = std::env::var_os("PATH")
+        .map(|p| std::env::split_paths(&p).any(|d| d.join(program).is_file()))
+        .unwrap_or(false);
+    assert!(found, "{program} is not installed: {SETUP}");
+    Command::new(program)
+}
+
+#[test]
+fn vagrant_validate_accepts_the_lab_vagrantfile() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("Vagrantfile"), rendered()).unwrap();
+    let out = tool("vagrant")
+        .arg("validate")
+        .current_dir(dir.path())
+        .env("VAGRANT_HOME", dir.path().join("vagrant-home"))
+        .output()
+        .unwrap();
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(out.status.success(), "vagrant validate failed:\n{text}");
+    assert!(text.contains("validated successfully"), "{text}");
+}
+
+#[test]
+fn vagrant_validate_refuses_a_bad_provider_option() {
+    // Proves the plugin is loaded and checks the libvirt block.
+    let dir = tempfile::tempdir().unwrap();
+    let bad = rendered().replacen(
+        "lv.nested = true",
+        "lv.nested = true\n      lv.no_such_option = 1",
+        1,
+    );
+    std::fs::write(dir.path().join("Vagrantfile"), bad).unwrap();
+    let out = tool("vagrant")
+        .arg("validate")
+        .current_dir(dir.path())
+        .env("VAGRANT_HOME", dir.path().join("vagrant-home"))
+        .output()
+        .unwrap();
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(!out.status.success());
+    assert!(text.contains("no_such_option"), "{text}");
+}
+
+#[test]
+fn ruby_parses_it_and_it_matches_the_golden_file() {
+    let text = rendered();
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("Vagrantfile");
+    std::fs::write(&file, &text).unwrap();
+    let out = tool("ruby").arg("-c").arg(&file).output().unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let golden = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/golden/lab.Vagrantfile");
+    if std::env::var_os("AERIE_BLESS").is_some() {
+        std::fs::write(golden, &text).unwrap();
+    }
+    let want = std::fs::read_to_string(golden).expect("golden file (AERIE_BLESS=1 writes it)");
+    assert_eq!(
+        text, want,
+        "the Vagrantfile changed; rerun with AERIE_BLESS=1 if that is intended"
+    );
+}
+
+#[test]
+fn the_vagrantfile_keeps_the_site() {
+    let text = rendered();
+    for want in [
+        r#"libvirt__network_name: "aerie-lab-mgmt""#,
+        r#"libvirt__network_name: "aerie-lab-demo-net""#,
+        r#"mac: "52:54:00:00:00:10""#,
+        r#"ip: "10.20.0.10""#,
+        r#"libvirt__host_ip: "10.20.0.1""#,
+        "# demo-net (VLAN 101)",
+        "lv.nested = true",
+        r#"lv.cpu_mode = "host-passthrough""#,
+        "lv.memory = 4096",
+        "lv.memory = 2048",
+    ] {
+        assert!(text.contains(want), "missing {want}:\n{text}");
+    }
+}
