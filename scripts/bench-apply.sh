@@ -6,9 +6,8 @@
 # Needs root, like the tests; tools from scripts/test-deps.sh.
 set -eu
 cd "$(dirname "$0")/.."
-export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-/work/target-ssh}"
 cargo build --quiet --release --bin aerie
-export AERIE_BIN="$CARGO_TARGET_DIR/release/aerie"
+export AERIE_BIN="${CARGO_TARGET_DIR:-target}/release/aerie"
 export AERIE_BENCH_HOSTS="${*:-50 200}"
-cargo test --quiet --test apply_bench bench_apply -- --ignored --nocapture --test-threads=1 2>&1 |
+cargo bench --quiet --bench apply 2>&1 |
     grep -E '^BENCH|panicked|error|assert'

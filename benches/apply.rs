@@ -1,4 +1,4 @@
-//! Benchmark, not a test: run by `scripts/bench-apply.sh` (ignored otherwise). Prints
+//! Benchmark (`cargo bench --bench apply`, via `scripts/bench-apply.sh`). Prints
 //! figures; asserts only that the runs succeeded.
 //!
 //! For each N in $AERIE_BENCH_HOSTS (default "50 200"): N test hosts, then
@@ -10,6 +10,7 @@
 //! aerie runs under `/usr/bin/time -v` for its peak RSS. $AERIE_BIN picks the binary
 //! (the script passes the release build).
 
+#[path = "../tests/apply_support/mod.rs"]
 mod apply_support;
 use apply_support::*;
 use std::process::Command;
@@ -91,9 +92,7 @@ fn raw_bound(tb: &Testbed, r: &serde_json::Value) -> (f64, usize) {
     (secs, n)
 }
 
-#[test]
-#[ignore = "benchmark: scripts/bench-apply.sh"]
-fn bench_apply() {
+fn main() {
     let sizes = std::env::var("AERIE_BENCH_HOSTS").unwrap_or_else(|_| "50 200".into());
     for n in sizes
         .split_whitespace()
