@@ -10,8 +10,30 @@ use render_support::*;
 use std::path::Path;
 
 /// A root seeded with packaged files the bundles edit.
-fn seeded_root() -> tempfile::TempDir {
+/// The accounts the cloud packages create (nova, neutron, eucalyptus): the
+/// groups that own the shared files aerie edits.
+fn with_accounts(root: &Path) {
+    std::fs::create_dir_all(root.join("etc")).unwrap();
+    std::fs::write(
+        root.join("etc/passwd"),
+        "root:x:0:0:root:/root:/bin/sh\nnova:x:162:162::/var/lib/nova:/sbin/nologin\nneutron:x:164:164::/var/lib/neutron:/sbin/nologin\neucalyptus:x:165:165::/var/lib/eucalyptus:/sbin/nologin\n",
+    )
+    .unwrap();
+    std::fs::write(
+        root.join("etc/group"),
+        "root:x:0:\nnova:x:162:\nneutron:x:164:\neucalyptus:x:165:\n",
+    )
+    .unwrap();
+}
+
+fn fresh_root() -> tempfile::TempDir {
     let root = tempfile::tempdir().unwrap();
+    with_accounts(root.path());
+    root
+}
+
+fn seeded_root() -> tempfile::TempDir {
+    let root = fresh_root();
     let fixtures = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures");
     let put = |path: &str, from: &Path| {
         let target = root.path().join(path);
@@ -59,11 +81,7 @@ fn snapshot(dir: &Path) -> Vec<(String, Vec<u8>)> {
 fn applying_any_bundle_twice_equals_applying_it_once() {
     for seeded in [false, true] {
         for bundle in all_bundles() {
-            let dir = if seeded {
-                seeded_root()
-            } else {
-                tempfile::tempdir().unwrap()
-            };
+            let dir = if seeded { seeded_root() } else { fresh_root() };
             let root = LocalRoot(dir.path().to_path_buf());
             let first = plan(&bundle, &root).unwrap();
             assert!(
@@ -171,4 +189,47 @@ fn bundles_round_trip_through_json() {
             );
         }
     }
+}
+
+#[test]
+fn an_owner_the_host_does_not_know_stops_the_run_before_any_write() {
+    let site = example_site("lab");
+    let bundle = aerie::host::bundles(&site)
+        .into_iter()
+        .find(|b| b.hostname == "fe1")
+        .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(dir.path().join("etc")).unwrap();
+    std::fs::write(dir.path().join("etc/passwd"), "root:x:0:0::/root:/bin/sh\n").unwrap();
+    std::fs::write(dir.path().join("etc/group"), "root:x:0:\n").unwrap();
+    let root = LocalRoot(dir.path().to_path_buf());
+    let err = write_local(&plan(&bundle, &root).unwrap(), &root).unwrap_err();
+    let text = format!("{err:#}");
+    assert!(
+        text.contains("is not in") && text.contains("etc/group"),
+        "{text}"
+    );
+    let mut left: Vec<_> = walk(dir.path());
+    left.sort();
+    assert_eq!(
+        left,
+        ["etc/group", "etc/passwd"],
+        "files were written: {left:?}"
+    );
+}
+
+fn walk(dir: &Path) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for e in std::fs::read_dir(&d).unwrap() {
+            let p = e.unwrap().path();
+            if p.is_dir() {
+                stack.push(p);
+            } else {
+                out.push(p.strip_prefix(dir).unwrap().to_string_lossy().into_owned());
+            }
+        }
+    }
+    out
 }

@@ -165,31 +165,33 @@ pub fn plan(bundle: &HostBundle, host: &dyn HostFiles) -> Result<Plan, PlanError
 
 /// Write the plan's changed files under a local root, atomically, with
 /// their modes and owners (new files) or keeping the old ones (edited files).
+/// Every owner is resolved before the first write, so a name the host does
+/// not know stops the run with nothing written.
 pub fn write_local(plan: &Plan, root: &LocalRoot) -> anyhow::Result<Vec<String>> {
     use anyhow::Context;
-    use std::os::unix::fs::PermissionsExt;
-    let mut written = Vec::new();
+    use std::os::unix::fs::{MetadataExt, PermissionsExt};
+    let mut writes = Vec::new();
     for f in plan.changed() {
         let target = root.resolve(&f.path);
+        let (mode, ids) = match std::fs::metadata(&target) {
+            Ok(meta) if f.existed => (meta.permissions().mode() & 0o7777, (meta.uid(), meta.gid())),
+            _ => (
+                f.mode,
+                owner_ids(&root.0, &f.owner, &f.group)
+                    .with_context(|| format!("cannot give {} its owner", f.path))?,
+            ),
+        };
+        writes.push((f, target, mode, ids));
+    }
+    let mut written = Vec::new();
+    for (f, target, mode, (uid, gid)) in writes {
         let dir = target.parent().unwrap_or(Path::new("/"));
         std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
-        let (mode, ids) = match std::fs::metadata(&target) {
-            Ok(meta) if f.existed => {
-                use std::os::unix::fs::MetadataExt;
-                (
-                    meta.permissions().mode() & 0o7777,
-                    Some((meta.uid(), meta.gid())),
-                )
-            }
-            _ => (f.mode, owner_ids(&root.0, &f.owner, &f.group)),
-        };
         crate::fsutil::write_atomic(&target, &f.content, mode, crate::fsutil::Overwrite::Allow)?;
-        if let Some((uid, gid)) = ids {
-            // Only root may give files away; elsewhere (tests, rendering) keep ours.
-            if let Err(e) = std::os::unix::fs::chown(&target, Some(uid), Some(gid)) {
-                if e.kind() != io::ErrorKind::PermissionDenied {
-                    return Err(e).with_context(|| format!("cannot chown {}", target.display()));
-                }
+        // Only root may give files away; elsewhere (tests, rendering) keep ours.
+        if let Err(e) = std::os::unix::fs::chown(&target, Some(uid), Some(gid)) {
+            if e.kind() != io::ErrorKind::PermissionDenied {
+                return Err(e).with_context(|| format!("cannot chown {}", target.display()));
             }
         }
         let _ = std::fs::set_permissions(&target, std::fs::Permissions::from_mode(mode));
@@ -198,22 +200,30 @@ pub fn write_local(plan: &Plan, root: &LocalRoot) -> anyhow::Result<Vec<String>>
     Ok(written)
 }
 
-/// Numeric ids for user and group names, from the root's own passwd and group.
-fn owner_ids(root: &Path, owner: &str, group: &str) -> Option<(u32, u32)> {
-    let lookup = |file: &str, name: &str| -> Option<u32> {
+/// Numeric ids for user and group names, from the root's own passwd and
+/// group. A name the host does not know is an error, as on the SSH road
+/// (`chown` by name fails there): a file must never silently end up owned by
+/// root when the bundle says otherwise.
+fn owner_ids(root: &Path, owner: &str, group: &str) -> anyhow::Result<(u32, u32)> {
+    let lookup = |file: &str, name: &str| -> anyhow::Result<u32> {
         if name == "root" {
-            return Some(0);
+            return Ok(0);
         }
-        let text = std::fs::read_to_string(root.join(file)).ok()?;
-        text.lines().find_map(|l| {
-            let mut fields = l.split(':');
-            (fields.next()? == name).then(|| fields.nth(1)?.parse().ok())?
-        })
+        let path = root.join(file);
+        let text = std::fs::read_to_string(&path).unwrap_or_default();
+        text.lines()
+            .find_map(|l| {
+                let mut fields = l.split(':');
+                (fields.next()? == name).then(|| fields.nth(1)?.parse().ok())?
+            })
+            .ok_or_else(|| {
+                anyhow::anyhow!(
+                    "{name:?} is not in {}: install the package that creates it first",
+                    path.display()
+                )
+            })
     };
-    Some((
-        lookup("etc/passwd", owner)?,
-        lookup("etc/group", group).unwrap_or(0),
-    ))
+    Ok((lookup("etc/passwd", owner)?, lookup("etc/group", group)?))
 }
 
 /// The actions of a plan that may run in `stage` (install-time runs only
