@@ -10,25 +10,9 @@ use render_support::*;
 use std::path::Path;
 
 /// A root seeded with packaged files the bundles edit.
-/// The accounts the cloud packages create (nova, neutron, eucalyptus): the
-/// groups that own the shared files aerie edits.
-fn with_accounts(root: &Path) {
-    std::fs::create_dir_all(root.join("etc")).unwrap();
-    std::fs::write(
-        root.join("etc/passwd"),
-        "root:x:0:0:root:/root:/bin/sh\nnova:x:162:162::/var/lib/nova:/sbin/nologin\nneutron:x:164:164::/var/lib/neutron:/sbin/nologin\neucalyptus:x:165:165::/var/lib/eucalyptus:/sbin/nologin\n",
-    )
-    .unwrap();
-    std::fs::write(
-        root.join("etc/group"),
-        "root:x:0:\nnova:x:162:\nneutron:x:164:\neucalyptus:x:165:\n",
-    )
-    .unwrap();
-}
-
 fn fresh_root() -> tempfile::TempDir {
     let root = tempfile::tempdir().unwrap();
-    with_accounts(root.path());
+    write_accounts(root.path());
     root
 }
 

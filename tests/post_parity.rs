@@ -50,16 +50,7 @@ fn throwaway_root(with_aerie: bool) -> tempfile::TempDir {
     }
     std::fs::create_dir_all(root.join("etc")).unwrap();
     // The accounts the profile's %packages create before %post runs.
-    std::fs::write(
-        root.join("etc/passwd"),
-        "root:x:0:0:root:/root:/bin/sh\nnova:x:162:162::/var/lib/nova:/sbin/nologin\nneutron:x:164:164::/var/lib/neutron:/sbin/nologin\neucalyptus:x:165:165::/var/lib/eucalyptus:/sbin/nologin\n",
-    )
-    .unwrap();
-    std::fs::write(
-        root.join("etc/group"),
-        "root:x:0:\nnova:x:162:\nneutron:x:164:\neucalyptus:x:165:\n",
-    )
-    .unwrap();
+    write_accounts(root);
     std::fs::create_dir_all(root.join("root")).unwrap();
     std::fs::create_dir_all(root.join("tmp")).unwrap();
     std::fs::create_dir_all(root.join("var/log")).unwrap();

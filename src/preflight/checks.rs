@@ -105,13 +105,7 @@ fn iommu_check(which: Iommu, f: &Facts) -> Check {
             format!("active: /sys/class/iommu has {}", f.iommu_units.join(", ")),
         );
     }
-    let cmdline = f.cmdline.clone().unwrap_or_default();
-    let words: Vec<&str> = cmdline.split_whitespace().collect();
-    let missing: Vec<&str> = args
-        .iter()
-        .map(String::as_str)
-        .filter(|a| !words.contains(a))
-        .collect();
+    let missing = f.missing_kernel_args(&args);
     if !missing.is_empty() {
         fail(
             "iommu",

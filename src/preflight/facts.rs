@@ -59,6 +59,18 @@ pub struct Facts {
     pub disk_free_kb: Vec<(String, Option<u64>)>,
 }
 
+impl Facts {
+    /// The arguments of `args` that the running kernel's command line lacks.
+    pub fn missing_kernel_args<'a>(&self, args: &'a [String]) -> Vec<&'a str> {
+        let cmdline = self.cmdline.as_deref().unwrap_or_default();
+        let words: Vec<&str> = cmdline.split_whitespace().collect();
+        args.iter()
+            .map(String::as_str)
+            .filter(|a| !words.contains(a))
+            .collect()
+    }
+}
+
 fn hex(s: &str) -> String {
     s.trim().trim_start_matches("0x").to_ascii_lowercase()
 }

@@ -139,13 +139,7 @@ pub fn reboot_reasons(site: &Site, bundle: &HostBundle, f: &Facts) -> Vec<String
     let mut out = Vec::new();
     if wants(Concern::Iommu) {
         let args = iommu::kernel_args(site.features.iommu);
-        let cmdline = f.cmdline.clone().unwrap_or_default();
-        let words: Vec<&str> = cmdline.split_whitespace().collect();
-        let missing: Vec<&str> = args
-            .iter()
-            .map(String::as_str)
-            .filter(|a| !words.contains(a))
-            .collect();
+        let missing = f.missing_kernel_args(&args);
         if !missing.is_empty() {
             out.push(format!(
                 "the running kernel's command line lacks {}",

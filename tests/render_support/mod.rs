@@ -76,3 +76,19 @@ pub fn rendered_examples() -> Vec<(String, tempfile::TempDir, Rendered)> {
     }
     out
 }
+
+/// The accounts the cloud packages create before aerie's files arrive (nova,
+/// neutron, eucalyptus): the groups that own the shared files aerie edits.
+pub fn write_accounts(root: &std::path::Path) {
+    std::fs::create_dir_all(root.join("etc")).unwrap();
+    std::fs::write(
+        root.join("etc/passwd"),
+        "root:x:0:0:root:/root:/bin/sh\nnova:x:162:162::/var/lib/nova:/sbin/nologin\nneutron:x:164:164::/var/lib/neutron:/sbin/nologin\neucalyptus:x:165:165::/var/lib/eucalyptus:/sbin/nologin\n",
+    )
+    .unwrap();
+    std::fs::write(
+        root.join("etc/group"),
+        "root:x:0:\nnova:x:162:\nneutron:x:164:\neucalyptus:x:165:\n",
+    )
+    .unwrap();
+}
