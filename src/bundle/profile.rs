@@ -1,0 +1,157 @@
+//! Profiles: what a cloud flavour (OpenStack, Eucalyptus) needs per role, as
+//! data (`profiles/*.yaml`, built into the binary), so a new profile is a data
+//! file, not code.
+
+use crate::host::Concern;
+use crate::site::{self, Role};
+use anyhow::Context;
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+/// One profile file.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case", deny_unknown_fields)]
+pub struct Profile {
+    pub name: String,
+    /// The cloud release; for OpenStack it decides nova's PCI key names.
+    pub release: String,
+    pub frontend: RoleSpec,
+    pub compute: RoleSpec,
+    /// Where `dnsmasq_config_file` lives and which roles run that DHCP service.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dnsmasq: Option<DnsmasqSpec>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub nova: Option<NovaSpec>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub eucalyptus: Option<EucalyptusSpec>,
+}
+
+/// What one role gets.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case", deny_unknown_fields)]
+pub struct RoleSpec {
+    /// The kickstart template (in `kickstart/`).
+    pub kickstart: String,
+    #[serde(default)]
+    pub repos: Vec<Repo>,
+    #[serde(default)]
+    pub packages: Vec<String>,
+    /// Services enabled at install time.
+    #[serde(default)]
+    pub services: Vec<String>,
+    /// The host concerns that apply to this role.
+    #[serde(default)]
+    pub concerns: Vec<Concern>,
+    /// Services restarted when one of these files changed.
+    #[serde(default)]
+    pub restart: BTreeMap<String, Vec<String>>,
+}
+
+/// A package repository.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case", deny_unknown_fields)]
+pub struct Repo {
+    pub name: String,
+    pub baseurl: String,
+}
+
+/// The dnsmasq options file and the service key that names it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case", deny_unknown_fields)]
+pub struct DnsmasqSpec {
+    /// The file aerie writes, e.g. `/etc/dnsmasq-nova.conf`.
+    pub options_file: String,
+    /// The INI file holding `dnsmasq_config_file`: nova.conf for
+    /// nova-network multihost, Neutron's dhcp_agent.ini otherwise.
+    pub config_file: String,
+    pub section: String,
+    pub key: String,
+}
+
+/// nova's configuration.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case", deny_unknown_fields)]
+pub struct NovaSpec {
+    pub config_file: String,
+    /// nova's own `[filter_scheduler] enabled_filters` default for the release,
+    /// kept when aerie adds PciPassthroughFilter to an absent key.
+    pub default_filters: Vec<String>,
+}
+
+/// Eucalyptus networking settings that are policy, not site facts.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case", deny_unknown_fields)]
+pub struct EucalyptusSpec {
+    pub config_file: String,
+    pub vnet_mode: String,
+    pub vnet_bridge: String,
+    pub addrs_per_net: u32,
+}
+
+/// The profiles built into aerie.
+const BUILT_IN: &[(&str, &str)] = &[
+    ("openstack", include_str!("../../profiles/openstack.yaml")),
+    ("eucalyptus", include_str!("../../profiles/eucalyptus.yaml")),
+];
+
+impl Profile {
+    /// The built-in profile for a site's `profile:` value.
+    pub fn built_in(which: site::Profile) -> Profile {
+        let text = BUILT_IN
+            .iter()
+            .find(|(name, _)| *name == which.as_str())
+            .map(|(_, text)| *text)
+            .expect("every site profile has a built-in file");
+        Profile::parse(text, which.as_str()).expect("built-in profiles parse (tested)")
+    }
+
+    /// Parse a profile file.
+    pub fn parse(text: &str, origin: &str) -> anyhow::Result<Profile> {
+        serde_norway::from_str(text).with_context(|| format!("profile {origin} is not valid"))
+    }
+
+    pub fn role(&self, role: Role) -> &RoleSpec {
+        match role {
+            Role::Frontend => &self.frontend,
+            Role::Compute => &self.compute,
+        }
+    }
+
+    /// OpenStack renamed `[pci] passthrough_whitelist` to `device_spec` in Zed.
+    pub fn pci_spec_key(&self) -> &'static str {
+        const BEFORE_ZED: &[&str] = &[
+            "austin", "bexar", "cactus", "diablo", "essex", "folsom", "grizzly", "havana",
+            "icehouse", "juno", "kilo", "liberty", "mitaka", "newton", "ocata", "pike", "queens",
+            "rocky", "stein", "train", "ussuri", "victoria", "wallaby", "xena", "yoga",
+        ];
+        if BEFORE_ZED.contains(&self.release.to_ascii_lowercase().as_str()) {
+            "passthrough_whitelist"
+        } else {
+            "device_spec"
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn built_in_profiles_parse() {
+        for (name, text) in BUILT_IN {
+            let profile = Profile::parse(text, name).unwrap();
+            assert_eq!(profile.name, *name);
+        }
+    }
+
+    #[test]
+    fn release_decides_the_pci_key() {
+        let mut p = Profile::built_in(site::Profile::Openstack);
+        p.release = "yoga".into();
+        assert_eq!(p.pci_spec_key(), "passthrough_whitelist");
+        p.release = "zed".into();
+        assert_eq!(p.pci_spec_key(), "device_spec");
+        p.release = "2023.1".into();
+        assert_eq!(p.pci_spec_key(), "device_spec");
+    }
+}

@@ -1,0 +1,189 @@
+//! The one helper through which aerie runs every local external program.
+//!
+//! Every failure names the command line and carries the program's stderr, so an
+//! operator can rerun it by hand. Nothing else in aerie spawns processes directly.
+
+use std::ffi::OsStr;
+use std::fmt;
+use std::process::{Command, Output, Stdio};
+
+/// A local program failed to start or exited unsuccessfully.
+#[derive(Debug, thiserror::Error)]
+pub enum ExecError {
+    /// The program is not installed (or not on PATH).
+    #[error("`{program}` was not found: {hint}")]
+    Missing { program: String, hint: String },
+    /// The program could not be started for another reason.
+    #[error("could not run `{command}`: {source}")]
+    Spawn {
+        command: String,
+        #[source]
+        source: std::io::Error,
+    },
+    /// The program ran and exited with a failure status.
+    #[error("`{command}` failed ({status}): {stderr}")]
+    Failed {
+        command: String,
+        status: String,
+        stderr: String,
+        stdout: String,
+    },
+}
+
+/// A printable, shell-quoted rendering of a command line for messages.
+pub struct CommandLine<'a>(pub &'a Command);
+
+impl fmt::Display for CommandLine<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let program = self.0.get_program().to_string_lossy();
+        write!(f, "{}", quote(&program))?;
+        for arg in self.0.get_args() {
+            write!(f, " {}", quote(&arg.to_string_lossy()))?;
+        }
+        Ok(())
+    }
+}
+
+fn quote(s: &str) -> String {
+    shlex::try_quote(s)
+        .map(|q| q.into_owned())
+        .unwrap_or_else(|_| format!("{s:?}"))
+}
+
+/// Where to get a program aerie drives, for the "not found" message.
+pub fn install_hint(program: &str) -> String {
+    let package = match program {
+        "xorriso" => "xorriso",
+        "mcopy" | "mdir" | "mtype" => "mtools",
+        "qemu-system-x86_64" => "qemu-system-x86",
+        "qemu-img" => "qemu-utils",
+        "ssh" | "ssh-keygen" => "openssh-client",
+        "dnsmasq" => "dnsmasq",
+        "ip" => "iproute2",
+        "vagrant" => "vagrant",
+        other => other,
+    };
+    format!("install it with `apt-get install {package}` (Debian/Ubuntu) or your distribution's package")
+}
+
+/// Run a command to completion, capturing output; a non-zero exit is an error
+/// naming the command and its stderr.
+pub fn run(cmd: &mut Command) -> Result<Output, ExecError> {
+    run_with_input(cmd, None)
+}
+
+/// Like [`run`], feeding `input` on stdin.
+pub fn run_with_input(cmd: &mut Command, input: Option<&[u8]>) -> Result<Output, ExecError> {
+    let command = CommandLine(cmd).to_string();
+    cmd.stdin(if input.is_some() {
+        Stdio::piped()
+    } else {
+        Stdio::null()
+    })
+    .stdout(Stdio::piped())
+    .stderr(Stdio::piped());
+    let mut child = cmd
+        .spawn()
+        .map_err(|source| spawn_error(cmd, command.clone(), source))?;
+    if let Some(bytes) = input {
+        use std::io::Write;
+        let mut stdin = child.stdin.take().expect("stdin was piped");
+        // A program may exit without reading all of its input; its status tells.
+        let _ = stdin.write_all(bytes);
+    }
+    let output = child
+        .wait_with_output()
+        .map_err(|source| ExecError::Spawn {
+            command: command.clone(),
+            source,
+        })?;
+    check(command, output)
+}
+
+/// Turn a finished process's output into a result.
+pub fn check(command: String, output: Output) -> Result<Output, ExecError> {
+    if output.status.success() {
+        return Ok(output);
+    }
+    Err(ExecError::Failed {
+        command,
+        status: output.status.to_string(),
+        stderr: String::from_utf8_lossy(&output.stderr).trim().to_string(),
+        stdout: String::from_utf8_lossy(&output.stdout).trim().to_string(),
+    })
+}
+
+/// The error for a program that could not be started. `NotFound` also comes
+/// from a missing interpreter or library, so "not installed" is said only when
+/// the program itself cannot be found.
+pub fn spawn_error(cmd: &Command, command: String, source: std::io::Error) -> ExecError {
+    let program = cmd.get_program().to_string_lossy().into_owned();
+    if source.kind() == std::io::ErrorKind::NotFound && find_program(&program).is_none() {
+        let hint = install_hint(&program);
+        ExecError::Missing { program, hint }
+    } else {
+        ExecError::Spawn { command, source }
+    }
+}
+
+/// Where `program` would be found: itself if it names a path, else on PATH.
+pub fn find_program(program: &str) -> Option<std::path::PathBuf> {
+    if program.contains('/') {
+        let path = std::path::PathBuf::from(program);
+        return path.is_file().then_some(path);
+    }
+    std::env::var_os("PATH").and_then(|paths| {
+        std::env::split_paths(&paths)
+            .map(|dir| dir.join(program))
+            .find(|candidate| candidate.is_file())
+    })
+}
+
+/// Convenience: build a [`Command`] from a program and arguments.
+pub fn command<I, S>(program: &str, args: I) -> Command
+where
+    I: IntoIterator<Item = S>,
+    S: AsRef<OsStr>,
+{
+    let mut cmd = Command::new(program);
+    cmd.args(args);
+    cmd
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn failure_names_command_and_stderr() {
+        let err = run(&mut command("sh", ["-c", "echo boom >&2; exit 3"])).unwrap_err();
+        let text = err.to_string();
+        assert!(text.contains("sh -c 'echo boom >&2; exit 3'"), "{text}");
+        assert!(text.contains("boom"), "{text}");
+        assert!(text.contains('3'), "{text}");
+    }
+
+    #[test]
+    fn missing_program_names_install_command() {
+        let err = run(&mut command("xorriso-not-installed-here", ["-version"])).unwrap_err();
+        assert!(matches!(err, ExecError::Missing { .. }), "{err}");
+        assert!(err.to_string().contains("apt-get install"), "{err}");
+    }
+
+    #[test]
+    fn a_present_program_that_cannot_start_is_not_called_missing() {
+        let dir = tempfile::tempdir().unwrap();
+        let script = dir.path().join("needs-interpreter");
+        std::fs::write(&script, "#!/nonexistent/interpreter\n").unwrap();
+        std::fs::set_permissions(&script, std::os::unix::fs::PermissionsExt::from_mode(0o755))
+            .unwrap();
+        let err = run(&mut Command::new(&script)).unwrap_err();
+        assert!(matches!(err, ExecError::Spawn { .. }), "{err}");
+    }
+
+    #[test]
+    fn input_reaches_stdin() {
+        let out = run_with_input(&mut command("cat", [] as [&str; 0]), Some(b"hello")).unwrap();
+        assert_eq!(out.stdout, b"hello");
+    }
+}

@@ -1,0 +1,56 @@
+//! Exit codes (sysexits.h) and the typed errors that choose them.
+
+use crate::site::{load::ReadError, InvalidSite};
+
+/// Success.
+pub const OK: i32 = 0;
+/// Something failed that is not one of the cases below.
+pub const FAILURE: i32 = 1;
+/// Bad usage: wrong flags or arguments (EX_USAGE).
+pub const USAGE: i32 = 64;
+/// The site file is invalid (EX_DATAERR).
+pub const DATA_ERROR: i32 = 65;
+/// An input file does not exist or cannot be read (EX_NOINPUT).
+pub const NO_INPUT: i32 = 66;
+/// An output file exists and `--force` was not given (EX_CANTCREAT).
+pub const CANT_CREATE: i32 = 73;
+
+/// The command line asks for something that cannot be done as asked.
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct UsageError(pub String);
+
+/// An output exists and aerie will not overwrite it.
+#[derive(Debug, thiserror::Error)]
+#[error("{path} already exists; {remedy}")]
+pub struct AlreadyExists {
+    pub path: String,
+    pub remedy: String,
+}
+
+/// The failure was already reported (e.g. as JSON); exit with this code only.
+#[derive(Debug, thiserror::Error)]
+#[error("exit status {0}")]
+pub struct Reported(pub i32);
+
+/// The exit code for an error, from the first typed cause in its chain.
+pub fn code_for(err: &anyhow::Error) -> i32 {
+    for cause in err.chain() {
+        if let Some(Reported(code)) = cause.downcast_ref::<Reported>() {
+            return *code;
+        }
+        if cause.is::<InvalidSite>() {
+            return DATA_ERROR;
+        }
+        if cause.is::<UsageError>() {
+            return USAGE;
+        }
+        if cause.is::<ReadError>() {
+            return NO_INPUT;
+        }
+        if cause.is::<AlreadyExists>() {
+            return CANT_CREATE;
+        }
+    }
+    FAILURE
+}

@@ -1,0 +1,122 @@
+//! Rendering: a validated site becomes, in memory, the tree `aerie render`
+//! writes: per node its kickstart, bundle, root files and actions, plus the
+//! dispatcher kickstart and a plan. Pure: no file is touched here.
+
+pub mod heredoc;
+pub mod kickstart;
+pub mod output;
+pub mod report;
+pub mod templates;
+
+use crate::bundle::converge::{self, HostFiles};
+use crate::bundle::{HostBundle, Profile};
+use crate::site::Site;
+pub use templates::{TemplateError, Templates};
+
+/// One file of the rendered tree, relative to the output directory.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OutFile {
+    pub path: String,
+    pub mode: u32,
+    pub content: Vec<u8>,
+}
+
+/// Everything `aerie render` writes.
+#[derive(Debug, Clone, Default)]
+pub struct Rendered {
+    pub files: Vec<OutFile>,
+    pub bundles: Vec<HostBundle>,
+}
+
+/// Rendering choices.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Options {
+    /// Kickstarts install the operating system only: no cloud concerns.
+    pub minimal: bool,
+}
+
+/// A host with no files: the rendered tree shows what aerie sets, so edits
+/// are applied to empty files.
+pub struct EmptyHost;
+
+impl HostFiles for EmptyHost {
+    fn read(&self, _: &str) -> std::io::Result<Option<Vec<u8>>> {
+        Ok(None)
+    }
+}
+
+/// The node's bundle under the render options.
+pub fn bundle_for(
+    site: &Site,
+    node: &crate::site::Node,
+    profile: &Profile,
+    options: Options,
+) -> HostBundle {
+    if options.minimal {
+        let mut empty = profile.clone();
+        empty.frontend.concerns.clear();
+        empty.compute.concerns.clear();
+        empty.frontend.restart.clear();
+        empty.compute.restart.clear();
+        crate::host::bundle_for(site, node, &empty)
+    } else {
+        crate::host::bundle_for(site, node, profile)
+    }
+}
+
+/// Render every node of a (validated) site.
+pub fn render_site(
+    site: &Site,
+    profile: &Profile,
+    templates: &Templates,
+    options: Options,
+) -> Result<Rendered, TemplateError> {
+    let mut out = Rendered::default();
+    for node in &site.nodes {
+        let bundle = bundle_for(site, node, profile, options);
+        let host = node.hostname.as_str();
+        let template = if options.minimal {
+            "minimal.ks.j2"
+        } else {
+            profile.role(node.role).kickstart.as_str()
+        };
+        let context = kickstart::context(site, node, profile, &bundle, options.minimal);
+        let ks = templates.render(template, &context)?;
+        out.files.push(OutFile {
+            path: format!("{host}/ks.cfg"),
+            mode: 0o600,
+            content: ks.into_bytes(),
+        });
+        out.files.push(OutFile {
+            path: format!("{host}/bundle.json"),
+            mode: 0o600,
+            content: bundle.to_json().into_bytes(),
+        });
+        let plan = converge::plan(&bundle, &EmptyHost).expect("an empty host cannot fail to read");
+        for f in &plan.files {
+            out.files.push(OutFile {
+                path: format!("{host}/root{}", f.path),
+                mode: f.mode,
+                content: f.content.clone(),
+            });
+        }
+        out.files.push(OutFile {
+            path: format!("{host}/actions.txt"),
+            mode: 0o644,
+            content: report::actions_text(&bundle).into_bytes(),
+        });
+        out.bundles.push(bundle);
+    }
+    let dispatch = templates.render("dispatch.ks.j2", &report::dispatch_context(site))?;
+    out.files.push(OutFile {
+        path: "ks.cfg".into(),
+        mode: 0o600,
+        content: dispatch.into_bytes(),
+    });
+    out.files.push(OutFile {
+        path: "plan.txt".into(),
+        mode: 0o644,
+        content: report::plan_text(site, profile, &out.bundles, options).into_bytes(),
+    });
+    Ok(out)
+}

@@ -1,0 +1,32 @@
+//! The example sites built into the binary (`--example NAME`).
+
+/// (name, one-line description, YAML text)
+pub const EXAMPLES: &[(&str, &str, &str)] = &[
+    (
+        "lab",
+        "1 frontend, 2 compute nodes, 2 instance VLANs with external gateways, SR-IOV (mlx4), metadata redirect, nested KVM",
+        include_str!("../../examples/lab.yaml"),
+    ),
+    (
+        "eucalyptus",
+        "Eucalyptus (MANAGED-NOVLAN): cloud/cluster controller and 2 node controllers, public IP range, AMD IOMMU",
+        include_str!("../../examples/eucalyptus.yaml"),
+    ),
+];
+
+/// The YAML text of the example with this name.
+pub fn get(name: &str) -> Option<&'static str> {
+    EXAMPLES
+        .iter()
+        .find(|(n, _, _)| *n == name)
+        .map(|(_, _, text)| *text)
+}
+
+/// The example names, for messages.
+pub fn names() -> String {
+    EXAMPLES
+        .iter()
+        .map(|(n, _, _)| *n)
+        .collect::<Vec<_>>()
+        .join(", ")
+}

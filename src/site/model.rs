@@ -1,0 +1,284 @@
+//! The site file's types: exactly the contract of `shared/site-format.md`.
+//!
+//! Keys are kebab-case and unknown keys are refused, so a typo can never be
+//! silently ignored. Values are parsed into checked types here (addresses,
+//! names, ids); rules that relate values to each other live in `validate`.
+
+use super::fields::*;
+use ipnet::IpNet;
+use serde::{Deserialize, Serialize};
+use std::net::IpAddr;
+
+/// A whole cloud: its settings, networks, host features and nodes.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case", deny_unknown_fields)]
+pub struct Site {
+    pub site: Settings,
+    pub networks: Vec<Network>,
+    #[serde(default)]
+    pub features: Features,
+    pub nodes: Vec<Node>,
+}
+
+/// Site-wide settings.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case", deny_unknown_fields)]
+pub struct Settings {
+    pub name: Name,
+    pub domain: Domain,
+    pub profile: Profile,
+    pub distro: Distro,
+    #[serde(default = "default_timezone")]
+    pub timezone: Timezone,
+    #[serde(default)]
+    pub dns: Vec<IpAddr>,
+    #[serde(default)]
+    pub ntp: Vec<HostOrAddress>,
+    #[serde(default)]
+    pub ssh_keys: Vec<SshPublicKey>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub root_password_hash: Option<PasswordHash>,
+}
+
+fn default_timezone() -> Timezone {
+    "UTC".parse().expect("UTC is a valid time zone")
+}
+
+/// The cloud software a site runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
+#[serde(rename_all = "kebab-case")]
+pub enum Profile {
+    Openstack,
+    Eucalyptus,
+}
+
+/// The operating system installed on the nodes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
+#[serde(rename_all = "kebab-case")]
+pub enum Distro {
+    Rocky9,
+    Alma9,
+    CentosStream9,
+}
+
+/// What a network carries.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
+#[serde(rename_all = "kebab-case")]
+pub enum Purpose {
+    Management,
+    Instances,
+    Storage,
+    External,
+    Infiniband,
+}
+
+/// A node's job in the cloud.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, clap::ValueEnum)]
+#[serde(rename_all = "kebab-case")]
+pub enum Role {
+    Frontend,
+    Compute,
+}
+
+/// Which IOMMU to turn on in the kernel command line.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, clap::ValueEnum)]
+#[serde(rename_all = "kebab-case")]
+pub enum Iommu {
+    Intel,
+    Amd,
+    #[default]
+    Off,
+}
+
+/// One network of the site.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case", deny_unknown_fields)]
+pub struct Network {
+    pub name: Name,
+    pub purpose: Purpose,
+    pub cidr: IpNet,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub gateway: Option<IpAddr>,
+    #[serde(default)]
+    pub vlan: Option<u16>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dhcp_range: Option<[IpAddr; 2]>,
+}
+
+/// Host features to set up.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case", deny_unknown_fields)]
+pub struct Features {
+    #[serde(default)]
+    pub iommu: Iommu,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sriov: Option<Sriov>,
+    #[serde(default)]
+    pub metadata_redirect: bool,
+    #[serde(default)]
+    pub nested_kvm: bool,
+}
+
+/// SR-IOV virtual functions and their use by instances.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case", deny_unknown_fields)]
+pub struct Sriov {
+    pub driver: ModuleName,
+    pub num_vfs: u32,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub probe_vf: Option<u32>,
+    #[serde(default)]
+    pub passthrough: Vec<Passthrough>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub flavor: Option<Flavor>,
+}
+
+/// A PCI device class offered to instances through nova PCI passthrough.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case", deny_unknown_fields)]
+pub struct Passthrough {
+    pub alias: ObjectName,
+    pub vendor_id: PciId,
+    pub product_id: PciId,
+}
+
+/// The flavor that requests passthrough devices.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case", deny_unknown_fields)]
+pub struct Flavor {
+    pub name: ObjectName,
+    pub vcpus: u32,
+    pub ram_mb: u32,
+    pub disk_gb: u32,
+    pub devices: u32,
+}
+
+/// One server of the site.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case", deny_unknown_fields)]
+pub struct Node {
+    pub hostname: Hostname,
+    pub role: Role,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub install_disk: Option<DiskName>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ssh: Option<SshTarget>,
+    pub interfaces: Vec<Interface>,
+}
+
+/// How aerie reaches a running node over SSH; every field has a default.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case", deny_unknown_fields)]
+pub struct SshTarget {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub host: Option<HostOrAddress>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub user: Option<UserName>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub port: Option<u16>,
+}
+
+/// A node's attachment to a network.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case", deny_unknown_fields)]
+pub struct Interface {
+    pub network: Name,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub device: Option<DeviceName>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mac: Option<MacAddr>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub address: Option<IpAddr>,
+}
+
+impl Site {
+    /// The network with this name.
+    pub fn network(&self, name: &str) -> Option<&Network> {
+        self.networks.iter().find(|n| n.name.as_str() == name)
+    }
+
+    /// The frontend node, if there is exactly one.
+    pub fn frontend(&self) -> Option<&Node> {
+        let mut frontends = self.nodes.iter().filter(|n| n.role == Role::Frontend);
+        match (frontends.next(), frontends.next()) {
+            (Some(node), None) => Some(node),
+            _ => None,
+        }
+    }
+
+    /// The node with this host name.
+    pub fn node(&self, hostname: &str) -> Option<&Node> {
+        self.nodes.iter().find(|n| n.hostname.as_str() == hostname)
+    }
+}
+
+impl Node {
+    /// The node's address on the first management network it is attached to.
+    pub fn management_address(&self, site: &Site) -> Option<IpAddr> {
+        self.interfaces.iter().find_map(|i| {
+            let network = site.network(i.network.as_str())?;
+            (network.purpose == Purpose::Management)
+                .then_some(i.address)
+                .flatten()
+        })
+    }
+
+    /// Where aerie connects over SSH: the explicit target, else the management address.
+    pub fn ssh_host(&self, site: &Site) -> Option<String> {
+        self.ssh
+            .as_ref()
+            .and_then(|s| s.host.as_ref().map(|h| h.to_string()))
+            .or_else(|| self.management_address(site).map(|a| a.to_string()))
+    }
+
+    pub fn ssh_user(&self) -> &str {
+        self.ssh
+            .as_ref()
+            .and_then(|s| s.user.as_ref())
+            .map_or("root", |u| u.as_str())
+    }
+
+    pub fn ssh_port(&self) -> u16 {
+        self.ssh.as_ref().and_then(|s| s.port).unwrap_or(22)
+    }
+}
+
+impl Profile {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Profile::Openstack => "openstack",
+            Profile::Eucalyptus => "eucalyptus",
+        }
+    }
+}
+
+impl Role {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Frontend => "frontend",
+            Role::Compute => "compute",
+        }
+    }
+}
+
+impl Purpose {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Purpose::Management => "management",
+            Purpose::Instances => "instances",
+            Purpose::Storage => "storage",
+            Purpose::External => "external",
+            Purpose::Infiniband => "infiniband",
+        }
+    }
+}
+
+impl Distro {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Distro::Rocky9 => "rocky9",
+            Distro::Alma9 => "alma9",
+            Distro::CentosStream9 => "centos-stream9",
+        }
+    }
+}

@@ -1,0 +1,400 @@
+//! One failing case per rule of the site contract, and the examples pass.
+
+use super::*;
+use crate::site::{examples, load, Finding, Severity};
+
+fn lab() -> Site {
+    load::from_str(examples::get("lab").unwrap(), "lab").unwrap()
+}
+
+fn errors(site: &Site) -> Vec<Finding> {
+    check(site, &Context::default())
+        .into_iter()
+        .filter(|f| f.severity == Severity::Error)
+        .collect()
+}
+
+/// The site has an error at exactly `key` whose message contains `words`.
+fn assert_error(site: &Site, key: &str, words: &str) {
+    let found = errors(site);
+    assert!(
+        found
+            .iter()
+            .any(|f| f.key == key && f.message.contains(words)),
+        "expected an error at {key} mentioning {words:?}, got {found:#?}"
+    );
+    assert!(
+        found.iter().all(|f| !f.fix.is_empty()),
+        "a finding without a fix: {found:#?}"
+    );
+}
+
+fn parse_error(yaml_from: &str, yaml_to: &str) -> Finding {
+    let text = examples::get("lab")
+        .unwrap()
+        .replacen(yaml_from, yaml_to, 1);
+    assert_ne!(
+        text,
+        examples::get("lab").unwrap(),
+        "{yaml_from:?} not in the example"
+    );
+    let err = load::from_str(&text, "lab").expect_err("the site should not parse");
+    err.0.findings.into_iter().next().unwrap()
+}
+
+#[test]
+fn every_example_is_valid_without_warnings() {
+    for (name, _, text) in examples::EXAMPLES {
+        let site = load::from_str(text, name).unwrap();
+        let findings = check(&site, &Context::default());
+        assert!(findings.is_empty(), "{name}: {findings:#?}");
+    }
+}
+
+#[test]
+fn cidr_that_does_not_parse() {
+    let f = parse_error("cidr: 10.44.1.0/24", "cidr: 10.44.1.0/33");
+    assert_eq!(f.key, "networks[1].cidr");
+    assert!(f.message.contains("10.44.1.0/33"), "{f:?}");
+    assert!(f.line.is_some() && f.column.is_some());
+}
+
+#[test]
+fn cidr_with_host_bits() {
+    let mut site = lab();
+    site.networks[1].cidr = "10.44.1.7/24".parse().unwrap();
+    assert_error(&site, "networks[1].cidr", "host bits");
+}
+
+#[test]
+fn value_outside_its_list() {
+    for (from, to, key) in [
+        ("profile: openstack", "profile: openstak", "site.profile"),
+        ("distro: rocky9", "distro: rocky8", "site.distro"),
+        (
+            "purpose: instances",
+            "purpose: tenant",
+            "networks[1].purpose",
+        ),
+        ("role: compute", "role: storage", "nodes[1].role"),
+        ("iommu: intel", "iommu: arm", "features.iommu"),
+    ] {
+        let f = parse_error(from, to);
+        assert_eq!(f.key, key);
+        assert!(f.message.contains("unknown variant"), "{f:?}");
+    }
+}
+
+#[test]
+fn site_and_network_names_outside_the_charset() {
+    assert_eq!(parse_error("name: lab", "name: Lab_1").key, "site.name");
+    assert_eq!(
+        parse_error("name: mgmt", "name: mgmt net").key,
+        "networks[0].name"
+    );
+}
+
+#[test]
+fn dns_server_that_is_not_an_address() {
+    let f = parse_error("dns: [192.0.2.53]", "dns: [ns1.example.org]");
+    assert_eq!(f.key, "site.dns[0]");
+}
+
+#[test]
+fn password_hash_that_is_not_sha512_crypt() {
+    let f = parse_error(
+        "root-password-hash: \"$6$aerielabsalt$",
+        "root-password-hash: \"$1$aerielabsalt$",
+    );
+    assert_eq!(f.key, "site.root-password-hash");
+}
+
+#[test]
+fn gateway_outside_its_cidr() {
+    let mut site = lab();
+    site.networks[1].gateway = Some("10.44.9.1".parse().unwrap());
+    assert_error(
+        &site,
+        "networks[1].gateway",
+        "10.44.9.1 is outside 10.44.1.0/24",
+    );
+}
+
+#[test]
+fn gateway_on_network_or_broadcast_address() {
+    let mut site = lab();
+    site.networks[1].gateway = Some("10.44.1.0".parse().unwrap());
+    assert_error(&site, "networks[1].gateway", "network address");
+    site.networks[1].gateway = Some("10.44.1.255".parse().unwrap());
+    assert_error(&site, "networks[1].gateway", "broadcast address");
+}
+
+#[test]
+fn dhcp_range_outside_cidr_or_on_edges() {
+    let mut site = lab();
+    site.networks[1].dhcp_range =
+        Some(["10.44.1.10".parse().unwrap(), "10.44.3.5".parse().unwrap()]);
+    assert_error(&site, "networks[1].dhcp-range[1]", "outside");
+    site.networks[1].dhcp_range =
+        Some(["10.44.1.0".parse().unwrap(), "10.44.1.20".parse().unwrap()]);
+    assert_error(&site, "networks[1].dhcp-range[0]", "network address");
+    site.networks[1].dhcp_range = Some([
+        "10.44.1.10".parse().unwrap(),
+        "10.44.1.255".parse().unwrap(),
+    ]);
+    assert_error(&site, "networks[1].dhcp-range[1]", "broadcast address");
+}
+
+#[test]
+fn dhcp_range_reversed() {
+    let mut site = lab();
+    site.networks[1].dhcp_range = Some([
+        "10.44.1.200".parse().unwrap(),
+        "10.44.1.10".parse().unwrap(),
+    ]);
+    assert_error(&site, "networks[1].dhcp-range", "after its end");
+}
+
+#[test]
+fn dhcp_range_containing_the_gateway() {
+    let mut site = lab();
+    site.networks[1].gateway = Some("10.44.1.50".parse().unwrap());
+    assert_error(
+        &site,
+        "networks[1].dhcp-range",
+        "contains the gateway 10.44.1.50",
+    );
+}
+
+#[test]
+fn dhcp_range_containing_a_node_address() {
+    let mut site = lab();
+    site.networks[0].dhcp_range =
+        Some(["10.20.0.5".parse().unwrap(), "10.20.0.100".parse().unwrap()]);
+    assert_error(&site, "networks[0].dhcp-range", "10.20.0.11");
+}
+
+#[test]
+fn overlapping_cidrs() {
+    let mut site = lab();
+    site.networks[2].cidr = "10.44.0.0/16".parse().unwrap();
+    site.networks[2].gateway = Some("10.44.2.1".parse().unwrap());
+    assert_error(&site, "networks[2].cidr", "overlaps 10.44.1.0/24");
+}
+
+#[test]
+fn vlan_outside_range() {
+    let mut site = lab();
+    site.networks[1].vlan = Some(4095);
+    assert_error(&site, "networks[1].vlan", "outside 1..4094");
+    site.networks[1].vlan = Some(0);
+    assert_error(&site, "networks[1].vlan", "outside 1..4094");
+}
+
+#[test]
+fn two_networks_with_one_vlan() {
+    let mut site = lab();
+    site.networks[2].vlan = Some(101);
+    assert_error(&site, "networks[2].vlan", "already used by networks[1]");
+}
+
+#[test]
+fn duplicate_network_name() {
+    let mut site = lab();
+    site.networks[2].name = "demo-net".parse().unwrap();
+    assert_error(&site, "networks[2].name", "already used");
+}
+
+#[test]
+fn duplicate_hostname() {
+    let mut site = lab();
+    site.nodes[2].hostname = "node1".parse().unwrap();
+    assert_error(
+        &site,
+        "nodes[2].hostname",
+        "already the host name of nodes[1]",
+    );
+}
+
+#[test]
+fn duplicate_address() {
+    let mut site = lab();
+    site.nodes[2].interfaces[0].address = Some("10.20.0.11".parse().unwrap());
+    assert_error(
+        &site,
+        "nodes[2].interfaces[0].address",
+        "already used by nodes[1]",
+    );
+}
+
+#[test]
+fn duplicate_mac() {
+    let mut site = lab();
+    site.nodes[2].interfaces[0].mac = Some("52:54:00:00:00:11".parse().unwrap());
+    assert_error(
+        &site,
+        "nodes[2].interfaces[0].mac",
+        "already used by nodes[1]",
+    );
+}
+
+#[test]
+fn address_outside_its_network() {
+    let mut site = lab();
+    site.nodes[1].interfaces[0].address = Some("10.21.0.11".parse().unwrap());
+    assert_error(
+        &site,
+        "nodes[1].interfaces[0].address",
+        "outside 10.20.0.0/24",
+    );
+}
+
+#[test]
+fn address_equal_to_gateway_network_or_broadcast() {
+    let mut site = lab();
+    let key = "nodes[1].interfaces[0].address";
+    site.nodes[1].interfaces[0].address = Some("10.20.0.1".parse().unwrap());
+    assert_error(&site, key, "gateway");
+    site.nodes[1].interfaces[0].address = Some("10.20.0.0".parse().unwrap());
+    assert_error(&site, key, "network address");
+    site.nodes[1].interfaces[0].address = Some("10.20.0.255".parse().unwrap());
+    assert_error(&site, key, "broadcast address");
+}
+
+#[test]
+fn interface_naming_no_network() {
+    let mut site = lab();
+    site.nodes[1].interfaces[1].network = "storage".parse().unwrap();
+    assert_error(
+        &site,
+        "nodes[1].interfaces[1].network",
+        "no network is named",
+    );
+}
+
+#[test]
+fn not_exactly_one_frontend() {
+    let mut site = lab();
+    site.nodes[1].role = Role::Frontend;
+    assert_error(&site, "nodes[1].role", "a second frontend");
+    site.nodes[0].role = Role::Compute;
+    site.nodes[1].role = Role::Compute;
+    assert_error(&site, "nodes", "no node has `role: frontend`");
+}
+
+#[test]
+fn num_vfs_outside_what_the_driver_allows() {
+    let mut site = lab();
+    site.features.sriov.as_mut().unwrap().num_vfs = 127;
+    assert_error(&site, "features.sriov.num-vfs", "1 to 126");
+    site.features.sriov.as_mut().unwrap().num_vfs = 0;
+    assert_error(&site, "features.sriov.num-vfs", "1 to 126");
+    let sriov = site.features.sriov.as_mut().unwrap();
+    sriov.driver = "igb".parse().unwrap();
+    sriov.num_vfs = 8;
+    sriov.probe_vf = None;
+    assert_error(&site, "features.sriov.num-vfs", "1 to 7");
+}
+
+#[test]
+fn unknown_sriov_driver() {
+    let mut site = lab();
+    site.features.sriov.as_mut().unwrap().driver = "e1000".parse().unwrap();
+    assert_error(&site, "features.sriov.driver", "does not know");
+}
+
+#[test]
+fn pci_id_that_is_not_four_hex_digits() {
+    let f = parse_error("vendor-id: \"15b3\"", "vendor-id: \"15b\"");
+    assert_eq!(f.key, "features.sriov.passthrough[0].vendor-id");
+}
+
+#[test]
+fn values_with_newlines_control_or_shell_metacharacters() {
+    for (from, to, key) in [
+        (
+            "domain: lab.example.org",
+            "domain: \"lab.example.org;reboot\"",
+            "site.domain",
+        ),
+        ("timezone: UTC", "timezone: \"UTC$(id)\"", "site.timezone"),
+        (
+            "device: eth1",
+            "device: \"eth1\\nrm\"",
+            "nodes[0].interfaces[1].device",
+        ),
+        (
+            "install-disk: sda",
+            "install-disk: \"sda`id`\"",
+            "nodes[0].install-disk",
+        ),
+        (
+            "driver: mlx4_core",
+            "driver: \"mlx4_core|x\"",
+            "features.sriov.driver",
+        ),
+        ("user: root", "user: \"root;id\"", "nodes[0].ssh.user"),
+        (
+            "name: m1.ib",
+            "name: \"m1.ib&\"",
+            "features.sriov.flavor.name",
+        ),
+        (
+            "ntp: [0.pool.ntp.org]",
+            "ntp: [\"0.pool.ntp.org\\u0007\"]",
+            "site.ntp[0]",
+        ),
+        ("admin@laptop", "admin@laptop\\n", "site.ssh-keys[0]"),
+    ] {
+        let f = parse_error(from, to);
+        assert_eq!(f.key, key, "{f:?}");
+        assert!(
+            f.message.contains("not allowed") || f.message.contains("contains"),
+            "{f:?}"
+        );
+    }
+}
+
+#[test]
+fn unknown_key() {
+    let f = parse_error("gateway: 10.20.0.1", "gatway: 10.20.0.1");
+    assert_eq!(f.key, "networks[0].gatway");
+    assert!(f.fix.contains("did you mean `gateway`"), "{f:?}");
+    let f = parse_error("nested-kvm: true", "nested_kvm: true");
+    assert_eq!(f.key, "features.nested_kvm");
+    assert!(f.fix.contains("nested-kvm"), "{f:?}");
+}
+
+#[test]
+fn all_errors_come_in_one_run() {
+    let mut site = lab();
+    site.networks[1].gateway = Some("10.44.9.1".parse().unwrap());
+    site.networks[2].vlan = Some(5000);
+    site.nodes[2].hostname = "node1".parse().unwrap();
+    let keys: Vec<String> = errors(&site).into_iter().map(|f| f.key).collect();
+    for key in [
+        "networks[1].gateway",
+        "networks[2].vlan",
+        "nodes[2].hostname",
+    ] {
+        assert!(keys.iter().any(|k| k == key), "{key} missing from {keys:?}");
+    }
+}
+
+#[test]
+fn warnings_for_risky_but_legal_sites() {
+    let mut site = lab();
+    site.networks[0].gateway = None;
+    let context = Context {
+        local_networks: vec!["10.44.0.0/16".parse().unwrap()],
+    };
+    let findings = check(&site, &context);
+    assert!(
+        findings.iter().all(|f| f.severity == Severity::Warning),
+        "{findings:#?}"
+    );
+    assert!(findings.iter().any(|f| f.key == "networks[0].gateway"));
+    assert!(findings
+        .iter()
+        .any(|f| f.key == "networks[1].cidr" && f.message.contains("this machine")));
+}

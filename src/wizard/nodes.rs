@@ -1,0 +1,283 @@
+//! The nodes: host name, role, install disk, the management interface with
+//! the next free address suggested, and which device attaches to each other
+//! network. Each answer is checked by `validate`'s rules against the nodes
+//! already given.
+
+use super::networks::Answered;
+use super::parse::{field, ip};
+use super::{ask, defaults, rules};
+use crate::site::fields::Name;
+use crate::site::{Interface, Network, Node, Purpose, Role, Settings};
+use std::net::IpAddr;
+
+pub fn ask(
+    settings: &Settings,
+    networks: &[Answered],
+    existing: &[Node],
+) -> anyhow::Result<Vec<Node>> {
+    let nets: Vec<Network> = networks.iter().map(|a| a.network.clone()).collect();
+    ask::items(
+        "node",
+        existing,
+        |n| format!("{} ({})", n.hostname, n.role.as_str()),
+        |done: &[Node]| {
+            (!done.iter().any(|n| n.role == Role::Frontend))
+                .then(|| "The site needs a frontend node (exactly one).".to_string())
+        },
+        |done| done.len() < 2,
+        |done, old| ask_one(settings, networks, &nets, done, old),
+    )
+}
+
+fn default_hostname(prior: &[Node]) -> String {
+    let taken = |name: &str| prior.iter().any(|n| n.hostname.as_str() == name);
+    if prior.is_empty() && !taken("fe1") {
+        return "fe1".to_string();
+    }
+    (1..)
+        .map(|i| format!("node{i}"))
+        .find(|name| !taken(name))
+        .expect("some nodeN is free")
+}
+
+/// The interface an old node had on the network now answered as `net`.
+fn old_interface<'a>(old: Option<&'a Node>, net: &Answered) -> Option<&'a Interface> {
+    let name = net.old_name.as_deref()?;
+    old?.interfaces.iter().find(|i| i.network.as_str() == name)
+}
+
+fn ask_one(
+    settings: &Settings,
+    networks: &[Answered],
+    nets: &[Network],
+    prior: &[Node],
+    old: Option<&Node>,
+) -> anyhow::Result<Node> {
+    let i = prior.len();
+    let key = format!("nodes[{i}]");
+    let before = rules::partial(settings, nets, prior);
+    let with = |node: &Node| {
+        let mut nodes = prior.to_vec();
+        nodes.push(node.clone());
+        rules::partial(settings, nets, &nodes)
+    };
+    // Errors at `field_key`, and errors the answer causes elsewhere (a DHCP
+    // range that now contains a node address).
+    let check = |node: &Node, field_key: &str| {
+        rules::new_errors(&before, &with(node), |k| {
+            rules::under(k, field_key) || k.ends_with(".dhcp-range")
+        })
+    };
+    let mut node = Node {
+        hostname: "x".parse().expect("a valid host name"),
+        role: Role::Compute,
+        install_disk: None,
+        ssh: old.and_then(|o| o.ssh.clone()),
+        interfaces: Vec::new(),
+    };
+
+    let hostname_key = format!("{key}.hostname");
+    node.hostname = ask::value(
+        "Host name",
+        Some(old.map_or_else(|| default_hostname(prior), |o| o.hostname.to_string())),
+        &|s| {
+            let mut candidate = node.clone();
+            candidate.hostname = field(s)?;
+            check(&candidate, &hostname_key)?;
+            Ok(candidate.hostname)
+        },
+    )?;
+    let has_frontend = prior.iter().any(|n| n.role == Role::Frontend);
+    node.role = ask::choose(
+        &format!("Role of {}", node.hostname),
+        &[
+            (
+                Role::Frontend,
+                "frontend (cloud controller; exactly one)".to_string(),
+            ),
+            (Role::Compute, "compute (runs instances)".to_string()),
+        ],
+        old.map_or(
+            if has_frontend {
+                Role::Compute
+            } else {
+                Role::Frontend
+            },
+            |o| o.role,
+        ),
+    )?;
+    node.install_disk = ask::optional(
+        &format!(
+            "Disk to install {} on (e.g. sda, nvme0n1; `none` if it is only reached over SSH)",
+            node.hostname
+        ),
+        match old {
+            Some(o) => o.install_disk.as_ref().map(ToString::to_string),
+            None => Some("sda".to_string()),
+        },
+        &field,
+    )?;
+
+    let mut management_done = false;
+    for net in networks {
+        let n = &net.network;
+        let was = old_interface(old, net);
+        let k = node.interfaces.len();
+        let ikey = format!("{key}.interfaces[{k}]");
+        if n.purpose == Purpose::Management && !management_done {
+            management_done = true;
+            let iface = ask_management(&node, n, was, prior, &ikey, &check)?;
+            node.interfaces.push(iface);
+            continue;
+        }
+        let attach_default = match old {
+            Some(_) => was.is_some(),
+            None => n.purpose == Purpose::Instances && k == 1,
+        };
+        if !ask::yes(
+            &format!("Attach {} to {}{}?", node.hostname, n.name, vlan_note(n)),
+            attach_default,
+        )? {
+            continue;
+        }
+        let mut iface = Interface {
+            network: n.name.clone(),
+            device: None,
+            mac: was.and_then(|w| w.mac.clone()),
+            address: was.and_then(|w| w.address),
+        };
+        iface.device = ask::optional(
+            &format!(
+                "Device of {} on {} (VLANs may share a device)",
+                node.hostname, n.name
+            ),
+            Some(was.map_or_else(
+                || "eth1".to_string(),
+                |w| w.device.as_ref().map_or(String::new(), ToString::to_string),
+            ))
+            .filter(|d| !d.is_empty()),
+            &|s| {
+                let mut candidate = node.clone();
+                let mut attached = iface.clone();
+                attached.device = Some(field(s)?);
+                candidate.interfaces.push(attached.clone());
+                check(&candidate, &ikey)?;
+                Ok(attached.device.expect("set above"))
+            },
+        )?;
+        if n.purpose != Purpose::Instances {
+            let taken = addresses(prior);
+            let suggested = was.and_then(|w| w.address).or_else(|| {
+                defaults::next_free(&n.cidr, n.gateway, &taken, n.dhcp_range.as_slice())
+            });
+            let address_key = format!("{ikey}.address");
+            iface.address = ask::optional(
+                &format!(
+                    "Address of {} on {} (`none` for no address)",
+                    node.hostname, n.name
+                ),
+                suggested.map(|a| a.to_string()),
+                &|s| {
+                    let mut candidate = node.clone();
+                    let mut attached = iface.clone();
+                    attached.address = Some(ip(s)?);
+                    candidate.interfaces.push(attached.clone());
+                    check(&candidate, &address_key)?;
+                    Ok(attached.address.expect("set above"))
+                },
+            )?;
+        }
+        node.interfaces.push(iface);
+    }
+    Ok(node)
+}
+
+fn vlan_note(n: &Network) -> String {
+    match n.vlan {
+        Some(vlan) => format!(" (VLAN {vlan}, {})", n.cidr),
+        None => format!(" ({})", n.cidr),
+    }
+}
+
+fn addresses(nodes: &[Node]) -> Vec<IpAddr> {
+    nodes
+        .iter()
+        .flat_map(|n| n.interfaces.iter().filter_map(|i| i.address))
+        .collect()
+}
+
+/// The interface on the management network: device, MAC and address.
+fn ask_management(
+    node: &Node,
+    n: &Network,
+    was: Option<&Interface>,
+    prior: &[Node],
+    ikey: &str,
+    check: &dyn Fn(&Node, &str) -> Result<(), String>,
+) -> anyhow::Result<Interface> {
+    let network: Name = n.name.clone();
+    let mut iface = Interface {
+        network,
+        device: None,
+        mac: None,
+        address: None,
+    };
+    let attempt = |iface: &Interface, key: &str| {
+        let mut candidate = node.clone();
+        candidate.interfaces.push(iface.clone());
+        check(&candidate, key)
+    };
+    iface.device = ask::optional(
+        &format!(
+            "Management device of {} on {} (`none` to go by MAC only)",
+            node.hostname, n.name
+        ),
+        match was {
+            Some(w) => w.device.as_ref().map(ToString::to_string),
+            None => Some("eth0".to_string()),
+        },
+        &|s| field(s),
+    )?;
+    let mac_key = format!("{ikey}.mac");
+    iface.mac = ask::optional(
+        "MAC address of that device (kickstart matches by MAC; empty or `none`: match by device)",
+        was.and_then(|w| w.mac.as_ref()).map(ToString::to_string),
+        &|s| {
+            let mut candidate = iface.clone();
+            candidate.mac = Some(field(s)?);
+            attempt(&candidate, &mac_key)?;
+            Ok(candidate.mac.expect("set above"))
+        },
+    )?;
+    if iface.device.is_none() && iface.mac.is_none() {
+        // Neither given: validate's rule says what is missing; ask for the MAC again.
+        let reason = attempt(&iface, ikey).err().unwrap_or_default();
+        ask::note(&format!("  {reason}"));
+        iface.mac = Some(ask::value(
+            "MAC address of the management device",
+            None,
+            &|s| {
+                let mut candidate = iface.clone();
+                candidate.mac = Some(field(s)?);
+                attempt(&candidate, &mac_key)?;
+                Ok(candidate.mac.expect("set above"))
+            },
+        )?);
+    }
+    let address_key = format!("{ikey}.address");
+    let taken = addresses(prior);
+    let suggested = was
+        .and_then(|w| w.address)
+        .or_else(|| defaults::next_free(&n.cidr, n.gateway, &taken, n.dhcp_range.as_slice()));
+    iface.address = Some(ask::value(
+        &format!("Address of {} on {} ({})", node.hostname, n.name, n.cidr),
+        suggested.map(|a| a.to_string()),
+        &|s| {
+            let mut candidate = iface.clone();
+            candidate.address = Some(ip(s)?);
+            attempt(&candidate, &address_key)?;
+            Ok(candidate.address.expect("set above"))
+        },
+    )?);
+    Ok(iface)
+}

@@ -1,0 +1,184 @@
+//! `aerie render` and `aerie build` through the real binary: refusal of a
+//! non-empty directory, replacement of aerie's own output, invalid sites never
+//! rendered, template errors naming template and line, secrets not world-readable.
+
+use std::os::unix::fs::PermissionsExt;
+use std::path::Path;
+use std::process::{Command, Output};
+
+fn aerie(dir: &Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_aerie"))
+        .current_dir(dir)
+        .args(args)
+        .output()
+        .unwrap()
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+fn entries(dir: &Path) -> Vec<String> {
+    let mut v: Vec<String> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    v.sort();
+    v
+}
+
+#[test]
+fn render_refuses_a_non_empty_directory_without_force() {
+    let tmp = tempfile::tempdir().unwrap();
+    std::fs::create_dir(tmp.path().join("out")).unwrap();
+    std::fs::write(tmp.path().join("out/notes.txt"), "mine").unwrap();
+    let o = aerie(tmp.path(), &["render", "--example", "lab", "-o", "out"]);
+    assert_eq!(o.status.code(), Some(73), "{}", stderr(&o));
+    assert!(stderr(&o).contains("--force"), "{}", stderr(&o));
+    assert_eq!(entries(&tmp.path().join("out")), ["notes.txt"]);
+    let o = aerie(
+        tmp.path(),
+        &["render", "--example", "lab", "-o", "out", "--force"],
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(!tmp.path().join("out/notes.txt").exists());
+    assert!(tmp.path().join("out/node1/ks.cfg").is_file());
+    assert_eq!(
+        entries(tmp.path()),
+        ["out"],
+        "temporary directories left behind"
+    );
+}
+
+#[test]
+fn kickstarts_and_bundles_are_not_world_readable() {
+    let tmp = tempfile::tempdir().unwrap();
+    let o = aerie(tmp.path(), &["render", "--example", "lab", "-o", "out"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    for f in ["ks.cfg", "fe1/ks.cfg", "node1/ks.cfg", "node1/bundle.json"] {
+        let mode = std::fs::metadata(tmp.path().join("out").join(f))
+            .unwrap()
+            .permissions()
+            .mode();
+        assert_eq!(mode & 0o077, 0, "{f} is {mode:o}");
+    }
+    let ks = std::fs::read_to_string(tmp.path().join("out/fe1/ks.cfg")).unwrap();
+    assert!(ks.contains("rootpw --iscrypted $6$"), "{ks}");
+}
+
+#[test]
+fn build_replaces_its_own_output_and_nothing_else() {
+    let tmp = tempfile::tempdir().unwrap();
+    let first = aerie(tmp.path(), &["build", "--example", "lab"]);
+    assert!(first.status.success(), "{}", stderr(&first));
+    let text = String::from_utf8_lossy(&first.stdout);
+    assert!(
+        text.contains("aerie-out") && text.contains("Next:"),
+        "{text}"
+    );
+    let again = aerie(tmp.path(), &["build", "--example", "lab"]);
+    assert!(again.status.success(), "{}", stderr(&again));
+    assert!(String::from_utf8_lossy(&again.stdout).contains("replaced"));
+
+    let other = tmp.path().join("elsewhere");
+    std::fs::create_dir(&other).unwrap();
+    std::fs::write(other.join("photo.jpg"), "x").unwrap();
+    let o = aerie(
+        tmp.path(),
+        &["build", "--example", "lab", "-o", "elsewhere"],
+    );
+    assert_eq!(o.status.code(), Some(73), "{}", stderr(&o));
+    assert!(stderr(&o).contains("not aerie output"), "{}", stderr(&o));
+    assert_eq!(entries(&other), ["photo.jpg"]);
+}
+
+#[test]
+fn an_invalid_site_is_never_rendered() {
+    let tmp = tempfile::tempdir().unwrap();
+    let site = aerie::site::examples::get("lab")
+        .unwrap()
+        .replace("num-vfs: 16", "num-vfs: 9999");
+    std::fs::write(tmp.path().join("site.yaml"), site).unwrap();
+    let o = aerie(tmp.path(), &["render", "site.yaml", "-o", "out"]);
+    assert_eq!(o.status.code(), Some(65), "{}", stderr(&o));
+    assert!(stderr(&o).contains("num-vfs"), "{}", stderr(&o));
+    assert!(!tmp.path().join("out").exists());
+    assert_eq!(entries(tmp.path()), ["site.yaml"]);
+}
+
+#[test]
+fn a_template_error_names_the_template_and_line() {
+    let tmp = tempfile::tempdir().unwrap();
+    std::fs::create_dir(tmp.path().join("t")).unwrap();
+    std::fs::write(
+        tmp.path().join("t/network.ks.j2"),
+        "# ok\n# ok\n{% for line in networks %}\nnetwork {{ line.options }\n{% endfor %}\n",
+    )
+    .unwrap();
+    let o = aerie(
+        tmp.path(),
+        &[
+            "render",
+            "--example",
+            "lab",
+            "-o",
+            "out",
+            "--templates",
+            "t",
+        ],
+    );
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    let err = stderr(&o);
+    assert!(
+        err.contains("network.ks.j2") && err.contains("line 4"),
+        "{err}"
+    );
+    assert!(!tmp.path().join("out").exists());
+    // An unknown variable is an error too, not an empty string.
+    std::fs::write(
+        tmp.path().join("t/network.ks.j2"),
+        "network {{ no_such_thing }}\n",
+    )
+    .unwrap();
+    let o = aerie(
+        tmp.path(),
+        &[
+            "render",
+            "--example",
+            "lab",
+            "-o",
+            "out",
+            "--templates",
+            "t",
+        ],
+    );
+    let err = stderr(&o);
+    assert!(
+        !o.status.success() && err.contains("network.ks.j2") && err.contains("line 1"),
+        "{err}"
+    );
+}
+
+#[test]
+fn templates_dir_overrides_one_template() {
+    let tmp = tempfile::tempdir().unwrap();
+    std::fs::create_dir(tmp.path().join("t")).unwrap();
+    std::fs::write(tmp.path().join("t/compute.ks.j2"), "{% extends \"base.ks.j2\" %}\n{% block packages %}{{ super() }}site-local-agent\n{% endblock %}\n").unwrap();
+    let o = aerie(
+        tmp.path(),
+        &[
+            "render",
+            "--example",
+            "lab",
+            "-o",
+            "out",
+            "--templates",
+            "t",
+        ],
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    let node = std::fs::read_to_string(tmp.path().join("out/node1/ks.cfg")).unwrap();
+    let fe = std::fs::read_to_string(tmp.path().join("out/fe1/ks.cfg")).unwrap();
+    assert!(node.contains("\nsite-local-agent\n"), "{node}");
+    assert!(!fe.contains("site-local-agent"));
+}

@@ -1,0 +1,78 @@
+//! Shared helpers for the render tests: the real tools they drive, and
+//! rendering the built-in examples. A missing tool fails the test and names
+//! the setup command.
+#![allow(dead_code)]
+
+use aerie::bundle::Profile;
+use aerie::render::{self, Options, Rendered, Templates};
+use aerie::site::{self, examples, Site, Source};
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+pub const SETUP: &str = "run `scripts/test-deps.sh` (as root) to install the test tools";
+
+/// A program from PATH (or an absolute path), or a failure naming the setup.
+pub fn tool(program: &str) -> PathBuf {
+    let found = if program.contains('/') {
+        Path::new(program).is_file().then(|| PathBuf::from(program))
+    } else {
+        std::env::var_os("PATH").and_then(|paths| {
+            std::env::split_paths(&paths)
+                .chain([PathBuf::from("/usr/sbin"), PathBuf::from("/sbin")])
+                .map(|d| d.join(program))
+                .find(|p| p.is_file())
+        })
+    };
+    found.unwrap_or_else(|| panic!("{program} is not installed: {SETUP}"))
+}
+
+/// pykickstart's validator: $AERIE_KSVALIDATOR or the test venv's.
+pub fn ksvalidator() -> PathBuf {
+    let path = std::env::var("AERIE_KSVALIDATOR")
+        .unwrap_or_else(|_| "/opt/aerie-test/venv/bin/ksvalidator".to_string());
+    tool(&path)
+}
+
+/// Run a command; (success, stdout + stderr).
+pub fn run(cmd: &mut Command) -> (bool, String) {
+    let out = cmd
+        .output()
+        .unwrap_or_else(|e| panic!("cannot run {cmd:?}: {e}"));
+    let mut text = String::from_utf8_lossy(&out.stdout).into_owned();
+    text.push_str(&String::from_utf8_lossy(&out.stderr));
+    (out.status.success(), text)
+}
+
+pub fn example_site(name: &str) -> Site {
+    site::load_valid(&Source::Example(name.to_string()), &Default::default())
+        .unwrap_or_else(|e| panic!("example {name}: {e:#}"))
+        .0
+}
+
+pub fn example_names() -> Vec<&'static str> {
+    examples::EXAMPLES.iter().map(|(n, _, _)| *n).collect()
+}
+
+pub fn render_site(site: &Site, options: Options) -> Rendered {
+    let profile = Profile::built_in(site.site.profile);
+    let templates = Templates::new(None).unwrap();
+    render::render_site(site, &profile, &templates, options).unwrap()
+}
+
+/// Every example rendered both ways (full and minimal), written to a temporary
+/// directory: (label, directory, rendered).
+pub fn rendered_examples() -> Vec<(String, tempfile::TempDir, Rendered)> {
+    let mut out = Vec::new();
+    for name in example_names() {
+        for minimal in [false, true] {
+            let site = example_site(name);
+            let rendered = render_site(&site, Options { minimal });
+            let dir = tempfile::tempdir().unwrap();
+            let target = dir.path().join("out");
+            render::output::write(&target, &rendered, render::output::Replace::Never).unwrap();
+            let label = format!("{name}{}", if minimal { " (minimal)" } else { "" });
+            out.push((label, dir, rendered));
+        }
+    }
+    out
+}
