@@ -12,6 +12,8 @@ pub const USAGE: i32 = 64;
 pub const DATA_ERROR: i32 = 65;
 /// An input file does not exist or cannot be read (EX_NOINPUT).
 pub const NO_INPUT: i32 = 66;
+/// A required program is missing (EX_UNAVAILABLE).
+pub const UNAVAILABLE: i32 = 69;
 /// An output file exists and `--force` was not given (EX_CANTCREAT).
 pub const CANT_CREATE: i32 = 73;
 
@@ -50,6 +52,9 @@ pub fn code_for(err: &anyhow::Error) -> i32 {
         }
         if cause.is::<AlreadyExists>() {
             return CANT_CREATE;
+        }
+        if let Some(iso) = cause.downcast_ref::<crate::iso::IsoError>() {
+            return iso.exit_code();
         }
     }
     FAILURE

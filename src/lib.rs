@@ -11,6 +11,7 @@ pub mod exec;
 pub mod exit;
 pub mod fsutil;
 pub mod host;
+pub mod iso;
 pub mod local_networks;
 pub mod render;
 pub mod site;
