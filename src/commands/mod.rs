@@ -5,6 +5,7 @@ mod converge;
 mod docs;
 mod examples;
 mod init;
+mod iso;
 mod render;
 mod validate;
 
@@ -18,6 +19,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Examples => examples::run(),
         Command::Render(args) => render::run(&args),
         Command::Build(args) => build::run(&args),
+        Command::Iso(args) => iso::run(&args),
         Command::Converge(args) => converge::run(&args),
         Command::Completions { shell } => docs::completions(shell),
         Command::Man { output } => docs::man(output.as_deref()),

@@ -316,8 +316,8 @@ mod tests {
         ), "{efi}");
         let titles: Vec<&str> = efi
             .lines()
-            .filter_map(|l| l.strip_prefix("menuentry '"))
-            .map(|l| l.split('\'').next().unwrap())
+            .filter_map(|l| l.strip_prefix("menuentry "))
+            .map(|l| l.split(" --hotkey").next().unwrap().trim_matches('\''))
             .collect();
         assert_eq!(
             titles,

@@ -37,7 +37,7 @@ pub fn write(
     for (from, to) in &maps {
         x = x.map(from, to);
     }
-    x.run_with_progress(|p| on_progress(p))
+    x.run_with_progress(&mut *on_progress)
         .with_context(|| format!("cannot write {}", out.display()))?;
     on_progress(100.0);
     tmp.persist(out, force)

@@ -168,7 +168,7 @@ pub fn remaster(
         EfiTarget::Tree(path) => x.map(&efi_img, path),
         EfiTarget::Appended(a) => x.append_partition(a.number, &a.type_guid, &efi_img),
     };
-    x.run_with_progress(|p| on_progress(p))
+    x.run_with_progress(&mut *on_progress)
         .with_context(|| format!("cannot write {}", opts.out.display()))?;
     on_progress(100.0);
     tmp.persist(&opts.out, opts.force)?;

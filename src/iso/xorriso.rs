@@ -93,7 +93,7 @@ impl Xorriso {
 
     /// Print every regular file of the ISO, one quoted path a line.
     pub fn list_files(self) -> Self {
-        self.push(["-find", "/", "-type", "f"])
+        self.push(["-find", "/", "-type", "f", "--"])
     }
 
     /// Keep the base's boot records (El Torito entries, MBR, GPT, appended
