@@ -197,6 +197,10 @@ pub struct IsoArgs {
         conflicts_with = "config_only"
     )]
     pub timeout: u32,
+    /// Have xorriso write a whole new image instead of growing a copy of the
+    /// base: about 3x slower, but no data of the replaced menus is left inside.
+    #[arg(long, conflicts_with = "config_only")]
+    pub rewrite: bool,
     /// Replace the output ISO if it exists.
     #[arg(long)]
     pub force: bool,

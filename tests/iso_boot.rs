@@ -5,6 +5,10 @@
 //! and the default entry reaches the kernel's `Command line:` with
 //! `inst.ks=hd:LABEL=…:/ks/frontend.cfg` and the base's `inst.stage2=`.
 //!
+//! Two more boots check `--rewrite` (xorriso writes a whole new image)
+//! where the layouts differ most: el9 BIOS CD (isolinux) and el10 UEFI disk
+//! (GRUB reads the grub.cfg inside the appended EFI partition).
+//!
 //! The boots of the bare fixture bases (proof that the fixtures boot like
 //! the real media) are `#[ignore]`d: run them with `--ignored` after
 //! changing a fixture script.
@@ -61,20 +65,28 @@ fn work_dir() -> PathBuf {
     PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("iso-boot")
 }
 
-/// `aerie iso` on the fixture base, once per test process.
-fn remastered(layout: Layout) -> Result<PathBuf> {
-    static EL9: OnceLock<Result<PathBuf, String>> = OnceLock::new();
-    static EL10: OnceLock<Result<PathBuf, String>> = OnceLock::new();
-    let cell = match layout {
-        Layout::El9 => &EL9,
-        Layout::El10 => &EL10,
-    };
+/// How `aerie iso` writes the image (see `--rewrite`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Mode {
+    Grow,
+    Rewrite,
+}
+
+/// `aerie iso` on the fixture base, once per test process and mode.
+fn remastered(layout: Layout, mode: Mode) -> Result<PathBuf> {
+    static CELLS: [OnceLock<Result<PathBuf, String>>; 4] = [const { OnceLock::new() }; 4];
+    let cell = &CELLS[(layout as usize) * 2 + mode as usize];
     cell.get_or_init(|| {
         let build = || -> Result<PathBuf> {
             let base = base(&work_dir(), layout)?;
-            let out = work_dir().join(format!("aerie-{}.iso", layout.name()));
+            let out = work_dir().join(format!("aerie-{}-{mode:?}.iso", layout.name()));
             run(aerie()
                 .args(["iso", "--example", "lab", "--no-binary", "--force"])
+                .args(if mode == Mode::Rewrite {
+                    &["--rewrite"][..]
+                } else {
+                    &[]
+                })
                 .args(["--console", "ttyS0,115200", "--timeout", "2", "--base"])
                 .arg(&base)
                 .arg("-o")
@@ -96,8 +108,16 @@ const ENTRIES: [&str; 5] = [
 ];
 
 fn boot_aerie(layout: Layout, fw: Firmware, media: Media) -> Result<()> {
+    boot_remastered(layout, Mode::Grow, fw, media)
+}
+
+fn boot_rewritten(layout: Layout, fw: Firmware, media: Media) -> Result<()> {
+    boot_remastered(layout, Mode::Rewrite, fw, media)
+}
+
+fn boot_remastered(layout: Layout, mode: Mode, fw: Firmware, media: Media) -> Result<()> {
     qemu::check_tools()?;
-    let iso = remastered(layout)?;
+    let iso = remastered(layout, mode)?;
     let loader = loader(layout, fw);
     let esc = udev_escape(layout.label());
     let stage2 = as_received(loader, &format!("inst.stage2=hd:LABEL={esc}"));
@@ -118,11 +138,11 @@ fn boot_aerie(layout: Layout, fw: Firmware, media: Media) -> Result<()> {
     let args: Vec<&str> = cmdline.split_whitespace().collect();
     for a in [stage2.as_str(), ks.as_str(), "console=ttyS0,115200"] {
         if !args.contains(&a) {
-            bail!("aerie {layout:?} {fw} {media}: `{a}` missing from the kernel command line: {cmdline}");
+            bail!("aerie {layout:?} {mode:?} {fw} {media}: `{a}` missing from the kernel command line: {cmdline}");
         }
     }
     eprintln!(
-        "BOOT-TIME aerie {} {fw} {media}: menu {:.1}s, Command line {:.1}s",
+        "BOOT-TIME aerie {} {mode:?} {fw} {media}: menu {:.1}s, Command line {:.1}s",
         layout.name(),
         t_menu.as_secs_f64(),
         t_cmdline.as_secs_f64()
@@ -175,6 +195,8 @@ boots! {
     el10_aerie_bios_disk: boot_aerie(El10, Bios, UsbDisk);
     el10_aerie_uefi_cd: boot_aerie(El10, Uefi, Cdrom);
     el10_aerie_uefi_disk: boot_aerie(El10, Uefi, UsbDisk);
+    el9_rewritten_bios_cd: boot_rewritten(El9, Bios, Cdrom);
+    el10_rewritten_uefi_disk: boot_rewritten(El10, Uefi, UsbDisk);
     #[ignore = "fixture check: run with --ignored after changing fixtures/iso"]
     el9_base_bios_cd: boot_base(El9, Bios, Cdrom);
     #[ignore = "fixture check: run with --ignored after changing fixtures/iso"]

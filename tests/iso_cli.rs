@@ -32,11 +32,13 @@ fn names(dir: &Path) -> BTreeSet<String> {
         .collect()
 }
 
-fn remaster(layout: Layout, out: &Path) -> Result<Output> {
+fn remaster(layout: Layout, out: &Path, extra: &[&str]) -> Result<Output> {
     let base = base(&work_dir(), layout)?;
     let _ = std::fs::remove_file(out);
     Ok(aerie()
-        .args(["iso", "--example", "lab", "--base"])
+        .args(["iso", "--example", "lab"])
+        .args(extra)
+        .arg("--base")
         .arg(&base)
         .arg("-o")
         .arg(out)
@@ -51,11 +53,11 @@ fn remaster(layout: Layout, out: &Path) -> Result<Output> {
         .output()?)
 }
 
-fn remaster_keeps_the_base_and_adds_aerie(layout: Layout) -> Result<()> {
+fn remaster_keeps_the_base_and_adds_aerie(layout: Layout, extra: &[&str]) -> Result<()> {
     let scratch = tempfile::tempdir()?;
     let outdir = tempfile::tempdir()?;
     let out = outdir.path().join(format!("aerie-{}.iso", layout.name()));
-    let o = remaster(layout, &out)?;
+    let o = remaster(layout, &out, extra)?;
     assert_eq!(status(&o), 0, "{}", stderr(&o));
     // Labels needing escapes draw a warning.
     assert!(stderr(&o).contains("needs udev escaping"), "{}", stderr(&o));
@@ -190,12 +192,22 @@ fn remaster_keeps_the_base_and_adds_aerie(layout: Layout) -> Result<()> {
 
 #[test]
 fn remaster_el9_keeps_the_base_and_adds_aerie() -> Result<()> {
-    remaster_keeps_the_base_and_adds_aerie(Layout::El9)
+    remaster_keeps_the_base_and_adds_aerie(Layout::El9, &[])
 }
 
 #[test]
 fn remaster_el10_keeps_the_base_and_adds_aerie() -> Result<()> {
-    remaster_keeps_the_base_and_adds_aerie(Layout::El10)
+    remaster_keeps_the_base_and_adds_aerie(Layout::El10, &[])
+}
+
+#[test]
+fn rewrite_el9_keeps_the_base_and_adds_aerie() -> Result<()> {
+    remaster_keeps_the_base_and_adds_aerie(Layout::El9, &["--rewrite"])
+}
+
+#[test]
+fn rewrite_el10_keeps_the_base_and_adds_aerie() -> Result<()> {
+    remaster_keeps_the_base_and_adds_aerie(Layout::El10, &["--rewrite"])
 }
 
 fn volume_id(iso: &Path) -> Result<String> {

@@ -145,6 +145,11 @@ pub fn run(args: &IsoArgs) -> anyhow::Result<()> {
         console: args.console.clone(),
         kargs: kernel_args(args.kargs.as_deref())?,
         timeout_s: args.timeout,
+        mode: if args.rewrite {
+            remaster::WriteMode::Rewrite
+        } else {
+            remaster::WriteMode::Grow
+        },
     };
     let report = remaster::remaster(&opts, &items, &mut tick)?;
     bar.finish_and_clear();

@@ -31,6 +31,7 @@ pub fn write(
     let tmp = TempOutput::new(out)?;
     let mut x = Xorriso::new()
         .progress()
+        .no_periodic_sync()
         .outdev(tmp.path())
         .volid(label)
         .joliet();

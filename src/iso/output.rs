@@ -93,8 +93,12 @@ impl TempOutput {
         &self.path
     }
 
-    /// Rename to `out` (replacing it only with `force`).
+    /// Rename to `out` (replacing it only with `force`), after one fsync of
+    /// the data: a crash never leaves a half-written ISO under the name.
     pub fn persist(self, out: &Path, force: bool) -> anyhow::Result<()> {
+        std::fs::File::open(&self.path)
+            .and_then(|f| f.sync_all())
+            .with_context(|| format!("cannot sync {}", self.path.display()))?;
         if force {
             self.path
                 .persist(out)
