@@ -400,6 +400,11 @@ fn bad_bases_are_refused_clearly_with_no_output() -> Result<()> {
         err.contains("xorriso") && err.contains("apt-get install xorriso"),
         "{err}"
     );
+
+    // xorriso but no mtools.
+    std::os::unix::fs::symlink("/usr/bin/xorriso", empty.path().join("xorriso"))?;
+    let err = refused(&base, 69, Some(&empty.path().to_string_lossy()))?;
+    assert!(err.contains("apt-get install mtools"), "{err}");
     Ok(())
 }
 

@@ -14,6 +14,20 @@ fn mtools(program: &str) -> Command {
     cmd
 }
 
+/// Checks that mtools is installed (before anything is written).
+pub fn check_tools() -> Result<(), super::IsoError> {
+    for program in ["mtype", "mcopy"] {
+        if exec::find_program(program).is_none() {
+            return Err(super::IsoError::ToolMissing {
+                program: program.into(),
+                problem: "was not found".into(),
+                hint: exec::install_hint(program),
+            });
+        }
+    }
+    Ok(())
+}
+
 /// The text of `path` (mtools form, `::/EFI/BOOT/grub.cfg`) inside `image`;
 /// None when the image has no such file.
 pub fn read(image: &Path, path: &str) -> anyhow::Result<Option<String>> {

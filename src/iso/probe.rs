@@ -4,6 +4,7 @@
 
 use super::xorriso::Xorriso;
 use super::IsoError;
+use anyhow::Context;
 use std::collections::BTreeSet;
 use std::path::Path;
 
@@ -123,25 +124,19 @@ pub fn probe(base: &Path) -> anyhow::Result<Probe> {
         path: base.to_path_buf(),
         detail: detail.to_string(),
     };
+    // Not with -return_with WARNING: a real base may load with harmless
+    // warnings; "not an ISO" is recognised by xorriso's own words instead
+    // ("No ISO 9660 image at LBA 0. Creating blank image." / "is blank").
     let out = Xorriso::new()
-        .fail_on_warnings()
         .indev(base)
         .report_el_torito()
         .list_files()
-        .run();
-    let out = match out {
-        Ok(out) => out,
-        Err(e) => {
-            // xorriso says "No ISO 9660 image at LBA 0. Creating blank image."
-            // and fails only because of -return_with WARNING.
-            let text = format!("{e:#}");
-            if text.contains("No ISO 9660 image") || text.contains("is blank") {
-                return Err(not_iso("xorriso found no ISO 9660 volume descriptor").into());
-            }
-            return Err(e.context(format!("cannot read {}", base.display())));
-        }
-    };
+        .run()
+        .with_context(|| format!("cannot read {}", base.display()))?;
     let stderr = String::from_utf8_lossy(&out.stderr);
+    if stderr.contains("No ISO 9660 image") {
+        return Err(not_iso("xorriso found no ISO 9660 volume descriptor").into());
+    }
     if stderr.contains("is blank") {
         return Err(not_iso("xorriso sees an empty medium").into());
     }

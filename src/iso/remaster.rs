@@ -67,6 +67,7 @@ pub fn remaster(
 ) -> anyhow::Result<Report> {
     output::check_target(&opts.out, opts.force)?;
     super::xorriso::check_version()?;
+    efi_image::check_tools()?;
     let (probe, layout) = inspect(&opts.base)?;
     let base_size = std::fs::metadata(&opts.base)
         .with_context(|| format!("cannot read {}", opts.base.display()))?
