@@ -32,10 +32,13 @@ fn names(dir: &Path) -> BTreeSet<String> {
         .collect()
 }
 
+/// Runs `aerie iso` with a private TMPDIR and checks that it is empty after.
 fn remaster(layout: Layout, out: &Path, extra: &[&str]) -> Result<Output> {
     let base = base(&work_dir(), layout)?;
     let _ = std::fs::remove_file(out);
-    Ok(aerie()
+    let tmp = tempfile::tempdir()?;
+    let o = aerie()
+        .env("TMPDIR", tmp.path())
         .args(["iso", "--example", "lab"])
         .args(extra)
         .arg("--base")
@@ -50,7 +53,13 @@ fn remaster(layout: Layout, out: &Path, extra: &[&str]) -> Result<Output> {
             "--timeout",
             "3",
         ])
-        .output()?)
+        .output()?;
+    assert!(
+        names(tmp.path()).is_empty(),
+        "temp files left behind: {:?}",
+        names(tmp.path())
+    );
+    Ok(o)
 }
 
 fn remaster_keeps_the_base_and_adds_aerie(layout: Layout, extra: &[&str]) -> Result<()> {
@@ -308,9 +317,11 @@ fn config_volumes_oemdrv_and_cidata() -> Result<()> {
 /// after checking the exit status and that the directory stayed empty.
 fn refused(base: &Path, want_status: i32, path: Option<&str>) -> Result<String> {
     let dir = tempfile::tempdir()?;
+    let tmp = tempfile::tempdir()?;
     let out = dir.path().join("out.iso");
     let mut cmd = aerie();
-    cmd.args(["iso", "--example", "lab", "--base"])
+    cmd.env("TMPDIR", tmp.path())
+        .args(["iso", "--example", "lab", "--base"])
         .arg(base)
         .arg("-o")
         .arg(&out);
@@ -324,6 +335,11 @@ fn refused(base: &Path, want_status: i32, path: Option<&str>) -> Result<String> 
         names(dir.path()).is_empty(),
         "left behind: {:?}",
         names(dir.path())
+    );
+    assert!(
+        names(tmp.path()).is_empty(),
+        "temp files left behind: {:?}",
+        names(tmp.path())
     );
     Ok(err)
 }
