@@ -43,6 +43,22 @@ pub enum Command {
     /// The main job: `aerie build --example lab` or `aerie build site.yaml`.
     /// An earlier aerie output directory is replaced; anything else needs --force.
     Build(BuildArgs),
+    /// Make aerie's installer ISO from a distribution's, or a small config ISO.
+    ///
+    /// `aerie iso SITE --base Rocky-9.iso -o aerie.iso` remasters the base
+    /// (Rocky/Alma/CentOS Stream 9 or 10 layouts): its boot records, label and
+    /// UUID are kept; the kickstarts go to /ks/, the site, per-node bundles and
+    /// the aerie binary to /aerie/, and aerie's menu (Install Front-End,
+    /// Install Compute Node, Install minimal OS, Rescue, Boot from local disk)
+    /// into every boot menu the base has, including the one in its EFI image.
+    ///
+    /// `aerie iso SITE --config-only -o ks.iso` writes a small volume labelled
+    /// OEMDRV with ks.cfg at its root, which a stock installer ISO picks up by
+    /// itself; with --cidata a cloud-init NoCloud volume for one node.
+    /// Needs xorriso (and mtools for --base). Exit status: 0 written, 65 invalid
+    /// site or unusable base, 66 base missing, 69 xorriso missing, 73 output
+    /// exists without --force.
+    Iso(IsoArgs),
     /// Bring this host (or a root directory) in line with its bundle.
     ///
     /// Writes changed files atomically, applies the edits of shared files, and
@@ -192,6 +208,61 @@ pub struct BuildArgs {
     /// Replace DIR even if it is not an earlier aerie output.
     #[arg(long)]
     pub force: bool,
+    /// Read templates from DIR first (see `aerie render --help`).
+    #[arg(long, value_name = "DIR")]
+    pub templates: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct IsoArgs {
+    #[command(flatten)]
+    pub site: SiteArg,
+    /// The distribution's installer ISO to remaster.
+    #[arg(long, value_name = "BASE.iso", required_unless_present = "config_only")]
+    pub base: Option<PathBuf>,
+    /// The ISO to write; never replaced without --force.
+    #[arg(short, long, value_name = "OUT.iso")]
+    pub output: PathBuf,
+    /// Write a small config volume (OEMDRV: ks.cfg and per-node folders) instead of remastering.
+    #[arg(long, conflicts_with = "base")]
+    pub config_only: bool,
+    /// With --config-only: only this node; its own kickstart becomes the volume's ks.cfg.
+    #[arg(long, value_name = "HOST", requires = "config_only")]
+    pub node: Option<String>,
+    /// With --config-only --node HOST: a cloud-init NoCloud volume (label cidata:
+    /// user-data, meta-data, network-config) for Debian/Ubuntu and cloud images.
+    #[arg(long, requires = "config_only")]
+    pub cidata: bool,
+    /// Serial console for the boot menus and the installer, e.g. ttyS0,115200
+    /// (the menus then draw on the serial line; the kernel gets console=tty0 console=ttyS0,115200).
+    #[arg(long, value_name = "ttySN[,SPEED]", conflicts_with = "config_only")]
+    pub console: Option<crate::iso::bootmenu::Console>,
+    /// Extra kernel arguments for every install and rescue entry, e.g. "ip=dhcp inst.text".
+    #[arg(
+        long,
+        value_name = "ARGS",
+        allow_hyphen_values = true,
+        conflicts_with = "config_only"
+    )]
+    pub kargs: Option<String>,
+    /// Seconds before the default entry (Install Front-End) boots.
+    #[arg(
+        long,
+        value_name = "S",
+        default_value_t = 30,
+        conflicts_with = "config_only"
+    )]
+    pub timeout: u32,
+    /// Have xorriso write a whole new image instead of growing a copy of the
+    /// base: about 3x slower, but no data of the replaced menus is left inside.
+    #[arg(long, conflicts_with = "config_only")]
+    pub rewrite: bool,
+    /// Replace the output ISO if it exists.
+    #[arg(long)]
+    pub force: bool,
+    /// Leave the aerie binary off the media (%post then leaves edits of shared files to the SSH road).
+    #[arg(long)]
+    pub no_binary: bool,
     /// Read templates from DIR first (see `aerie render --help`).
     #[arg(long, value_name = "DIR")]
     pub templates: Option<PathBuf>,

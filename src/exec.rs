@@ -54,7 +54,8 @@ fn quote(s: &str) -> String {
 pub fn install_hint(program: &str) -> String {
     let package = match program {
         "xorriso" => "xorriso",
-        "mcopy" | "mdir" | "mtype" => "mtools",
+        "mcopy" | "mdir" | "mtype" | "mmd" => "mtools",
+        "df" => "coreutils",
         "qemu-system-x86_64" => "qemu-system-x86",
         "qemu-img" => "qemu-utils",
         "ssh" | "ssh-keygen" => "openssh-client",
@@ -110,6 +111,55 @@ pub fn output(cmd: &mut Command) -> Result<Output, ExecError> {
         .stderr(Stdio::piped());
     cmd.output()
         .map_err(|source| spawn_error(cmd, command, source))
+}
+
+/// Like [`run`], handing every stdout line to `on_line` as it arrives (for
+/// progress); stdout and stderr are still collected whole for the result.
+pub fn run_streaming(
+    cmd: &mut Command,
+    mut on_line: impl FnMut(&str),
+) -> Result<Output, ExecError> {
+    use std::io::{BufRead, Read};
+    let command = CommandLine(cmd).to_string();
+    cmd.stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    let mut child = cmd
+        .spawn()
+        .map_err(|source| spawn_error(cmd, command.clone(), source))?;
+    let mut stderr_pipe = child.stderr.take().expect("stderr was piped");
+    // Drain stderr on its own thread so a chatty program never blocks on it.
+    let stderr_thread = std::thread::spawn(move || {
+        let mut buf = Vec::new();
+        let _ = stderr_pipe.read_to_end(&mut buf);
+        buf
+    });
+    let mut stdout = Vec::new();
+    let mut reader = std::io::BufReader::new(child.stdout.take().expect("stdout was piped"));
+    let mut line = Vec::new();
+    loop {
+        line.clear();
+        match reader.read_until(b'\n', &mut line) {
+            Ok(0) | Err(_) => break,
+            Ok(_) => {
+                on_line(String::from_utf8_lossy(&line).trim_end());
+                stdout.extend_from_slice(&line);
+            }
+        }
+    }
+    let status = child.wait().map_err(|source| ExecError::Spawn {
+        command: command.clone(),
+        source,
+    })?;
+    let stderr = stderr_thread.join().unwrap_or_default();
+    check(
+        command,
+        Output {
+            status,
+            stdout,
+            stderr,
+        },
+    )
 }
 
 /// Turn a finished process's output into a result.
@@ -200,6 +250,21 @@ mod tests {
             .unwrap();
         let err = run(&mut Command::new(&script)).unwrap_err();
         assert!(matches!(err, ExecError::Spawn { .. }), "{err}");
+    }
+
+    #[test]
+    fn streaming_sees_every_line_and_keeps_stderr() {
+        let mut seen = Vec::new();
+        let out = run_streaming(
+            &mut command("sh", ["-c", "echo one; echo err >&2; echo two"]),
+            |l| seen.push(l.to_string()),
+        )
+        .unwrap();
+        assert_eq!(seen, ["one", "two"]);
+        assert_eq!(out.stderr, b"err\n");
+        let err =
+            run_streaming(&mut command("sh", ["-c", "echo bad >&2; exit 2"]), |_| {}).unwrap_err();
+        assert!(err.to_string().contains("bad"), "{err}");
     }
 
     #[test]

@@ -14,7 +14,8 @@ pub const USAGE: i32 = 64;
 pub const DATA_ERROR: i32 = 65;
 /// An input file does not exist or cannot be read (EX_NOINPUT).
 pub const NO_INPUT: i32 = 66;
-/// The host cannot do what was asked (no KVM, too little memory...) (EX_UNAVAILABLE).
+/// This machine cannot do what was asked: no KVM, too little memory, a
+/// required program missing (EX_UNAVAILABLE).
 pub const UNAVAILABLE: i32 = 69;
 /// An output file exists and `--force` was not given (EX_CANTCREAT).
 pub const CANT_CREATE: i32 = 73;
@@ -57,6 +58,9 @@ pub fn code_for(err: &anyhow::Error) -> i32 {
         }
         if cause.is::<AlreadyExists>() {
             return CANT_CREATE;
+        }
+        if let Some(iso) = cause.downcast_ref::<crate::iso::IsoError>() {
+            return iso.exit_code();
         }
     }
     FAILURE

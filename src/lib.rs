@@ -12,6 +12,7 @@ pub mod exec;
 pub mod exit;
 pub mod fsutil;
 pub mod host;
+pub mod iso;
 pub mod lab;
 pub mod local_networks;
 pub mod preflight;

@@ -316,3 +316,103 @@ fn dispatcher_pre_finds_the_node_by_mac_or_boot_option() {
     );
     assert!(text.contains("aerie.node=HOSTNAME"), "{text}");
 }
+
+/// Runs a dispatcher's %pre in a chroot whose /run/install/repo/aerie holds
+/// `files` (path under the media's /aerie/, content), with these MACs and
+/// this /proc/cmdline: (success, output, the kickstart it chose).
+fn run_dispatcher(
+    ks: &[u8],
+    files: &[(String, Vec<u8>)],
+    macs: &[&str],
+    cmdline: &str,
+) -> (bool, String, Option<Vec<u8>>) {
+    let pre = section(std::str::from_utf8(ks).unwrap(), "%pre");
+    let root = throwaway_root(false);
+    for (i, mac) in macs.iter().enumerate() {
+        let d = root.path().join(format!("sys/class/net/eth{i}"));
+        std::fs::create_dir_all(&d).unwrap();
+        std::fs::write(d.join("address"), format!("{mac}\n")).unwrap();
+    }
+    std::fs::create_dir_all(root.path().join("proc")).unwrap();
+    std::fs::write(root.path().join("proc/cmdline"), format!("{cmdline}\n")).unwrap();
+    for (path, content) in files {
+        let p = root.path().join("run/install/repo/aerie").join(path);
+        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+        std::fs::write(p, content).unwrap();
+    }
+    std::fs::write(root.path().join("tmp/pre.sh"), &pre).unwrap();
+    let (ok, text) = run(Command::new(tool("chroot"))
+        .arg(root.path())
+        .args(["/bin/sh", "/tmp/pre.sh"]));
+    (
+        ok,
+        text,
+        std::fs::read(root.path().join("tmp/aerie-node.ks")).ok(),
+    )
+}
+
+#[test]
+fn iso_menu_kickstarts_pick_by_role() {
+    let site = example_site("lab");
+    let rendered = render_site(&site, Default::default());
+    let minimal = render_site(&site, aerie::render::Options { minimal: true });
+    let templates = aerie::render::Templates::new(None).unwrap();
+    let roles = aerie::render::role_kickstarts(&site, &templates).unwrap();
+    let role = |name: &str| {
+        roles
+            .iter()
+            .find(|f| f.path == format!("ks/{name}.cfg"))
+            .unwrap()
+            .content
+            .clone()
+    };
+    // The media's /aerie/ as `aerie iso` lays it out.
+    let mut files: Vec<(String, Vec<u8>)> = rendered
+        .files
+        .iter()
+        .filter(|f| f.path.ends_with("/ks.cfg"))
+        .map(|f| (f.path.clone(), f.content.clone()))
+        .collect();
+    files.extend(
+        minimal
+            .files
+            .iter()
+            .filter(|f| f.path.ends_with("/ks.cfg"))
+            .map(|f| (format!("minimal/{}", f.path), f.content.clone())),
+    );
+    let ks = |r: &aerie::render::Rendered, host: &str| {
+        r.files
+            .iter()
+            .find(|f| f.path == format!("{host}/ks.cfg"))
+            .unwrap()
+            .content
+            .clone()
+    };
+
+    // Install Front-End on a machine no MAC names: the site's one frontend.
+    let (ok, text, got) =
+        run_dispatcher(&role("frontend"), &files, &["52:54:00:ff:ff:ff"], "quiet");
+    assert!(ok, "{text}");
+    assert_eq!(got, Some(ks(&rendered, "fe1")));
+
+    // Install Compute Node: by MAC; the frontend's MAC is told to pick its entry.
+    let (ok, text, got) = run_dispatcher(&role("compute"), &files, &["52:54:00:00:00:12"], "quiet");
+    assert!(ok, "{text}");
+    assert_eq!(got, Some(ks(&rendered, "node2")));
+    let (ok, text, got) = run_dispatcher(&role("compute"), &files, &["52:54:00:00:00:10"], "quiet");
+    assert!(!ok && got.is_none(), "{text}");
+    assert!(
+        text.contains("fe1, a frontend node: choose its entry"),
+        "{text}"
+    );
+    let (ok, text, _) = run_dispatcher(&role("compute"), &files, &["52:54:00:ff:ff:ff"], "quiet");
+    assert!(
+        !ok && text.contains("no compute node of site lab"),
+        "{text}"
+    );
+
+    // Install minimal OS: the node's operating-system-only kickstart.
+    let (ok, text, got) = run_dispatcher(&role("minimal"), &files, &[], "aerie.node=node1");
+    assert!(ok, "{text}");
+    assert_eq!(got, Some(ks(&minimal, "node1")));
+}

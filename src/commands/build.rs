@@ -3,7 +3,34 @@
 
 use super::render::render_to;
 use crate::cli::BuildArgs;
-use crate::render::{output, Options};
+use crate::iso::{config_iso, payload, IsoError};
+use crate::render::{output, Options, Rendered};
+use std::path::Path;
+
+/// Writes DIR/oemdrv.iso (OEMDRV: the dispatcher ks.cfg, per-node folders and
+/// the binary). Without xorriso the main job still succeeds: the kickstarts
+/// are the product, the config ISO a convenience; the skip is said on stdout.
+fn config_iso(rendered: &Rendered, dir: &Path) -> anyhow::Result<bool> {
+    let out = dir.join("oemdrv.iso");
+    let items = payload::oemdrv(rendered, None, payload::this_binary().as_deref());
+    match config_iso::write(&out, config_iso::OEMDRV, &items, true, &mut |_| {}) {
+        Ok(()) => {
+            println!(
+                "  {}/oemdrv.iso      config ISO (label OEMDRV) for a stock installer",
+                dir.display()
+            );
+            Ok(true)
+        }
+        Err(e) if matches!(e.downcast_ref(), Some(IsoError::ToolMissing { .. })) => {
+            println!("  NOTE: oemdrv.iso skipped: {e}");
+            Ok(false)
+        }
+        Err(e) => Err(e.context(format!(
+            "{} was written, but its config ISO failed",
+            dir.display()
+        ))),
+    }
+}
 
 pub fn run(args: &BuildArgs) -> anyhow::Result<()> {
     let replace = if args.force {
@@ -42,14 +69,20 @@ pub fn run(args: &BuildArgs) -> anyhow::Result<()> {
         );
     }
     println!("  {dir}/plan.txt        the summary");
+    let oemdrv = config_iso(&rendered, &args.output)?;
     println!();
     println!("Next:");
     println!("  1. Read {dir}/plan.txt and {dir}/<host>/actions.txt.");
-    println!("  2. Install: boot each node from the distribution's installer with ks.cfg and the");
-    println!(
-        "     per-node folders on a volume labelled OEMDRV (the config ISO comes with the ISO"
-    );
-    println!("     command), or point inst.ks= at {dir}/<host>/ks.cfg.");
+    if oemdrv {
+        println!("  2. Install: boot each node from the distribution's installer ISO with {dir}/oemdrv.iso");
+        println!("     attached as a second CD (or `aerie iso --base` for one installer ISO with a menu).");
+    } else {
+        println!(
+            "  2. Install: boot each node from the distribution's installer with ks.cfg and the"
+        );
+        println!("     per-node folders on a volume labelled OEMDRV (install xorriso and run");
+        println!("     `aerie build` again), or point inst.ks= at {dir}/<host>/ks.cfg.");
+    }
     println!(
         "  3. Already-installed nodes: deliver {dir}/<host>/bundle.json with `aerie converge`."
     );

@@ -8,6 +8,7 @@ mod docs;
 mod examples;
 mod hosts;
 mod init;
+mod iso;
 mod lab;
 mod preflight;
 mod reach;
@@ -32,6 +33,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Examples => examples::run(),
         Command::Render(args) => render::run(&args),
         Command::Build(args) => build::run(&args),
+        Command::Iso(args) => iso::run(&args),
         Command::Converge(args) => converge::run(&args),
         Command::Lab { command } => lab::run(command),
         Command::Completions { shell } => docs::completions(shell),

@@ -120,3 +120,29 @@ pub fn render_site(
     });
     Ok(out)
 }
+
+/// The kickstarts behind an installer ISO's menu entries: `ks/frontend.cfg`
+/// and `ks/compute.cfg` are the dispatcher restricted to that role (the
+/// frontend, being one node, is installed on any machine no MAC names), and
+/// `ks/minimal.cfg` is the dispatcher over every node's operating-system-only
+/// kickstart in `minimal/HOST/ks.cfg`.
+pub fn role_kickstarts(site: &Site, templates: &Templates) -> Result<Vec<OutFile>, TemplateError> {
+    use crate::site::Role;
+    use report::DispatchScope;
+    let scopes = [
+        ("frontend", Some(Role::Frontend), ""),
+        ("compute", Some(Role::Compute), ""),
+        ("minimal", None, "minimal/"),
+    ];
+    scopes
+        .into_iter()
+        .map(|(name, role, media_dir)| {
+            let ctx = report::dispatch_context_for(site, DispatchScope { role, media_dir });
+            Ok(OutFile {
+                path: format!("ks/{name}.cfg"),
+                mode: 0o600,
+                content: templates.render("dispatch.ks.j2", &ctx)?.into_bytes(),
+            })
+        })
+        .collect()
+}

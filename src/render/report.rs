@@ -149,30 +149,68 @@ pub fn plan_text(
 #[derive(Serialize)]
 pub struct DispatchNode {
     hostname: String,
+    role: &'static str,
     macs: Vec<String>,
 }
 
 #[derive(Serialize)]
 pub struct DispatchContext {
     site: String,
+    /// The role the table is restricted to (None: every node).
+    role: Option<&'static str>,
     nodes: Vec<DispatchNode>,
+    /// Nodes of other roles: recognised by MAC only to say which entry to pick.
+    others: Vec<DispatchNode>,
+    /// The node installed when neither a MAC nor aerie.node= names one.
+    default_node: Option<String>,
+    /// Where the per-node kickstarts lie below the media's root ("" or "minimal/").
+    media_dir: String,
+}
+
+/// Which nodes a dispatcher serves and where it finds their kickstarts.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct DispatchScope<'a> {
+    /// Only nodes of this role (a boot-menu entry per role); None: all.
+    pub role: Option<crate::site::Role>,
+    /// Per-node kickstarts under this folder of the media ("" = its root).
+    pub media_dir: &'a str,
+}
+
+fn dispatch_node(n: &crate::site::Node) -> DispatchNode {
+    DispatchNode {
+        hostname: n.hostname.to_string(),
+        role: n.role.as_str(),
+        macs: n
+            .interfaces
+            .iter()
+            .filter_map(|i| i.mac.as_ref().map(|m| m.to_string()))
+            .collect(),
+    }
 }
 
 /// The dispatcher's table: every node and its MAC addresses.
 pub fn dispatch_context(site: &Site) -> DispatchContext {
+    dispatch_context_for(site, DispatchScope::default())
+}
+
+/// The dispatcher's table for `scope`. A role with exactly one node (the
+/// frontend) installs that node when no MAC matches: "Install Front-End" on an
+/// unknown machine makes it the frontend, as the Silvereye CD did.
+pub fn dispatch_context_for(site: &Site, scope: DispatchScope<'_>) -> DispatchContext {
+    let (nodes, others): (Vec<_>, Vec<_>) = site
+        .nodes
+        .iter()
+        .partition(|n| scope.role.is_none_or(|r| n.role == r));
+    let default_node = match (scope.role, nodes.as_slice()) {
+        (Some(_), [only]) => Some(only.hostname.to_string()),
+        _ => None,
+    };
     DispatchContext {
         site: site.site.name.to_string(),
-        nodes: site
-            .nodes
-            .iter()
-            .map(|n| DispatchNode {
-                hostname: n.hostname.to_string(),
-                macs: n
-                    .interfaces
-                    .iter()
-                    .filter_map(|i| i.mac.as_ref().map(|m| m.to_string()))
-                    .collect(),
-            })
-            .collect(),
+        role: scope.role.map(|r| r.as_str()),
+        nodes: nodes.into_iter().map(dispatch_node).collect(),
+        others: others.into_iter().map(dispatch_node).collect(),
+        default_node,
+        media_dir: scope.media_dir.to_string(),
     }
 }

@@ -1,0 +1,178 @@
+//! `aerie iso`: remaster an installer ISO, or write a config ISO (OEMDRV,
+//! cidata). Loads and renders the site, then calls `crate::iso`.
+
+use crate::bundle::Profile;
+use crate::cli::IsoArgs;
+use crate::exit::UsageError;
+use crate::iso::{cidata, config_iso, payload, remaster};
+use crate::render::{self, Options, Rendered, Templates};
+use crate::site::{self, Site};
+use anyhow::Context;
+use indicatif::{ProgressBar, ProgressStyle};
+
+/// A progress bar on stderr (hidden when stderr is not a terminal).
+pub fn progress_bar(what: &str) -> ProgressBar {
+    let bar = ProgressBar::new(1000);
+    bar.set_style(
+        ProgressStyle::with_template("{msg} [{bar:40}] {percent:>3}% {elapsed}")
+            .expect("a valid template")
+            .progress_chars("=> "),
+    );
+    bar.set_message(what.to_string());
+    bar
+}
+
+/// Split `--kargs` into words; control characters are refused.
+pub fn kernel_args(kargs: Option<&str>) -> anyhow::Result<Vec<String>> {
+    let Some(k) = kargs else {
+        return Ok(Vec::new());
+    };
+    if k.chars().any(char::is_control) {
+        return Err(UsageError(
+            "--kargs: control characters (newlines, tabs) cannot go on a kernel command line"
+                .into(),
+        )
+        .into());
+    }
+    Ok(k.split_whitespace().map(str::to_string).collect())
+}
+
+fn render(site: &Site, templates: &Templates, minimal: bool) -> anyhow::Result<Rendered> {
+    let profile = Profile::built_in(site.site.profile);
+    Ok(render::render_site(
+        site,
+        &profile,
+        templates,
+        Options { minimal },
+    )?)
+}
+
+fn find_node<'a>(site: &'a Site, host: &str) -> anyhow::Result<&'a site::Node> {
+    site.nodes
+        .iter()
+        .find(|n| n.hostname.as_str() == host)
+        .ok_or_else(|| {
+            let hosts: Vec<&str> = site.nodes.iter().map(|n| n.hostname.as_str()).collect();
+            UsageError(format!(
+                "--node {host}: no such node in the site (nodes: {})",
+                hosts.join(", ")
+            ))
+            .into()
+        })
+}
+
+pub fn run(args: &IsoArgs) -> anyhow::Result<()> {
+    let source = args.site.source();
+    let (site, report) = site::load_valid(&source, &Default::default())?;
+    for warning in report.findings.iter() {
+        eprintln!("{warning}");
+    }
+    let templates = Templates::new(args.templates.as_deref())?;
+    let rendered = render(&site, &templates, false)
+        .with_context(|| format!("cannot render {}", source.origin()))?;
+    let binary = if args.no_binary {
+        None
+    } else {
+        payload::this_binary()
+    };
+    let out = &args.output;
+    let bar = progress_bar("writing");
+    let mut tick = |p: f64| bar.set_position((p * 10.0) as u64);
+
+    if args.config_only {
+        if let Some(host) = &args.node {
+            find_node(&site, host)?;
+        }
+        if args.cidata {
+            let Some(host) = &args.node else {
+                let hosts: Vec<&str> = site.nodes.iter().map(|n| n.hostname.as_str()).collect();
+                return Err(UsageError(format!(
+                    "--cidata describes one machine: add --node HOST (nodes: {})",
+                    hosts.join(", ")
+                ))
+                .into());
+            };
+            let node = find_node(&site, host)?;
+            let bundle = rendered
+                .bundles
+                .iter()
+                .find(|b| b.hostname == *host)
+                .context("the node has no bundle")?;
+            let items = cidata::items(&site, node, bundle, binary.as_deref());
+            config_iso::write(out, config_iso::CIDATA, &items, args.force, &mut tick)?;
+            bar.finish_and_clear();
+            println!(
+                "wrote {} (label {}: user-data, meta-data, network-config for {host}{})",
+                out.display(),
+                config_iso::CIDATA,
+                if binary.is_some() { ", aerie" } else { "" }
+            );
+        } else {
+            let items = payload::oemdrv(&rendered, args.node.as_deref(), binary.as_deref());
+            config_iso::write(out, config_iso::OEMDRV, &items, args.force, &mut tick)?;
+            bar.finish_and_clear();
+            let what = match &args.node {
+                Some(h) => format!("ks.cfg = {h}'s kickstart"),
+                None => format!(
+                    "ks.cfg finds each of {} node(s) by MAC or aerie.node=HOST",
+                    site.nodes.len()
+                ),
+            };
+            println!(
+                "wrote {} (label {}: {what}); attach it next to a stock installer ISO",
+                out.display(),
+                config_iso::OEMDRV
+            );
+        }
+        return Ok(());
+    }
+
+    let base = args.base.as_ref().expect("clap requires --base");
+    let minimal = render(&site, &templates, true)?;
+    let roles = render::role_kickstarts(&site, &templates)?;
+    let items = payload::installer(
+        &source.text()?,
+        &rendered,
+        &minimal,
+        &roles,
+        binary.as_deref(),
+    );
+    let opts = remaster::Options {
+        base: base.clone(),
+        out: out.clone(),
+        force: args.force,
+        title: site.site.name.to_string(),
+        console: args.console.clone(),
+        kargs: kernel_args(args.kargs.as_deref())?,
+        timeout_s: args.timeout,
+        mode: if args.rewrite {
+            remaster::WriteMode::Rewrite
+        } else {
+            remaster::WriteMode::Grow
+        },
+    };
+    let report = remaster::remaster(&opts, &items, &mut tick)?;
+    bar.finish_and_clear();
+    for w in &report.warnings {
+        eprintln!("aerie: warning: {w}");
+    }
+    println!(
+        "wrote {} from {} ({}), label {:?}, UUID {}",
+        out.display(),
+        base.display(),
+        report.layout.as_str(),
+        report.label,
+        report.uuid.as_deref().unwrap_or("none")
+    );
+    println!("  menus: {}", report.menus.join(", "));
+    println!(
+        "  /ks/{{frontend,compute,minimal}}.cfg, /aerie/ (site.yaml, {} node folder(s){})",
+        site.nodes.len(),
+        if binary.is_some() {
+            ", the aerie binary"
+        } else {
+            ""
+        }
+    );
+    Ok(())
+}

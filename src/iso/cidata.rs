@@ -1,0 +1,209 @@
+//! cloud-init NoCloud data for one node (pure): `meta-data`, `user-data`
+//! (the node's bundle files, root's SSH keys and password hash, and a first
+//! boot command that applies the bundle with aerie when the volume carries
+//! the binary) and `network-config` (version 2) from the site.
+
+use super::payload::Item;
+use crate::bundle::HostBundle;
+use crate::site::{Node, Site};
+use serde_json::{json, Value};
+use std::path::Path;
+
+/// Where the bundle lands on the node (as the kickstart's %post puts it).
+pub const BUNDLE_PATH: &str = "/var/lib/aerie/bundle.json";
+
+/// `meta-data`: instance id and host name.
+pub fn meta_data(site: &Site, node: &Node) -> String {
+    format!(
+        "instance-id: aerie-{}-{}\nlocal-hostname: {}\n",
+        site.site.name, node.hostname, node.hostname
+    )
+}
+
+/// `user-data` (#cloud-config; JSON is valid YAML, so serde_json writes it).
+pub fn user_data(site: &Site, node: &Node, bundle: &HostBundle) -> String {
+    let mut files: Vec<Value> = bundle
+        .files
+        .iter()
+        .map(|f| {
+            json!({
+                "path": f.path,
+                "permissions": format!("{:#o}", f.mode),
+                "owner": format!("{}:{}", f.owner, f.group),
+                "content": f.content,
+            })
+        })
+        .collect();
+    files.push(json!({
+        "path": BUNDLE_PATH,
+        "permissions": "0o600",
+        "content": bundle.to_json(),
+    }));
+    let mut root = json!({
+        "name": "root",
+        "lock_passwd": site.site.root_password_hash.is_none(),
+        "ssh_authorized_keys": site.site.ssh_keys.iter().map(|k| k.as_str()).collect::<Vec<_>>(),
+    });
+    if let Some(h) = &site.site.root_password_hash {
+        root["hashed_passwd"] = json!(h.as_str());
+    }
+    let converge = format!(
+        "set -e; mkdir -p /run/aerie-media; \
+         mount -o ro /dev/disk/by-label/cidata /run/aerie-media 2>/dev/null || true; \
+         if [ -f /run/aerie-media/aerie ]; then install -m 0755 /run/aerie-media/aerie /usr/local/sbin/aerie; fi; \
+         if [ -x /usr/local/sbin/aerie ]; then /usr/local/sbin/aerie converge {BUNDLE_PATH}; \
+         else echo 'aerie: binary not on the cidata volume; run aerie converge {BUNDLE_PATH} over SSH'; fi"
+    );
+    let doc = json!({
+        "hostname": node.hostname.to_string(),
+        "fqdn": format!("{}.{}", node.hostname, site.site.domain),
+        "users": [root],
+        "disable_root": false,
+        "write_files": files,
+        "runcmd": [["sh", "-c", converge]],
+    });
+    format!(
+        "#cloud-config\n{}\n",
+        serde_json::to_string_pretty(&doc).expect("JSON serializes")
+    )
+}
+
+/// `network-config` (version 2): every interface with an address; VLAN
+/// networks as VLAN interfaces on the device; the default route and DNS
+/// from the management network.
+pub fn network_config(site: &Site, node: &Node) -> String {
+    let mut ethernets = serde_json::Map::new();
+    let mut vlans = serde_json::Map::new();
+    for (i, iface) in node.interfaces.iter().enumerate() {
+        let Some(net) = site.network(iface.network.as_str()) else {
+            continue;
+        };
+        let dev = iface
+            .device
+            .as_ref()
+            .map_or_else(|| format!("nic{i}"), |d| d.to_string());
+        let mut eth = json!({});
+        if let Some(mac) = &iface.mac {
+            eth["match"] = json!({ "macaddress": mac.to_string() });
+            eth["set-name"] = json!(dev);
+        }
+        let mut cfg = json!({});
+        if let Some(addr) = iface.address {
+            cfg["addresses"] = json!([format!("{addr}/{}", net.cidr.prefix_len())]);
+            if let Some(gw) = net.gateway {
+                if net.purpose == crate::site::Purpose::Management {
+                    cfg["routes"] = json!([{ "to": "default", "via": gw.to_string() }]);
+                    if !site.site.dns.is_empty() {
+                        cfg["nameservers"] = json!({
+                            "addresses": site.site.dns.iter().map(|d| d.to_string()).collect::<Vec<_>>(),
+                            "search": [site.site.domain.to_string()],
+                        });
+                    }
+                }
+            }
+        }
+        match net.vlan {
+            Some(id) if iface.address.is_some() => {
+                let mut v = cfg;
+                v["id"] = json!(id);
+                v["link"] = json!(dev);
+                vlans.insert(format!("{dev}.{id}"), v);
+                ethernets.entry(dev).or_insert(eth);
+            }
+            Some(_) => {
+                ethernets.entry(dev).or_insert(eth);
+            }
+            None => {
+                if let (Value::Object(e), Value::Object(c)) = (&mut eth, cfg) {
+                    e.extend(c);
+                }
+                ethernets.insert(dev, eth);
+            }
+        }
+    }
+    let mut network = json!({ "version": 2, "ethernets": ethernets });
+    if !vlans.is_empty() {
+        network["vlans"] = Value::Object(vlans);
+    }
+    format!(
+        "{}\n",
+        serde_json::to_string_pretty(&network).expect("JSON serializes")
+    )
+}
+
+/// The cidata volume's files for `node`, and the binary (for first boot).
+pub fn items(site: &Site, node: &Node, bundle: &HostBundle, binary: Option<&Path>) -> Vec<Item> {
+    let mut items = vec![
+        Item::Bytes {
+            iso_path: "/user-data".into(),
+            content: user_data(site, node, bundle).into_bytes(),
+        },
+        Item::Bytes {
+            iso_path: "/meta-data".into(),
+            content: meta_data(site, node).into_bytes(),
+        },
+        Item::Bytes {
+            iso_path: "/network-config".into(),
+            content: network_config(site, node).into_bytes(),
+        },
+    ];
+    if let Some(b) = binary {
+        items.push(Item::File {
+            iso_path: "/aerie".into(),
+            from: b.to_path_buf(),
+        });
+    }
+    items
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn lab() -> Site {
+        crate::site::load::from_str(crate::site::examples::get("lab").unwrap(), "lab").unwrap()
+    }
+
+    #[test]
+    fn network_config_for_the_frontend() {
+        let site = lab();
+        let fe = site.frontend().unwrap();
+        let v: Value = serde_json::from_str(&network_config(&site, fe)).unwrap();
+        assert_eq!(v["version"], 2);
+        let eth0 = &v["ethernets"]["eth0"];
+        assert_eq!(eth0["match"]["macaddress"], "52:54:00:00:00:10");
+        assert_eq!(eth0["addresses"][0], "10.20.0.10/24");
+        assert_eq!(eth0["routes"][0]["via"], "10.20.0.1");
+        assert_eq!(eth0["nameservers"]["addresses"][0], "192.0.2.53");
+    }
+
+    #[test]
+    fn user_data_carries_the_bundle() {
+        let site = lab();
+        let fe = site.frontend().unwrap();
+        let profile = crate::bundle::Profile::built_in(site.site.profile);
+        let bundle = crate::host::bundle_for(&site, fe, &profile);
+        let text = user_data(&site, fe, &bundle);
+        assert!(text.starts_with("#cloud-config\n"));
+        let v: Value = serde_json::from_str(text.trim_start_matches("#cloud-config\n")).unwrap();
+        assert_eq!(v["hostname"], "fe1");
+        let paths: Vec<&str> = v["write_files"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|f| f["path"].as_str().unwrap())
+            .collect();
+        assert!(paths.contains(&BUNDLE_PATH));
+        for f in &bundle.files {
+            assert!(paths.contains(&f.path.as_str()), "{}", f.path);
+        }
+        assert!(v["users"][0]["hashed_passwd"]
+            .as_str()
+            .unwrap()
+            .starts_with("$6$"));
+        assert_eq!(
+            meta_data(&site, fe),
+            "instance-id: aerie-lab-fe1\nlocal-hostname: fe1\n"
+        );
+    }
+}

@@ -1,0 +1,237 @@
+//! `aerie iso --base`: a distribution's installer ISO becomes aerie's
+//! installer. The base's boot records, label and UUID are replayed
+//! (`-boot_image any replay`, as lorax's mkksiso does); aerie's menu goes
+//! into every menu the base has and into the EFI image; the media payload
+//! (kickstarts, site, bundles, binary) is added.
+
+use super::bootmenu::{self, GrubTarget, MenuSpec};
+use super::layout::{self, EfiTarget, Layout, Menu};
+use super::output::{self, TempOutput};
+use super::payload::{self, Item};
+use super::probe::{self, Probe};
+use super::{efi_image, xorriso::Xorriso};
+use anyhow::Context;
+use std::path::{Path, PathBuf};
+
+/// What to remaster and how.
+#[derive(Debug, Clone)]
+pub struct Options {
+    pub base: PathBuf,
+    pub out: PathBuf,
+    pub force: bool,
+    /// The menu's title (the site's name).
+    pub title: String,
+    pub console: Option<bootmenu::Console>,
+    pub kargs: Vec<String>,
+    pub timeout_s: u32,
+    pub mode: WriteMode,
+}
+
+/// How the new image is written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum WriteMode {
+    /// Copy the base (in the kernel: copy_file_range, a reflink where the
+    /// file system can) and let xorriso grow the copy: only the new files, the
+    /// new directory tree and the boot records are written by xorriso.
+    #[default]
+    Grow,
+    /// xorriso writes a whole new image from the base (`-indev`/`-outdev`):
+    /// every byte passes through its buffers (about 3x a cp of the base),
+    /// and no data of replaced files is left inside.
+    Rewrite,
+}
+
+/// What was done, for the command to print.
+#[derive(Debug, Clone)]
+pub struct Report {
+    pub layout: layout::Kind,
+    pub label: String,
+    pub uuid: Option<String>,
+    /// ISO paths of the menus written (the EFI image's as `EFI image:…`).
+    pub menus: Vec<String>,
+    pub warnings: Vec<String>,
+}
+
+/// Probe and recognise a base (no output touched).
+pub fn inspect(base: &Path) -> anyhow::Result<(Probe, Layout)> {
+    let p = probe::probe(base)?;
+    let l = layout::detect(base, &p)?;
+    Ok((p, l))
+}
+
+/// Remaster `opts.base` into `opts.out` with `items` added.
+pub fn remaster(
+    opts: &Options,
+    items: &[Item],
+    on_progress: &mut dyn FnMut(f64),
+) -> anyhow::Result<Report> {
+    output::check_target(&opts.out, opts.force)?;
+    super::xorriso::check_version()?;
+    efi_image::check_tools()?;
+    let (probe, layout) = inspect(&opts.base)?;
+    let base_size = std::fs::metadata(&opts.base)
+        .with_context(|| format!("cannot read {}", opts.base.display()))?
+        .len();
+    output::check_room(
+        &output::dir_of(&opts.out),
+        base_size + payload::size(items) + (16 << 20),
+    )?;
+    let mut warnings: Vec<String> = bootmenu::label_warning(&probe.label).into_iter().collect();
+
+    let work = tempfile::Builder::new()
+        .prefix("aerie-iso-")
+        .tempdir()
+        .context("cannot create a temporary directory")?;
+    let t = work.path();
+
+    // 1. The base's menu (for its inst.stage2=) and the EFI image.
+    let first_menu = layout.menus[0];
+    let orig = t.join("orig.cfg");
+    let efi_img = t.join("efi.img");
+    let mut x = Xorriso::new()
+        .quiet()
+        .osirrox()
+        .indev(&opts.base)
+        .extract(first_menu.iso_path(), &orig);
+    x = match &layout.efi {
+        EfiTarget::Tree(path) => x.extract(path, &efi_img),
+        EfiTarget::Appended(_) => x.extract_boot_images(&t.join("boot")),
+    };
+    x.run()
+        .context("cannot extract the base's menu and EFI image")?;
+    if let EfiTarget::Appended(a) = &layout.efi {
+        let from = [
+            format!("gpt_part{}_efi.img", a.number),
+            "eltorito_img2_uefi.img".into(),
+        ]
+        .iter()
+        .map(|n| t.join("boot").join(n))
+        .find(|p| p.is_file())
+        .context("xorriso extracted no EFI image from the appended partition")?;
+        std::fs::rename(&from, &efi_img).context("cannot move the EFI image")?;
+    }
+    let orig_text = std::fs::read_to_string(&orig)
+        .with_context(|| format!("cannot read the base's {}", first_menu.iso_path()))?;
+    let stage2 = bootmenu::find_stage2(&orig_text).unwrap_or_else(|| {
+        let s = format!("inst.stage2=hd:LABEL={}", super::udev::escape(&probe.label));
+        warnings.push(format!(
+            "no inst.stage2= in the base's {}; using {s}",
+            first_menu.iso_path()
+        ));
+        s
+    });
+
+    // 2. aerie's menus.
+    let spec = MenuSpec {
+        title: opts.title.clone(),
+        label: probe.label.clone(),
+        stage2,
+        console: opts.console.clone(),
+        kargs: opts.kargs.clone(),
+        timeout_s: opts.timeout_s,
+        isolinux_ui: if probe.has("/isolinux/vesamenu.c32") {
+            "vesamenu.c32".into()
+        } else {
+            "menu.c32".into()
+        },
+    };
+    let menus_dir = t.join("menus");
+    std::fs::create_dir(&menus_dir).context("cannot create the menus folder")?;
+    let mut maps: Vec<(PathBuf, String)> = Vec::new();
+    for m in &layout.menus {
+        let (name, text) = match m {
+            Menu::Isolinux => ("isolinux.cfg", bootmenu::isolinux_cfg(&spec)),
+            Menu::GrubBios => ("grub-bios.cfg", bootmenu::grub_cfg(&spec, GrubTarget::Bios)),
+            Menu::GrubEfi => ("grub-efi.cfg", bootmenu::grub_cfg(&spec, GrubTarget::Efi)),
+        };
+        let local = menus_dir.join(name);
+        std::fs::write(&local, text)
+            .with_context(|| format!("cannot write {}", local.display()))?;
+        maps.push((local, m.iso_path().to_string()));
+    }
+    let mut menus: Vec<String> = maps.iter().map(|(_, p)| p.clone()).collect();
+    let efi_cfg = menus_dir.join("grub-efi.cfg");
+    if efi_image::read(&efi_img, layout::EFI_IMAGE_GRUB_CFG)?.is_some() {
+        efi_image::replace(&efi_img, layout::EFI_IMAGE_GRUB_CFG, &efi_cfg)?;
+        menus.push(format!("EFI image:{}", layout::EFI_IMAGE_GRUB_CFG));
+    } else {
+        warnings.push(format!(
+            "the EFI image has no {}; left as it is (firmware that boots the image itself shows the base's menu)",
+            layout::EFI_IMAGE_GRUB_CFG
+        ));
+    }
+
+    // 3. The payload.
+    let media = t.join("media");
+    std::fs::create_dir(&media).context("cannot create the staging folder")?;
+    let payload_maps = payload::stage(items, &media)?;
+
+    // 4. Remaster: every -map / -append_partition after the replay.
+    let tmp = TempOutput::new(&opts.out)?;
+    let mut x = Xorriso::new().progress().no_periodic_sync();
+    let xorriso_share = match opts.mode {
+        WriteMode::Grow => {
+            copy_with_progress(&opts.base, tmp.path(), base_size, &mut |p| {
+                on_progress(p * 0.9)
+            })?;
+            x = x.dev(tmp.path());
+            0.1
+        }
+        WriteMode::Rewrite => {
+            x = x.indev(&opts.base).outdev(tmp.path());
+            1.0
+        }
+    };
+    let mut x = x.replay_boot().joliet();
+    if let Some(uuid) = &probe.uuid {
+        x = x.uuid(uuid);
+    }
+    for (from, to) in payload_maps.iter().chain(&maps) {
+        x = x.map(from, to);
+    }
+    x = match &layout.efi {
+        EfiTarget::Tree(path) => x.map(&efi_img, path),
+        EfiTarget::Appended(a) => x.append_partition(a.number, &a.type_guid, &efi_img),
+    };
+    let start = 100.0 * (1.0 - xorriso_share);
+    x.run_with_progress(|p| on_progress(start + p * xorriso_share))
+        .with_context(|| format!("cannot write {}", opts.out.display()))?;
+    on_progress(100.0);
+    tmp.persist(&opts.out, opts.force)?;
+    Ok(Report {
+        layout: layout.kind,
+        label: probe.label,
+        uuid: probe.uuid,
+        menus,
+        warnings,
+    })
+}
+
+/// Copies `from` to `to` (new file) in 256 MiB steps, each by the kernel
+/// (`std::io::copy` between files uses copy_file_range), reporting 0-100.
+fn copy_with_progress(
+    from: &Path,
+    to: &Path,
+    size: u64,
+    on_progress: &mut dyn FnMut(f64),
+) -> anyhow::Result<()> {
+    use std::io::Read;
+    let src =
+        std::fs::File::open(from).with_context(|| format!("cannot read {}", from.display()))?;
+    let mut dst = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(to)
+        .with_context(|| format!("cannot create {}", to.display()))?;
+    let mut done = 0u64;
+    loop {
+        let n = std::io::copy(&mut (&src).take(256 << 20), &mut dst)
+            .with_context(|| format!("cannot copy {} to {}", from.display(), to.display()))?;
+        if n == 0 {
+            break;
+        }
+        done += n;
+        on_progress(100.0 * done as f64 / size.max(1) as f64);
+    }
+    Ok(())
+}

@@ -1,0 +1,448 @@
+//! `aerie iso` on the fixture bases (no boots: see iso_boot.rs): what the
+//! remastered ISO holds and keeps, the config volumes, and bad input (a clear
+//! error, no output file, nothing left behind).
+
+#[path = "support/iso_fixtures.rs"]
+mod iso_fixtures;
+
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use anyhow::Result;
+use iso_fixtures::*;
+
+fn work_dir() -> PathBuf {
+    PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("iso-cli")
+}
+
+fn status(out: &Output) -> i32 {
+    out.status.code().unwrap_or(-1)
+}
+
+fn stderr(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+/// The names in `dir` (to prove nothing is left behind).
+fn names(dir: &Path) -> BTreeSet<String> {
+    std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect()
+}
+
+/// Runs `aerie iso` with a private TMPDIR and checks that it is empty after.
+fn remaster(layout: Layout, out: &Path, extra: &[&str]) -> Result<Output> {
+    let base = base(&work_dir(), layout)?;
+    let _ = std::fs::remove_file(out);
+    let tmp = tempfile::tempdir()?;
+    let o = aerie()
+        .env("TMPDIR", tmp.path())
+        .args(["iso", "--example", "lab"])
+        .args(extra)
+        .arg("--base")
+        .arg(&base)
+        .arg("-o")
+        .arg(out)
+        .args([
+            "--console",
+            "ttyS0,115200",
+            "--kargs",
+            "ip=dhcp",
+            "--timeout",
+            "3",
+        ])
+        .output()?;
+    assert!(
+        names(tmp.path()).is_empty(),
+        "temp files left behind: {:?}",
+        names(tmp.path())
+    );
+    Ok(o)
+}
+
+fn remaster_keeps_the_base_and_adds_aerie(layout: Layout, extra: &[&str]) -> Result<()> {
+    let scratch = tempfile::tempdir()?;
+    let outdir = tempfile::tempdir()?;
+    let out = outdir.path().join(format!("aerie-{}.iso", layout.name()));
+    let o = remaster(layout, &out, extra)?;
+    assert_eq!(status(&o), 0, "{}", stderr(&o));
+    // Labels needing escapes draw a warning.
+    assert!(stderr(&o).contains("needs udev escaping"), "{}", stderr(&o));
+    assert_eq!(
+        names(outdir.path()),
+        BTreeSet::from([out.file_name().unwrap().to_string_lossy().into_owned()])
+    );
+    let base = base(&work_dir(), layout)?;
+
+    // Every path of the base is still there; what is new is aerie's.
+    let before: BTreeSet<String> = listing(&base)?.into_iter().collect();
+    let after: BTreeSet<String> = listing(&out)?.into_iter().collect();
+    let lost: Vec<_> = before.difference(&after).collect();
+    assert!(lost.is_empty(), "files of the base missing: {lost:?}");
+    let added: Vec<_> = after.difference(&before).collect();
+    assert!(
+        added
+            .iter()
+            .all(|p| p.starts_with("/ks") || p.starts_with("/aerie")),
+        "{added:?}"
+    );
+    for want in [
+        "/ks/frontend.cfg",
+        "/ks/compute.cfg",
+        "/ks/minimal.cfg",
+        "/aerie/site.yaml",
+        "/aerie/ks.cfg",
+        "/aerie/fe1/ks.cfg",
+        "/aerie/node1/bundle.json",
+        "/aerie/minimal/node2/ks.cfg",
+        "/aerie/aerie",
+    ] {
+        assert!(after.contains(want), "{want} missing: {added:?}");
+    }
+
+    // Same label, UUID and boot records.
+    let report =
+        |iso: &Path| xorriso(&["-indev", &iso.to_string_lossy(), "-report_el_torito", "cmd"]);
+    let (rb, ro) = (report(&base)?, report(&out)?);
+    for key in [
+        "-volid ",
+        "-volume_date uuid ",
+        "-boot_image isolinux bin_path=",
+        "-boot_image grub bin_path=",
+    ] {
+        assert_eq!(report_value(&rb, key), report_value(&ro, key), "{key}");
+    }
+    assert_eq!(
+        report_value(&ro, "-volid ").as_deref(),
+        Some(layout.label())
+    );
+    let efi = report_value(&ro, "-boot_image any efi_path=").unwrap();
+    match layout {
+        Layout::El9 => assert_eq!(efi, "/images/efiboot.img"),
+        Layout::El10 => {
+            assert!(efi.starts_with("--interval:appended_partition_2"), "{efi}");
+            let part = |r: &str| {
+                r.lines()
+                    .find(|l| l.starts_with("-append_partition 2 "))
+                    .map(|l| l.split_whitespace().nth(2).unwrap().to_string())
+            };
+            assert_eq!(part(&rb), part(&ro));
+        }
+    }
+
+    // aerie's menu in every loader config, and in the EFI image.
+    let esc = udev_escape(layout.label());
+    let ks = format!("inst.ks=hd:LABEL={esc}:/ks/frontend.cfg");
+    let stage2 = format!("inst.stage2=hd:LABEL={esc}");
+    let menus: &[&str] = match layout {
+        Layout::El9 => &["/isolinux/isolinux.cfg", "/EFI/BOOT/grub.cfg"],
+        Layout::El10 => &["/boot/grub2/grub.cfg", "/EFI/BOOT/grub.cfg"],
+    };
+    for m in menus {
+        let text = read_file(&out, m, scratch.path())?;
+        for t in [
+            "Front-End",
+            "Compute Node",
+            "minimal OS",
+            "Rescue",
+            "Boot from local disk",
+            &ks,
+            &stage2,
+            "ip=dhcp",
+            "console=ttyS0,115200",
+        ] {
+            assert!(text.contains(t), "{m}: {t} missing:\n{text}");
+        }
+    }
+    let tree_efi = read_file(&out, "/EFI/BOOT/grub.cfg", scratch.path())?;
+    let in_image = efi_image_grub_cfg(&out, scratch.path())?;
+    assert_eq!(
+        in_image, tree_efi,
+        "the EFI image's grub.cfg is aerie's menu"
+    );
+
+    // The frontend entry's kickstart is the dispatcher restricted to the frontend.
+    let fe = read_file(&out, "/ks/frontend.cfg", scratch.path())?;
+    assert!(fe.contains("[ -n \"$node\" ] || node=fe1"), "{fe}");
+    let min = read_file(&out, "/ks/minimal.cfg", scratch.path())?;
+    assert!(min.contains("$media/minimal/$node/ks.cfg"), "{min}");
+
+    // Never overwritten without --force; replaced with it.
+    let before = std::fs::metadata(&out)?.len();
+    let o = aerie()
+        .args(["iso", "--example", "lab", "--base"])
+        .arg(&base)
+        .arg("-o")
+        .arg(&out)
+        .output()?;
+    assert_eq!(status(&o), 73, "{}", stderr(&o));
+    assert!(stderr(&o).contains("--force"), "{}", stderr(&o));
+    assert_eq!(std::fs::metadata(&out)?.len(), before);
+    let o = aerie()
+        .args([
+            "iso",
+            "--example",
+            "lab",
+            "--no-binary",
+            "--force",
+            "--base",
+        ])
+        .arg(&base)
+        .arg("-o")
+        .arg(&out)
+        .output()?;
+    assert_eq!(status(&o), 0, "{}", stderr(&o));
+    assert!(!listing(&out)?.contains(&"/aerie/aerie".to_string()));
+    assert_eq!(names(outdir.path()).len(), 1, "{:?}", names(outdir.path()));
+    Ok(())
+}
+
+#[test]
+fn remaster_el9_keeps_the_base_and_adds_aerie() -> Result<()> {
+    remaster_keeps_the_base_and_adds_aerie(Layout::El9, &[])
+}
+
+#[test]
+fn remaster_el10_keeps_the_base_and_adds_aerie() -> Result<()> {
+    remaster_keeps_the_base_and_adds_aerie(Layout::El10, &[])
+}
+
+#[test]
+fn rewrite_el9_keeps_the_base_and_adds_aerie() -> Result<()> {
+    remaster_keeps_the_base_and_adds_aerie(Layout::El9, &["--rewrite"])
+}
+
+#[test]
+fn rewrite_el10_keeps_the_base_and_adds_aerie() -> Result<()> {
+    remaster_keeps_the_base_and_adds_aerie(Layout::El10, &["--rewrite"])
+}
+
+fn volume_id(iso: &Path) -> Result<String> {
+    let out = run(Command::new("isoinfo").arg("-d").arg("-i").arg(iso))?;
+    let text = String::from_utf8_lossy(&out.stdout).into_owned();
+    Ok(text
+        .lines()
+        .find_map(|l| l.strip_prefix("Volume id: "))
+        .unwrap_or("")
+        .to_string())
+}
+
+#[test]
+fn config_volumes_oemdrv_and_cidata() -> Result<()> {
+    let dir = tempfile::tempdir()?;
+    let rendered = dir.path().join("rendered");
+    run(aerie()
+        .args(["render", "--example", "lab", "-o"])
+        .arg(&rendered))?;
+
+    let ks = dir.path().join("ks.iso");
+    run(aerie()
+        .args(["iso", "--example", "lab", "--config-only", "-o"])
+        .arg(&ks))?;
+    assert_eq!(volume_id(&ks)?, "OEMDRV");
+    let files = listing(&ks)?;
+    for want in [
+        "/ks.cfg",
+        "/fe1/ks.cfg",
+        "/node1/ks.cfg",
+        "/node2/bundle.json",
+        "/aerie",
+    ] {
+        assert!(files.contains(&want.to_string()), "{want}: {files:?}");
+    }
+    assert!(!files.iter().any(|f| f.contains("/root")), "{files:?}");
+    assert_eq!(
+        read_file(&ks, "/ks.cfg", dir.path())?,
+        std::fs::read_to_string(rendered.join("ks.cfg"))?
+    );
+
+    let one = dir.path().join("node1.iso");
+    run(aerie()
+        .args([
+            "iso",
+            "--example",
+            "lab",
+            "--config-only",
+            "--node",
+            "node1",
+            "--no-binary",
+            "-o",
+        ])
+        .arg(&one))?;
+    assert_eq!(volume_id(&one)?, "OEMDRV");
+    assert_eq!(
+        read_file(&one, "/ks.cfg", dir.path())?,
+        std::fs::read_to_string(rendered.join("node1/ks.cfg"))?
+    );
+    assert!(!listing(&one)?.contains(&"/fe1".to_string()));
+
+    let ci = dir.path().join("cidata.iso");
+    run(aerie()
+        .args([
+            "iso",
+            "--example",
+            "lab",
+            "--config-only",
+            "--cidata",
+            "--node",
+            "node1",
+            "-o",
+        ])
+        .arg(&ci))?;
+    assert_eq!(volume_id(&ci)?, "cidata");
+    let files = listing(&ci)?;
+    for want in ["/user-data", "/meta-data", "/network-config", "/aerie"] {
+        assert!(files.contains(&want.to_string()), "{want}: {files:?}");
+    }
+    assert_eq!(
+        read_file(&ci, "/meta-data", dir.path())?,
+        "instance-id: aerie-lab-node1\nlocal-hostname: node1\n"
+    );
+    assert!(read_file(&ci, "/user-data", dir.path())?.starts_with("#cloud-config\n"));
+
+    // --cidata needs one node.
+    let o = aerie()
+        .args(["iso", "--example", "lab", "--config-only", "--cidata", "-o"])
+        .arg(dir.path().join("x.iso"))
+        .output()?;
+    assert_eq!(status(&o), 64, "{}", stderr(&o));
+    assert!(stderr(&o).contains("--node"), "{}", stderr(&o));
+    assert!(!dir.path().join("x.iso").exists());
+    Ok(())
+}
+
+/// Runs `aerie iso --base BASE` into an empty directory; the error text,
+/// after checking the exit status and that the directory stayed empty.
+fn refused(base: &Path, want_status: i32, path: Option<&str>) -> Result<String> {
+    let dir = tempfile::tempdir()?;
+    let tmp = tempfile::tempdir()?;
+    let out = dir.path().join("out.iso");
+    let mut cmd = aerie();
+    cmd.env("TMPDIR", tmp.path())
+        .args(["iso", "--example", "lab", "--base"])
+        .arg(base)
+        .arg("-o")
+        .arg(&out);
+    if let Some(p) = path {
+        cmd.env("PATH", p);
+    }
+    let o = cmd.output()?;
+    let err = stderr(&o);
+    assert_eq!(status(&o), want_status, "{err}");
+    assert!(
+        names(dir.path()).is_empty(),
+        "left behind: {:?}",
+        names(dir.path())
+    );
+    assert!(
+        names(tmp.path()).is_empty(),
+        "temp files left behind: {:?}",
+        names(tmp.path())
+    );
+    Ok(err)
+}
+
+#[test]
+fn bad_bases_are_refused_clearly_with_no_output() -> Result<()> {
+    let dir = tempfile::tempdir()?;
+
+    let junk = dir.path().join("junk.iso");
+    std::fs::write(&junk, vec![0x5a_u8; 1 << 20])?;
+    let err = refused(&junk, 65, None)?;
+    assert!(err.contains("is not an ISO 9660 image"), "{err}");
+
+    let err = refused(&dir.path().join("absent.iso"), 66, None)?;
+    assert!(err.contains("does not exist"), "{err}");
+
+    // An ISO 9660 volume with no El Torito boot record.
+    let data = dir.path().join("data");
+    std::fs::create_dir(&data)?;
+    std::fs::write(data.join("readme.txt"), "data\n")?;
+    let plain = dir.path().join("plain.iso");
+    run(Command::new("xorriso")
+        .args(["-as", "mkisofs", "-quiet", "-V", "DATA", "-o"])
+        .arg(&plain)
+        .arg(&data))?;
+    let err = refused(&plain, 65, None)?;
+    assert!(err.contains("no El Torito boot record"), "{err}");
+
+    // Bootable, but laid out like no distribution aerie knows (Debian-like).
+    let deb = dir.path().join("deb");
+    std::fs::create_dir_all(deb.join("isolinux"))?;
+    std::fs::copy(
+        "/usr/lib/ISOLINUX/isolinux.bin",
+        deb.join("isolinux/isolinux.bin"),
+    )?;
+    std::fs::write(deb.join("isolinux/txt.cfg"), "default install\n")?;
+    let unknown = dir.path().join("unknown.iso");
+    run(Command::new("xorriso")
+        .args([
+            "-as",
+            "mkisofs",
+            "-quiet",
+            "-V",
+            "DEBIAN",
+            "-b",
+            "isolinux/isolinux.bin",
+            "-c",
+            "isolinux/boot.cat",
+            "-no-emul-boot",
+            "-boot-load-size",
+            "4",
+            "-boot-info-table",
+            "-o",
+        ])
+        .arg(&unknown)
+        .arg(&deb))?;
+    let err = refused(&unknown, 65, None)?;
+    for want in [
+        "no installer layout aerie knows",
+        "looked for",
+        "/isolinux/isolinux.cfg",
+        "/boot/grub2/grub.cfg",
+        "/images/pxeboot/vmlinuz",
+        "El Torito UEFI image",
+    ] {
+        assert!(err.contains(want), "{want}: {err}");
+    }
+
+    // No xorriso on PATH.
+    let base = base(&work_dir(), Layout::El9)?;
+    let empty = tempfile::tempdir()?;
+    let err = refused(&base, 69, Some(&empty.path().to_string_lossy()))?;
+    assert!(
+        err.contains("xorriso") && err.contains("apt-get install xorriso"),
+        "{err}"
+    );
+
+    // xorriso but no mtools.
+    std::os::unix::fs::symlink("/usr/bin/xorriso", empty.path().join("xorriso"))?;
+    let err = refused(&base, 69, Some(&empty.path().to_string_lossy()))?;
+    assert!(err.contains("apt-get install mtools"), "{err}");
+    Ok(())
+}
+
+#[test]
+fn build_writes_the_oemdrv_iso_or_says_why_not() -> Result<()> {
+    let dir = tempfile::tempdir()?;
+    let out = dir.path().join("aerie-out");
+    let o = run(aerie().args(["build", "--example", "lab", "-o"]).arg(&out))?;
+    assert!(String::from_utf8_lossy(&o.stdout).contains("oemdrv.iso"));
+    assert_eq!(volume_id(&out.join("oemdrv.iso"))?, "OEMDRV");
+
+    // Without xorriso the main job still succeeds and says what it skipped.
+    let empty = tempfile::tempdir()?;
+    let o = run(aerie()
+        .env("PATH", empty.path())
+        .args(["build", "--example", "lab", "--force", "-o"])
+        .arg(&out))?;
+    let text = String::from_utf8_lossy(&o.stdout);
+    assert!(
+        text.contains("oemdrv.iso skipped") && text.contains("apt-get install xorriso"),
+        "{text}"
+    );
+    assert!(out.join("ks.cfg").is_file() && !out.join("oemdrv.iso").exists());
+    Ok(())
+}
