@@ -9,9 +9,9 @@
 //! where the layouts differ most: el9 BIOS CD (isolinux) and el10 UEFI disk
 //! (GRUB reads the grub.cfg inside the appended EFI partition).
 //!
-//! The boots of the bare fixture bases (proof that the fixtures boot like
-//! the real media) are `#[ignore]`d: run them with `--ignored` after
-//! changing a fixture script.
+//! Four boots of the bare fixture bases, one per firmware/media pair across
+//! the two layouts, prove the fixtures boot like the real media (their own
+//! menu, default entry "Test this media & install").
 //!
 //! Slow (TCG): ~25-35 s per boot on an idle 2-core machine, two at a time
 //! (`AERIE_QEMU_JOBS`). Each boot prints a `BOOT-TIME` line (`--nocapture`).
@@ -197,13 +197,9 @@ boots! {
     el10_aerie_uefi_disk: boot_aerie(El10, Uefi, UsbDisk);
     el9_rewritten_bios_cd: boot_rewritten(El9, Bios, Cdrom);
     el10_rewritten_uefi_disk: boot_rewritten(El10, Uefi, UsbDisk);
-    #[ignore = "fixture check: run with --ignored after changing fixtures/iso"]
     el9_base_bios_cd: boot_base(El9, Bios, Cdrom);
-    #[ignore = "fixture check: run with --ignored after changing fixtures/iso"]
     el9_base_uefi_disk: boot_base(El9, Uefi, UsbDisk);
-    #[ignore = "fixture check: run with --ignored after changing fixtures/iso"]
     el10_base_bios_disk: boot_base(El10, Bios, UsbDisk);
-    #[ignore = "fixture check: run with --ignored after changing fixtures/iso"]
     el10_base_uefi_cd: boot_base(El10, Uefi, Cdrom);
 }
 

@@ -12,6 +12,10 @@ use std::time::Instant;
 
 use testbed::{TestHost, Testbed, SETUP_COMMAND};
 
+/// The two tests that leave testbed leftovers on purpose and then sweep them
+/// take turns, so neither sweeps the other's leftovers mid-check.
+static LEFTOVER_TESTS: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
 fn ssh(tb: &Testbed, host: &TestHost, remote: &str) -> Output {
     tb.ssh(host).arg(remote).output().expect("run ssh")
 }
@@ -293,6 +297,8 @@ fn drop_leaves_nothing_behind() {
 
 #[test]
 fn stale_leftovers_of_dead_process_are_cleaned() {
+    let _only_one = LEFTOVER_TESTS.lock().unwrap_or_else(|e| e.into_inner());
+    testbed::initial_cleanup();
     // A pid that surely is dead now.
     let mut child = Command::new("true").spawn().unwrap();
     let dead = child.id();
@@ -354,6 +360,8 @@ fn crashed_process_leftovers_are_cleaned() {
         println!("CRASHED-ID {} {}", tb.lab_netns(), tb.dir().display());
         std::process::abort();
     }
+    let _only_one = LEFTOVER_TESTS.lock().unwrap_or_else(|e| e.into_inner());
+    testbed::initial_cleanup();
     let out = Command::new(std::env::current_exe().unwrap())
         .args([
             "--exact",

@@ -276,11 +276,7 @@ impl Testbed {
             require_tool(tool)?;
         }
         let rootfs = rootfs()?;
-        STALE_CLEANUP.call_once(|| {
-            if let Err(e) = cleanup_stale() {
-                eprintln!("testbed: cleaning stale leftovers failed: {e:#}");
-            }
-        });
+        initial_cleanup();
 
         let id = ns_id();
         let dir = base_dir().join(&id);
@@ -1211,6 +1207,18 @@ fn owner_alive(pid: u32, stamp: Option<&str>) -> bool {
         (Some(now), Some(stamp)) => stamp.split_whitespace().nth(1) == Some(now.as_str()),
         (Some(_), None) => true,
     }
+}
+
+/// The once-per-process sweep of stale leftovers that [`Testbed::new`] runs
+/// first. Tests that make leftovers on purpose call it before they start, so
+/// no later `Testbed::new` in another thread sweeps their leftovers away
+/// while they are looking at them.
+pub fn initial_cleanup() {
+    STALE_CLEANUP.call_once(|| {
+        if let Err(e) = cleanup_stale() {
+            eprintln!("testbed: cleaning stale leftovers failed: {e:#}");
+        }
+    });
 }
 
 /// Tear down leftovers of testbeds whose owning process is gone (a crashed or killed
