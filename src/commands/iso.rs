@@ -128,15 +128,13 @@ pub fn run(args: &IsoArgs) -> anyhow::Result<()> {
     }
 
     let base = args.base.as_ref().expect("clap requires --base");
-    let minimal = render(&site, &templates, true)?;
-    let roles = render::role_kickstarts(&site, &templates)?;
-    let items = payload::installer(
+    let items = payload::installer_for_site(
+        &site,
         &source.text()?,
         &rendered,
-        &minimal,
-        &roles,
+        &templates,
         binary.as_deref(),
-    );
+    )?;
     let opts = remaster::Options {
         base: base.clone(),
         out: out.clone(),

@@ -72,6 +72,12 @@ pub const ROLE_KICKSTARTS: [(&str, &str, char); 3] = [
     ("Install minimal OS", "minimal", 'm'),
 ];
 
+/// `inst.stage2=hd:LABEL=<escaped>`: the installer's stage 2 on the media
+/// labelled `label` (what lorax writes into its menus).
+pub fn stage2_arg(label: &str) -> String {
+    format!("inst.stage2=hd:LABEL={}", udev::escape(label))
+}
+
 /// `inst.ks=hd:LABEL=<escaped>:/ks/<name>.cfg`.
 pub fn ks_arg(label: &str, name: &str) -> String {
     format!("inst.ks=hd:LABEL={}:/ks/{name}.cfg", udev::escape(label))
@@ -261,6 +267,14 @@ mod tests {
         assert_eq!(
             ks_arg("EL10 (x86_64) #@", "frontend"),
             r"inst.ks=hd:LABEL=EL10\x20\x28x86_64\x29\x20#@:/ks/frontend.cfg"
+        );
+    }
+
+    #[test]
+    fn stage2_argument_escapes_the_label() {
+        assert_eq!(
+            stage2_arg("Rocky 9.4 x86_64"),
+            r"inst.stage2=hd:LABEL=Rocky\x209.4\x20x86_64"
         );
     }
 

@@ -83,6 +83,26 @@ pub fn installer(
     items
 }
 
+/// [`installer`] for a site, as `aerie iso --base` makes it: renders the
+/// minimal tree and the role kickstarts next to `rendered` (the full tree).
+pub fn installer_for_site(
+    site: &crate::site::Site,
+    site_yaml: &str,
+    rendered: &Rendered,
+    templates: &crate::render::Templates,
+    binary: Option<&Path>,
+) -> anyhow::Result<Vec<Item>> {
+    let profile = crate::bundle::Profile::built_in(site.site.profile);
+    let minimal = crate::render::render_site(
+        site,
+        &profile,
+        templates,
+        crate::render::Options { minimal: true },
+    )?;
+    let roles = crate::render::role_kickstarts(site, templates)?;
+    Ok(installer(site_yaml, rendered, &minimal, &roles, binary))
+}
+
 const README: &str = "aerie installer media
 
 /ks/frontend.cfg  boot menu \"Install Front-End\": the site's frontend (any machine)

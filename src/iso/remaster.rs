@@ -113,7 +113,7 @@ pub fn remaster(
     let orig_text = std::fs::read_to_string(&orig)
         .with_context(|| format!("cannot read the base's {}", first_menu.iso_path()))?;
     let stage2 = bootmenu::find_stage2(&orig_text).unwrap_or_else(|| {
-        let s = format!("inst.stage2=hd:LABEL={}", super::udev::escape(&probe.label));
+        let s = bootmenu::stage2_arg(&probe.label);
         warnings.push(format!(
             "no inst.stage2= in the base's {}; using {s}",
             first_menu.iso_path()
