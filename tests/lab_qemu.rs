@@ -1,9 +1,11 @@
 //! The qemu driver for real, inside a network namespace made by the test:
-//! `aerie lab up --driver qemu --accel tcg` (no working /dev/kvm here)
-//! starts the lab example's three VMs; each reaches the installer kernel with
-//! its own kernel command line (its node, the OEMDRV kickstart) on its serial
-//! log; `lab status` sees them; `lab down` leaves no process, tap, bridge,
-//! nft rule, changed sysctl or file behind.
+//! `aerie lab up --driver qemu --accel tcg --iso BASE` (no working /dev/kvm
+//! here) makes aerie's installer ISO from the base (`DIR/installer.iso`) and
+//! starts the lab example's three VMs from it; each reaches the installer
+//! kernel with its own kernel command line (its node, its role's kickstart
+//! on the installer ISO) on its serial log; `lab status` sees them; `lab
+//! down` leaves no process, tap, bridge, nft rule, changed sysctl or file
+//! behind.
 
 mod lab_support;
 use lab_support::*;
@@ -79,19 +81,27 @@ fn qemu_lab_boots_every_node_and_down_leaves_nothing() {
         .collect();
     assert_eq!(pids.len(), 3, "{state}");
 
-    // Each VM boots the installer kernel with its own command line.
+    // Each VM boots the installer kernel with its own command line: the
+    // installer ISO's stage 2 and its role's kickstart, found by the base's
+    // label (udev-escaped), and its node.
+    let label = r"Rocky\x209.4\x20x86_64";
     let mut times = Vec::new();
-    for node in ["fe1", "node1", "node2"] {
+    for (node, role) in [
+        ("fe1", "frontend"),
+        ("node1", "compute"),
+        ("node2", "compute"),
+    ] {
         let log = lab.join(format!("{node}.serial.log"));
         let (line, at) = wait_for_command_line(&log, start, boot_deadline()).unwrap();
         for want in [
+            format!("inst.stage2=hd:LABEL={label} "),
+            format!("inst.ks=hd:LABEL={label}:/ks/{role}.cfg "),
             format!("aerie.node={node} "),
-            "inst.ks=hd:LABEL=OEMDRV:/ks.cfg ".to_string(),
-            "inst.stage2=hd:LABEL=Rocky\\x209.4\\x20x86_64 ".to_string(),
             "console=ttyS0,115200".to_string(),
         ] {
             assert!(line.contains(&want), "{node}: {want:?} not in {line:?}");
         }
+        assert!(!line.contains("OEMDRV"), "{node}: {line:?}");
         times.push(format!("{node} {at:.1?}"));
     }
     eprintln!(
@@ -99,36 +109,61 @@ fn qemu_lab_boots_every_node_and_down_leaves_nothing() {
         times.join(", ")
     );
 
-    // The OEMDRV config ISO holds the dispatcher and every node's kickstart and bundle.
+    // The installer ISO (made from the base, as `aerie iso` makes it) holds
+    // the role kickstarts, the site and every node's kickstart; no config ISO.
+    let installer = lab.join("installer.iso");
     let listing = ns.run(
         "xorriso",
         &[
             "-indev",
-            lab.join("config.iso").to_str().unwrap(),
+            installer.to_str().unwrap(),
             "-find",
             "/",
             "-type",
             "f",
         ],
     );
-    for f in ["'/ks.cfg'", "'/fe1/ks.cfg'", "'/node2/bundle.json'"] {
-        assert!(listing.contains(f), "{f} not on config.iso:\n{listing}");
+    for f in [
+        "'/ks/frontend.cfg'",
+        "'/ks/compute.cfg'",
+        "'/aerie/site.yaml'",
+        "'/aerie/fe1/ks.cfg'",
+        "'/aerie/node2/bundle.json'",
+    ] {
+        assert!(listing.contains(f), "{f} not on installer.iso:\n{listing}");
     }
-    let pvd = ns
-        .command("xorriso")
-        .args([
-            "-indev",
-            lab.join("config.iso").to_str().unwrap(),
-            "-pvd_info",
-        ])
-        .output()
-        .unwrap();
-    let pvd = format!(
-        "{}{}",
-        String::from_utf8_lossy(&pvd.stdout),
-        String::from_utf8_lossy(&pvd.stderr)
+    let scratch = tempfile::tempdir().unwrap();
+    let read_back = |inside: &str| {
+        let to = scratch.path().join(inside.replace('/', "_"));
+        ns.run(
+            "xorriso",
+            &[
+                "-osirrox",
+                "on",
+                "-indev",
+                installer.to_str().unwrap(),
+                "-extract",
+                inside,
+                to.to_str().unwrap(),
+            ],
+        );
+        std::fs::read_to_string(&to).unwrap()
+    };
+    assert_eq!(
+        read_back("/aerie/site.yaml"),
+        include_str!("../examples/lab.yaml")
     );
-    assert!(pvd.contains("Volume Id    : OEMDRV"), "{pvd}");
+    let frontend = read_back("/ks/frontend.cfg");
+    assert!(
+        frontend.contains("Kickstart dispatcher for site lab"),
+        "{frontend}"
+    );
+    assert!(!lab.join("config.iso").exists());
+    let state_text = std::fs::read_to_string(lab.join("lab.json")).unwrap();
+    assert!(
+        state_text.contains(installer.to_str().unwrap()),
+        "installer.iso not in the ledger: {state_text}"
+    );
 
     let (out, text) = ns.aerie(&["lab", "status", "--dir", "lab"], work.path());
     assert!(out.status.success(), "{text}");

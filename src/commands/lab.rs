@@ -59,7 +59,8 @@ fn lab_up(args: &LabUpArgs) -> anyhow::Result<()> {
     if args.accel == Accel::Tcg && args.driver != Driver::Qemu {
         return Err(UsageError("--accel tcg works with --driver qemu only".into()).into());
     }
-    let (site, _) = crate::site::load_valid(&args.site.source(), &Default::default())?;
+    let source = args.site.source();
+    let (site, _) = crate::site::load_valid(&source, &Default::default())?;
     let prefix = args
         .prefix
         .clone()
@@ -72,6 +73,7 @@ fn lab_up(args: &LabUpArgs) -> anyhow::Result<()> {
     let plan = plan::plan(&site, &sizes, &prefix).map_err(UsageError)?;
     let req = UpRequest {
         site: &site,
+        site_yaml: source.text()?,
         plan,
         dir: args.dir.dir.clone(),
         driver: args.driver,

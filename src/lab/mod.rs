@@ -5,7 +5,6 @@
 pub mod checks;
 pub mod deliver;
 pub mod facts;
-pub mod media;
 pub mod netdev;
 pub mod plan;
 pub mod process;

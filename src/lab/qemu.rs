@@ -1,33 +1,74 @@
 //! The qemu driver: bridges, taps, NAT and forwarding, qcow2 disks, and one
-//! daemonized qemu per node booting the installer with its node's kickstart.
-//! Every made thing goes into the ledger as soon as it exists.
+//! daemonized qemu per node booting aerie's installer ISO with its role's
+//! kickstart. The installer ISO is made from `--iso BASE` with the library
+//! behind `aerie iso` (into `DIR/installer.iso`), or is `--iso` itself when
+//! aerie made it. Every made thing goes into the ledger as soon as it exists.
 
 use super::checks::Accel;
-use super::media::{self, BootFiles};
 use super::plan::{LabPlan, VmPlan};
 use super::progress::Progress;
 use super::state::{Ledger, Made};
 use super::{netdev, process};
 use crate::exec;
+use crate::exit::UsageError;
+use crate::iso::probe::{self, Probe};
+use crate::iso::xorriso::{self, Xorriso};
+use crate::iso::{bootmenu, efi_image, layout, payload, remaster};
 use anyhow::Context;
 use std::path::{Path, PathBuf};
 
 /// The forwarding switch the NAT needs.
 pub const IP_FORWARD: &str = "net.ipv4.ip_forward";
+/// The installer ISO `lab up` makes from a base, in the lab folder.
+pub const INSTALLER_ISO: &str = "installer.iso";
+/// The VMs' serial console (their only console: qemu runs without display).
+pub const CONSOLE: &str = "ttyS0,115200";
 
 /// What the qemu driver needs beyond the plan.
 pub struct QemuLab<'a> {
     pub plan: &'a LabPlan,
     pub dir: &'a Path,
+    /// `--iso`: a distribution's installer, or one `aerie iso` made.
     pub iso: &'a Path,
     pub accel: Accel,
+    pub site: &'a crate::site::Site,
+    /// The site file's text (`/aerie/site.yaml` on the installer ISO).
+    pub site_yaml: &'a str,
     pub rendered: &'a crate::render::Rendered,
 }
 
+/// What `--iso` is, as preflight found it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Installer {
+    /// aerie's installer ISO (`aerie iso` made it): booted as it is.
+    Aerie { label: String },
+    /// A distribution's installer ISO: remastered into `DIR/installer.iso`.
+    Base { label: String },
+}
+
+/// Whether `aerie iso` made the ISO: its payload's `/aerie/site.yaml` or
+/// `/ks/` kickstarts are on it.
+pub fn made_by_aerie(p: &Probe) -> bool {
+    p.has("/aerie/site.yaml") || p.files.iter().any(|f| f.starts_with("/ks/"))
+}
+
+/// What an aerie-made ISO lacks for this lab's VMs (their role kickstarts
+/// and node kickstarts, and the kernel and initrd they boot).
+fn missing_on_aerie_iso(p: &Probe, plan: &LabPlan) -> Vec<String> {
+    let mut want = vec![layout::KERNEL.to_string(), layout::INITRD.to_string()];
+    for vm in &plan.vms {
+        want.push(format!("/ks/{}.cfg", vm.role.as_str()));
+        want.push(format!("/aerie/{}/ks.cfg", vm.name));
+    }
+    let mut missing: Vec<String> = want.into_iter().filter(|f| !p.has(f)).collect();
+    missing.dedup();
+    missing
+}
+
 /// Everything that can be refused before anything is made.
-pub fn preflight(lab: &QemuLab) -> anyhow::Result<()> {
+pub fn preflight(lab: &QemuLab) -> anyhow::Result<Installer> {
     if !lab.iso.is_file() {
-        return Err(crate::exit::UsageError(format!(
+        return Err(UsageError(format!(
             "the installer ISO {} does not exist (give --iso PATH)",
             lab.iso.display()
         ))
@@ -38,18 +79,40 @@ pub fn preflight(lab: &QemuLab) -> anyhow::Result<()> {
             "/dev/net/tun is missing: the tap devices need the tun driver (`modprobe tun`)"
         );
     }
-    netdev::check_free(&lab.plan.bridges(), &lab.plan.taps(), &lab.plan.nft_table)
+    netdev::check_free(&lab.plan.bridges(), &lab.plan.taps(), &lab.plan.nft_table)?;
+    let probe = probe::probe(lab.iso)?;
+    if made_by_aerie(&probe) {
+        let missing = missing_on_aerie_iso(&probe, lab.plan);
+        if !missing.is_empty() {
+            return Err(UsageError(format!(
+                "{} was made by aerie, but not for this lab: it has no {}; give --iso the distribution's ISO instead (lab up makes the installer from it), or remake it with `aerie iso SITE --base BASE`",
+                lab.iso.display(),
+                missing.join(", ")
+            ))
+            .into());
+        }
+        return Ok(Installer::Aerie { label: probe.label });
+    }
+    // A base: refused now (unknown layout, missing tools) rather than half-way.
+    layout::detect(lab.iso, &probe)?;
+    xorriso::check_version()?;
+    efi_image::check_tools()?;
+    Ok(Installer::Base { label: probe.label })
 }
 
-pub fn up(lab: &QemuLab, ledger: &mut Ledger, progress: &Progress) -> anyhow::Result<()> {
-    progress.step("reading the installer ISO");
-    let label = media::volume_id(lab.iso)?;
-    let files = boot_files(lab, ledger, progress)?;
+pub fn up(
+    lab: &QemuLab,
+    installer: &Installer,
+    ledger: &mut Ledger,
+    progress: &Progress,
+) -> anyhow::Result<()> {
+    let (iso, label) = installer_iso(lab, installer, ledger, progress)?;
+    let files = boot_files(lab.dir, &iso, ledger, progress)?;
     disks(lab, ledger, progress)?;
     network(lab.plan, ledger, progress)?;
     for vm in &lab.plan.vms {
         progress.step(format!("starting {}", vm.name));
-        start_vm(lab, vm, &label, &files, ledger)?;
+        start_vm(lab, vm, &iso, &label, &files, ledger)?;
         progress.say(&format!(
             "  started {} ({} MiB, {} CPU)",
             vm.name, vm.memory_mib, vm.cpus
@@ -58,34 +121,123 @@ pub fn up(lab: &QemuLab, ledger: &mut Ledger, progress: &Progress) -> anyhow::Re
     Ok(())
 }
 
-fn boot_files(
+/// The ISO the VMs boot and its label: `--iso` when aerie made it, else
+/// `DIR/installer.iso` remastered from it as `aerie iso --base` does.
+fn installer_iso(
     lab: &QemuLab,
+    installer: &Installer,
+    ledger: &mut Ledger,
+    progress: &Progress,
+) -> anyhow::Result<(PathBuf, String)> {
+    let label = match installer {
+        Installer::Aerie { label } => {
+            progress.say(&format!(
+                "  {} was made by aerie: the VMs boot it as it is (its kickstarts, not a new rendering of the site)",
+                lab.iso.display()
+            ));
+            return Ok((lab.iso.to_path_buf(), label.clone()));
+        }
+        Installer::Base { label } => label,
+    };
+    let out = lab.dir.join(INSTALLER_ISO);
+    progress.step(format!(
+        "making the installer ISO {} from {}",
+        out.display(),
+        lab.iso.display()
+    ));
+    let templates = crate::render::Templates::new(None)?;
+    let binary = payload::this_binary();
+    let items = payload::installer_for_site(
+        lab.site,
+        lab.site_yaml,
+        lab.rendered,
+        &templates,
+        binary.as_deref(),
+    )?;
+    let opts = remaster::Options {
+        base: lab.iso.to_path_buf(),
+        out: out.clone(),
+        force: false,
+        title: lab.site.site.name.to_string(),
+        console: Some(CONSOLE.parse().map_err(anyhow::Error::msg)?),
+        kargs: Vec::new(),
+        timeout_s: 5,
+        mode: remaster::WriteMode::Grow,
+    };
+    ledger.record(Made::File { path: out.clone() })?;
+    let base = lab.iso.display().to_string();
+    let report = remaster::remaster(&opts, &items, &mut |p| {
+        progress.step(format!("making the installer ISO from {base}: {p:.0}%"))
+    })?;
+    for w in &report.warnings {
+        progress.say(&format!("  warning: {w}"));
+    }
+    progress.say(&format!(
+        "  made {} ({}, label {:?})",
+        out.display(),
+        report.layout.as_str(),
+        report.label
+    ));
+    Ok((out, label.clone()))
+}
+
+/// The installer's kernel and initrd, for direct kernel boot.
+pub struct BootFiles {
+    pub kernel: PathBuf,
+    pub initrd: PathBuf,
+}
+
+fn boot_files(
+    dir: &Path,
+    iso: &Path,
     ledger: &mut Ledger,
     progress: &Progress,
 ) -> anyhow::Result<BootFiles> {
-    progress.step("taking the kernel and initrd out of the ISO");
-    let boot = lab.dir.join("boot");
+    progress.step("taking the kernel and initrd out of the installer ISO");
+    let boot = dir.join("boot");
     std::fs::create_dir(&boot).with_context(|| format!("cannot create {}", boot.display()))?;
     ledger.record(Made::Tree { path: boot.clone() })?;
-    let kernel = boot.join("vmlinuz");
-    let initrd = boot.join("initrd.img");
-    media::extract(lab.iso, media::KERNEL, &kernel)?;
-    media::extract(lab.iso, media::INITRD, &initrd)?;
+    let files = BootFiles {
+        kernel: boot.join("vmlinuz"),
+        initrd: boot.join("initrd.img"),
+    };
+    Xorriso::new()
+        .quiet()
+        .osirrox()
+        .indev(iso)
+        .extract(layout::KERNEL, &files.kernel)
+        .extract(layout::INITRD, &files.initrd)
+        .run()
+        .with_context(|| {
+            format!(
+                "cannot take {} and {} out of {}",
+                layout::KERNEL,
+                layout::INITRD,
+                iso.display()
+            )
+        })?;
+    for f in [&files.kernel, &files.initrd] {
+        if !f.is_file() {
+            anyhow::bail!(
+                "xorriso did not extract {} from {}",
+                f.display(),
+                iso.display()
+            );
+        }
+    }
+    Ok(files)
+}
 
-    progress.step("writing the kickstarts and bundles (config ISO, OEMDRV)");
-    let tree = lab.dir.join("config");
-    ledger.record(Made::Tree { path: tree.clone() })?;
-    media::write_tree(&tree, lab.rendered)?;
-    let config_iso = lab.dir.join("config.iso");
-    ledger.record(Made::File {
-        path: config_iso.clone(),
-    })?;
-    media::config_iso(&tree, &config_iso)?;
-    Ok(BootFiles {
-        kernel,
-        initrd,
-        config_iso,
-    })
+/// The kernel command line of one lab VM, as the installer ISO's menu entry
+/// of its role has it (stage 2 and the role's kickstart on the ISO, by
+/// label), plus the node by name (the dispatcher picks its kickstart) and
+/// the serial console the lab logs.
+pub fn kernel_args(label: &str, role: &str, node: &str) -> String {
+    format!(
+        "{} {} aerie.node={node} console={CONSOLE}",
+        bootmenu::stage2_arg(label),
+        bootmenu::ks_arg(label, role)
+    )
 }
 
 fn disk_path(dir: &Path, vm: &VmPlan) -> PathBuf {
@@ -195,11 +347,6 @@ pub fn qemu_args(
             "file={},format=raw,media=cdrom,readonly=on,if=ide,index=2",
             esc(iso)
         ),
-        "-drive".into(),
-        format!(
-            "file={},format=raw,media=cdrom,readonly=on,if=ide,index=3",
-            esc(&files.config_iso)
-        ),
         "-kernel".into(),
         files.kernel.display().to_string(),
         "-initrd".into(),
@@ -222,6 +369,7 @@ pub fn qemu_args(
 fn start_vm(
     lab: &QemuLab,
     vm: &VmPlan,
+    iso: &Path,
     label: &str,
     files: &BootFiles,
     ledger: &mut Ledger,
@@ -236,9 +384,9 @@ fn start_vm(
         vm,
         lab.accel,
         lab.dir,
-        lab.iso,
+        iso,
         files,
-        &media::kernel_args(label, &vm.name),
+        &kernel_args(label, vm.role.as_str(), &vm.name),
     );
     exec::run(&mut exec::command("qemu-system-x86_64", &args))
         .with_context(|| format!("cannot start the VM {}", vm.name))?;
@@ -255,4 +403,29 @@ fn start_vm(
         start_time,
         what: format!("qemu of {}", vm.name),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn kernel_args_name_the_node_and_its_role_kickstart() {
+        let a = kernel_args("Rocky 9.4 x86_64", "compute", "node1");
+        assert_eq!(
+            a,
+            r"inst.stage2=hd:LABEL=Rocky\x209.4\x20x86_64 inst.ks=hd:LABEL=Rocky\x209.4\x20x86_64:/ks/compute.cfg aerie.node=node1 console=ttyS0,115200"
+        );
+    }
+
+    #[test]
+    fn recognises_aerie_media() {
+        let p = |files: &[&str]| Probe {
+            files: files.iter().map(|f| f.to_string()).collect(),
+            ..Probe::default()
+        };
+        assert!(made_by_aerie(&p(&["/aerie/site.yaml"])));
+        assert!(made_by_aerie(&p(&["/ks/frontend.cfg"])));
+        assert!(!made_by_aerie(&p(&["/images/pxeboot/vmlinuz", "/ks.cfg"])));
+    }
 }

@@ -39,6 +39,8 @@ pub trait NestedOffer {
 /// Everything `lab up` was asked.
 pub struct UpRequest<'a> {
     pub site: &'a crate::site::Site,
+    /// The site file's text (the qemu driver puts it on the installer ISO).
+    pub site_yaml: String,
     pub plan: LabPlan,
     pub dir: PathBuf,
     pub driver: Driver,
@@ -139,22 +141,23 @@ pub fn up(req: &UpRequest, progress: &Progress) -> anyhow::Result<Ledger> {
         (Driver::Qemu, Some(iso)) => Some(std::path::absolute(iso)?),
         (Driver::Qemu, None) => {
             return Err(UsageError(
-                "the qemu driver boots the installer ISO: give --iso PATH (aerie's installer ISO, or a distribution's)".into(),
+                "the qemu driver boots aerie's installer ISO: give --iso PATH (a distribution's EL installer ISO, which lab up remasters, or one `aerie iso` made)".into(),
             )
             .into())
         }
         (Driver::Vagrant, _) => None,
     };
     let dir = std::path::absolute(&req.dir)?;
-    if let Some(iso) = &iso {
-        qemu::preflight(&qemu::QemuLab {
-            plan: &req.plan,
-            dir: &dir,
-            iso,
-            accel: req.accel,
-            rendered: &rendered,
-        })?;
-    }
+    let qemu_lab = iso.as_deref().map(|iso| qemu::QemuLab {
+        plan: &req.plan,
+        dir: &dir,
+        iso,
+        accel: req.accel,
+        site: req.site,
+        site_yaml: &req.site_yaml,
+        rendered: &rendered,
+    });
+    let installer = qemu_lab.as_ref().map(qemu::preflight).transpose()?;
     let dirs = prepare_dir(&dir)?;
     let mut ledger = Ledger::new(
         &dir,
@@ -165,18 +168,8 @@ pub fn up(req: &UpRequest, progress: &Progress) -> anyhow::Result<Ledger> {
             made: dirs,
         },
     );
-    let result = ledger.save().and_then(|()| match (req.driver, &iso) {
-        (Driver::Qemu, Some(iso)) => qemu::up(
-            &qemu::QemuLab {
-                plan: &req.plan,
-                dir: &dir,
-                iso,
-                accel: req.accel,
-                rendered: &rendered,
-            },
-            &mut ledger,
-            progress,
-        ),
+    let result = ledger.save().and_then(|()| match (&qemu_lab, &installer) {
+        (Some(lab), Some(installer)) => qemu::up(lab, installer, &mut ledger, progress),
         _ => vagrant::up(&req.plan, &dir, &req.box_name, &mut ledger, progress).and_then(|hosts| {
             progress.say(&format!(
                 "  vagrant machines up; SSH endpoints in {}/ssh-config",
