@@ -1,7 +1,9 @@
 //! Bad input to the qemu lab, inside a network namespace made by the test:
 //! a bridge or tap name already taken is refused before anything is made
 //! (clear message with the fix); a failure half-way (a stand-in qemu that
-//! refuses to start) rolls back everything already made.
+//! refuses to start) rolls back everything already made; an ISO aerie made
+//! is booted as it is (and survives the rollback), one made for another site
+//! is refused.
 
 mod lab_support;
 use lab_support::*;
@@ -82,14 +84,10 @@ fn a_taken_nat_table_is_refused() {
     assert_eq!(ns.links(), ["lo"]);
 }
 
-#[test]
-fn a_failure_half_way_rolls_back_everything() {
-    let ns = Netns::new();
-    let work = tempfile::tempdir().unwrap();
-    let iso = fixture_iso(work.path());
-    // Stand-in: a qemu-system-x86_64 that refuses to start, found first on
-    // PATH, so the failure comes after disks, bridges, taps, NAT and
-    // forwarding were made.
+/// `lab up` with a stand-in qemu-system-x86_64 that refuses to start, found
+/// first on PATH, so the failure comes after the installer ISO, disks,
+/// bridges, taps, NAT and forwarding were made. stderr as text.
+fn up_with_refusing_qemu(ns: &Netns, work: &Path, iso: &Path) -> (std::process::Output, String) {
     let bin = tempfile::tempdir().unwrap();
     let standin = bin.path().join("qemu-system-x86_64");
     std::fs::write(
@@ -99,7 +97,6 @@ fn a_failure_half_way_rolls_back_everything() {
     .unwrap();
     use std::os::unix::fs::PermissionsExt;
     std::fs::set_permissions(&standin, std::fs::Permissions::from_mode(0o755)).unwrap();
-    let forward_before = ns.ip_forward();
     let path = format!(
         "{}:{}",
         bin.path().display(),
@@ -126,11 +123,22 @@ fn a_failure_half_way_rolls_back_everything() {
             "1",
         ])
         .env("PATH", path)
-        .current_dir(work.path())
+        .current_dir(work)
         .output()
         .unwrap();
-    let text = String::from_utf8_lossy(&out.stderr);
+    let text = String::from_utf8_lossy(&out.stderr).into_owned();
+    (out, text)
+}
+
+#[test]
+fn a_failure_half_way_rolls_back_everything() {
+    let ns = Netns::new();
+    let work = tempfile::tempdir().unwrap();
+    let iso = fixture_iso(work.path());
+    let forward_before = ns.ip_forward();
+    let (out, text) = up_with_refusing_qemu(&ns, work.path(), &iso);
     assert!(!out.status.success(), "{text}");
+    assert!(text.contains("lab/installer.iso"), "{text}");
     assert!(text.contains("cannot start the VM fe1"), "{text}");
     assert!(text.contains("stand-in qemu: refusing to start"), "{text}");
     assert!(
@@ -145,4 +153,55 @@ fn a_failure_half_way_rolls_back_everything() {
     assert!(!ns.nft_ruleset().contains("table"), "{}", ns.nft_ruleset());
     assert_eq!(ns.ip_forward(), forward_before);
     assert!(!work.path().join("lab").exists(), "the lab folder is left");
+    assert!(iso.is_file(), "the base was removed");
+}
+
+#[test]
+fn an_iso_aerie_made_is_booted_as_it_is_and_one_for_another_site_is_refused() {
+    let ns = Netns::new();
+    let work = tempfile::tempdir().unwrap();
+    let base = fixture_iso(work.path());
+    let make = |example: &str, out: &Path| {
+        let (o, text) = ns.aerie(
+            &[
+                "iso",
+                "--example",
+                example,
+                "--base",
+                base.to_str().unwrap(),
+                "-o",
+                out.to_str().unwrap(),
+                "--no-binary",
+            ],
+            work.path(),
+        );
+        assert!(o.status.success(), "aerie iso failed:\n{text}");
+    };
+
+    let mine = work.path().join("aerie-lab.iso");
+    make("lab", &mine);
+    let (out, text) = up_with_refusing_qemu(&ns, work.path(), &mine);
+    assert!(!out.status.success(), "{text}");
+    assert!(
+        text.contains("was made by aerie: the VMs boot it as it is"),
+        "{text}"
+    );
+    assert!(!text.contains("installer.iso"), "{text}");
+    assert!(text.contains("cannot start the VM fe1"), "{text}");
+    assert!(mine.is_file(), "the rollback removed the operator's ISO");
+    assert!(!work.path().join("lab").exists(), "the lab folder is left");
+    assert_eq!(ns.links(), ["lo"]);
+
+    let other = work.path().join("aerie-eucalyptus.iso");
+    make("eucalyptus", &other);
+    let (out, text) = up(&ns, work.path(), &other);
+    assert!(!out.status.success(), "{text}");
+    assert!(
+        text.contains("was made by aerie, but not for this lab"),
+        "{text}"
+    );
+    assert!(text.contains("aerie iso SITE --base BASE"), "{text}");
+    assert!(!work.path().join("lab").exists());
+    assert_eq!(ns.links(), ["lo"]);
+    assert!(other.is_file());
 }
