@@ -494,7 +494,9 @@ pub struct LabUpArgs {
     /// slow, and no nested KVM inside the VMs).
     #[arg(long, value_enum, default_value_t = crate::lab::checks::Accel::Kvm)]
     pub accel: crate::lab::checks::Accel,
-    /// The installer ISO the qemu driver boots (aerie's, or a distribution's EL installer).
+    /// The qemu driver's installer: a distribution's EL installer ISO (made into
+    /// aerie's installer, as `aerie iso --base` does, in DIR/installer.iso),
+    /// or an ISO `aerie iso` made for this site (booted as it is).
     #[arg(long, value_name = "PATH")]
     pub iso: Option<PathBuf>,
     /// The Vagrant box (vagrant driver).
