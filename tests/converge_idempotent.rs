@@ -217,3 +217,58 @@ fn walk(dir: &Path) -> Vec<String> {
     }
     out
 }
+
+/// `aerie converge --root DIR BUNDLE`, the real binary.
+fn converge_cli(bundle: &Path, root: &Path, extra: &[&str]) -> String {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_aerie"))
+        .arg("converge")
+        .arg(bundle)
+        .arg("--root")
+        .arg(root)
+        .args(extra)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+#[test]
+fn converge_marks_reboot_required_under_its_root_but_not_at_install() {
+    let bundle = aerie::host::bundles(&example_site("lab"))
+        .into_iter()
+        .find(|b| !b.reboot_required.is_empty())
+        .expect("a bundle that needs a reboot");
+    let work = tempfile::tempdir().unwrap();
+    let file = work.path().join("bundle.json");
+    std::fs::write(&file, serde_json::to_string(&bundle).unwrap()).unwrap();
+    let marker = |root: &Path| root.join("run/aerie/reboot-required");
+
+    let running = fresh_root();
+    let out = converge_cli(&file, running.path(), &[]);
+    let reasons: Vec<String> = bundle
+        .reboot_required
+        .iter()
+        .map(|r| r.reason.clone())
+        .collect();
+    let text = std::fs::read_to_string(marker(running.path())).unwrap();
+    assert_eq!(text.lines().collect::<Vec<_>>(), reasons, "{out}");
+    for r in &reasons {
+        assert!(out.contains(&format!("reboot required: {r}")), "{out}");
+    }
+    // "Rebooted" (/run cleared), then converged again: nothing changed, no marker.
+    std::fs::remove_file(marker(running.path())).unwrap();
+    let out = converge_cli(&file, running.path(), &[]);
+    assert!(!marker(running.path()).exists(), "{out}");
+    assert!(!out.contains("reboot required"), "{out}");
+
+    let dry = fresh_root();
+    converge_cli(&file, dry.path(), &["--dry-run"]);
+    assert!(!marker(dry.path()).exists());
+    let install = fresh_root();
+    converge_cli(&file, install.path(), &["--install"]);
+    assert!(!marker(install.path()).exists());
+}

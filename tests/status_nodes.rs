@@ -1,6 +1,7 @@
 //! `aerie status` against real-sshd test hosts: rows for an in-sync node, a
 //! drifted one, one whose host key changed, one with no pinned key, an
-//! unreachable one; reboot required from the running kernel's state; registered
+//! unreachable one; reboot required from the running kernel's state and from
+//! the mark `aerie apply` leaves in /run; registered
 //! from the frontend's hypervisor list. The cloud tools on the frontend are
 //! STAND-INS; the kernel state is read from FIXTURES (/srv/facts/proc/cmdline,
 //! /srv/facts/sys/module/...: these machines cannot provide a node's real ones).
@@ -13,12 +14,22 @@ use serde_json::Value;
 
 const ROOT: &str = "/srv/facts";
 
-fn kernel(h: &TestHost, cmdline: &str, nested: &str) {
+/// The host's kernel facts, as FIXTURES.
+fn kernel_facts(h: &TestHost, cmdline: &str, nested: &str) {
     h.exec_ok(&format!(
         "mkdir -p {ROOT}/proc {ROOT}/sys/module/kvm_intel/parameters && \
          echo '{cmdline}' > {ROOT}/proc/cmdline && echo {nested} > {ROOT}/sys/module/kvm_intel/parameters/nested"
     ));
 }
+
+/// The host "booted" with this kernel: its facts, and /run cleared of aerie's marker.
+fn kernel(h: &TestHost, cmdline: &str, nested: &str) {
+    kernel_facts(h, cmdline, nested);
+    h.exec_ok(&format!("rm -f {MARKER}"));
+}
+
+const MARKER: &str = "/run/aerie/reboot-required";
+const BOOTED: &str = "BOOT_IMAGE=/vmlinuz ro intel_iommu=on iommu=pt";
 
 fn row<'a>(r: &'a Value, host: &str) -> &'a Value {
     r["nodes"]
@@ -29,7 +40,7 @@ fn row<'a>(r: &'a Value, host: &str) -> &'a Value {
         .unwrap_or_else(|| panic!("no {host}: {r:#}"))
 }
 
-fn status(
+fn status_of(
     tb: &Testbed,
     site: &std::path::Path,
     kh: &std::path::Path,
@@ -55,9 +66,8 @@ fn rows_for_in_sync_drifted_changed_key_unknown_key_unreachable_standin() {
         state["nodes"][h]["mapped"] = true.into();
     }
     write_state(fe, &state);
-    let booted = "BOOT_IMAGE=/vmlinuz ro intel_iommu=on iommu=pt";
     for h in tb.hosts() {
-        kernel(h, booted, "Y");
+        kernel(h, BOOTED, "Y");
     }
     // host3: drifted (a local edit), and still running the old kernel command line.
     tb.host(3)
@@ -92,7 +102,7 @@ fn rows_for_in_sync_drifted_changed_key_unknown_key_unreachable_standin() {
     };
     let before = hosts_state();
 
-    let out = status(&tb, &site, &kh5, &[]);
+    let out = status_of(&tb, &site, &kh5, &[]);
     assert_eq!(out.status.code(), Some(2), "{}", explain(&out));
     let r = report(&out);
     let fields = |h: &str| {
@@ -227,7 +237,7 @@ fn rows_for_in_sync_drifted_changed_key_unknown_key_unreachable_standin() {
     assert!(text.contains("2 node(s): 1 as they should be"), "{text}");
 
     // Only healthy nodes: exit 0.
-    let out = status(&tb, &site, &kh, &["--nodes", "host1,host2"]);
+    let out = status_of(&tb, &site, &kh, &["--nodes", "host1,host2"]);
     assert!(out.status.success(), "{}", explain(&out));
 }
 
@@ -237,7 +247,7 @@ fn unreachable_frontend_leaves_registered_unknown_and_says_why() {
     let site = write_site(&tb, &site_yaml(&tb));
     let kh = known_hosts_copy(&tb);
     tb.host(1).kill_sshd();
-    let out = status(&tb, &site, &kh, &[]);
+    let out = status_of(&tb, &site, &kh, &[]);
     assert_eq!(out.status.code(), Some(2), "{}", explain(&out));
     let r = report(&out);
     assert_eq!(row(&r, "host2")["registered"], Value::Null);
@@ -246,4 +256,63 @@ fn unreachable_frontend_leaves_registered_unknown_and_says_why() {
         why.contains("cannot ask the frontend host1: cannot connect to 10.44.1.1"),
         "{why}"
     );
+}
+
+#[test]
+fn apply_marks_reboot_required_once_status_reports_it_until_booted_standin() {
+    use std::os::unix::fs::MetadataExt;
+    let tb = testbed(2);
+    let site = write_site(&tb, &site_yaml(&tb));
+    let kh = known_hosts_copy(&tb);
+    let h2 = tb.host(2);
+    let out = apply(&tb, &site, &kh, &[]);
+    assert!(out.status.success(), "{}", explain(&out));
+    let reasons: Vec<String> = host(&report(&out), "host2")["reboot_required"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r.as_str().unwrap().to_string())
+        .collect();
+    assert!(!reasons.is_empty());
+    let marker = h2.path(MARKER);
+    let text = std::fs::read_to_string(&marker).unwrap();
+    assert_eq!(text.lines().collect::<Vec<_>>(), reasons, "{text}");
+    let meta = std::fs::metadata(&marker).unwrap();
+    assert_eq!(meta.mode() & 0o7777, 0o644);
+    let stamp = |m: &std::fs::Metadata| (m.ino(), m.mtime(), m.mtime_nsec());
+
+    // A second, no-op apply leaves the marker as it was.
+    let out = apply(&tb, &site, &kh, &[]);
+    assert!(out.status.success(), "{}", explain(&out));
+    assert_eq!(status(&report(&out), "host2"), "ok");
+    assert_eq!(stamp(&std::fs::metadata(&marker).unwrap()), stamp(&meta));
+
+    // The kernel facts are those of the new setup, but the host has not booted
+    // since: the marker says so.
+    kernel_facts(h2, BOOTED, "Y");
+    let r = report(&status_of(&tb, &site, &kh, &["--nodes", "host2"]));
+    assert_eq!(row(&r, "host2")["reboot_required"], true, "{r:#}");
+    let expected: Vec<String> = reasons
+        .iter()
+        .map(|x| format!("not booted since aerie's change: {x}"))
+        .collect();
+    assert_eq!(
+        row(&r, "host2")["reboot_reasons"],
+        serde_json::json!(expected)
+    );
+
+    // "Rebooted": /run cleared. A drift then checked with --check writes no marker.
+    h2.exec_ok(&format!("rm -f {MARKER}"));
+    h2.exec_ok("echo 'options kvm_intel nested=0' > /etc/modprobe.d/kvm-nested.conf");
+    let out = apply(&tb, &site, &kh, &["--check"]);
+    assert!(out.status.success(), "{}", explain(&out));
+    assert_eq!(status(&report(&out), "host2"), "changed");
+    assert!(!marker.exists(), "--check wrote the marker");
+    h2.exec_ok("rm /etc/modprobe.d/kvm-nested.conf");
+    let out = apply(&tb, &site, &kh, &["--hosts", "host2"]);
+    assert!(out.status.success(), "{}", explain(&out));
+    h2.exec_ok(&format!("rm -f {MARKER}"));
+    let r = report(&status_of(&tb, &site, &kh, &["--nodes", "host2"]));
+    assert_eq!(row(&r, "host2")["reboot_required"], false, "{r:#}");
+    assert_eq!(row(&r, "host2")["reboot_reasons"], serde_json::json!([]));
 }

@@ -2,7 +2,7 @@
 //! failure ends this host only, as a report naming why.
 
 use super::{diff, ActionRun, FileChange, HostJob, HostReport, Observer, Settings, Status};
-use crate::bundle::converge::{self, Firing, HostFiles, Plan};
+use crate::bundle::converge::{self, Firing, HostFiles};
 use crate::bundle::Trigger;
 use crate::ssh::files::{RemoteFiles, WriteRequest};
 use crate::ssh::{Connection, Pins, SshError};
@@ -116,7 +116,7 @@ fn converge_host(
     }
     if !report.files.is_empty() {
         report.status = Status::Changed;
-        report.reboot_required = reboot_reasons(job, &plan);
+        report.reboot_required = converge::reboot_reasons(&job.bundle, &plan);
     }
     if settings.check {
         for a in converge::runnable(&plan, true) {
@@ -145,6 +145,7 @@ fn converge_host(
             .map_err(HostError::Write)?;
         report.files[i].written = true;
     }
+    mark_reboot_required(&files, &report.reboot_required)?;
     for a in converge::runnable(&plan, true) {
         let command = a.action.command_line();
         if let Trigger::Unless { check } = &a.action.trigger {
@@ -200,28 +201,29 @@ fn why(firing: &Firing, trigger: &Trigger) -> String {
     }
 }
 
-/// The bundle's reboot reasons whose concern has a changed file.
-fn reboot_reasons(job: &HostJob, plan: &Plan) -> Vec<String> {
-    let b = &job.bundle;
-    let changed_concerns: Vec<_> = plan
-        .changed()
-        .flat_map(|f| {
-            b.files
-                .iter()
-                .filter(|x| x.path == f.path)
-                .map(|x| x.concern)
-                .chain(
-                    b.edits
-                        .iter()
-                        .filter(|x| x.path == f.path)
-                        .map(|x| x.concern),
-                )
-                .collect::<Vec<_>>()
+/// Mark the host as needing a reboot ([`converge::REBOOT_MARKER`], through the
+/// same atomic writer), adding this run's reasons to those already there.
+fn mark_reboot_required(files: &RemoteFiles, reasons: &[String]) -> Result<(), HostError> {
+    if reasons.is_empty() {
+        return Ok(());
+    }
+    let current = files.read(converge::REBOOT_MARKER).map_err(|e| {
+        plan_error(converge::PlanError::Read {
+            path: converge::REBOOT_MARKER.to_string(),
+            source: e,
         })
-        .collect();
-    b.reboot_required
-        .iter()
-        .filter(|r| changed_concerns.contains(&r.concern))
-        .map(|r| r.reason.clone())
-        .collect()
+    })?;
+    let Some(content) = converge::reboot_marker(current.as_deref(), reasons) else {
+        return Ok(());
+    };
+    files
+        .write(&WriteRequest {
+            path: converge::REBOOT_MARKER,
+            content: &content,
+            mode: 0o644,
+            owner: "root",
+            group: "root",
+            keep_existing_mode: false,
+        })
+        .map_err(HostError::Write)
 }

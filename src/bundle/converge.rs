@@ -226,6 +226,66 @@ fn owner_ids(root: &Path, owner: &str, group: &str) -> anyhow::Result<(u32, u32)
     Ok((lookup("etc/passwd", owner)?, lookup("etc/group", group)?))
 }
 
+/// Where a host is marked as needing a reboot: under /run, which a reboot
+/// clears, so the mark goes away by itself once the host has booted again.
+pub const REBOOT_MARKER: &str = "/run/aerie/reboot-required";
+
+/// The bundle's reboot reasons whose concern has a changed file in `plan`.
+pub fn reboot_reasons(bundle: &HostBundle, plan: &Plan) -> Vec<String> {
+    let changed_concerns: Vec<_> = plan
+        .changed()
+        .flat_map(|f| {
+            bundle
+                .files
+                .iter()
+                .filter(|x| x.path == f.path)
+                .map(|x| x.concern)
+                .chain(
+                    bundle
+                        .edits
+                        .iter()
+                        .filter(|x| x.path == f.path)
+                        .map(|x| x.concern),
+                )
+                .collect::<Vec<_>>()
+        })
+        .collect();
+    bundle
+        .reboot_required
+        .iter()
+        .filter(|r| changed_concerns.contains(&r.concern))
+        .map(|r| r.reason.clone())
+        .collect()
+}
+
+/// The new content of the reboot marker (one reason a line: those it already
+/// holds, then the new ones), or `None` when it needs no write.
+pub fn reboot_marker(current: Option<&[u8]>, reasons: &[String]) -> Option<Vec<u8>> {
+    if reasons.is_empty() {
+        return None;
+    }
+    let old = current.map(String::from_utf8_lossy).unwrap_or_default();
+    let mut lines: Vec<&str> = old.lines().filter(|l| !l.trim().is_empty()).collect();
+    for r in reasons {
+        if !lines.contains(&r.as_str()) {
+            lines.push(r);
+        }
+    }
+    let mut text = lines.join("\n");
+    text.push('\n');
+    (current != Some(text.as_bytes())).then(|| text.into_bytes())
+}
+
+/// The reasons a reboot marker holds.
+pub fn marker_reasons(content: &[u8]) -> Vec<String> {
+    String::from_utf8_lossy(content)
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .map(str::to_string)
+        .collect()
+}
+
 /// The actions of a plan that may run in `stage` (install-time runs only
 /// install-stage actions; a running host runs all).
 pub fn runnable(plan: &Plan, running: bool) -> impl Iterator<Item = &PlannedAction> {
@@ -233,4 +293,21 @@ pub fn runnable(plan: &Plan, running: bool) -> impl Iterator<Item = &PlannedActi
         .iter()
         .filter(move |a| running || a.action.stage == Stage::Install)
         .filter(|a| a.firing != Firing::Idle)
+}
+
+#[cfg(test)]
+mod marker_tests {
+    use super::*;
+
+    #[test]
+    fn marker_adds_new_reasons_once_and_skips_needless_writes() {
+        let a = vec!["a".to_string()];
+        let ab = vec!["a".to_string(), "b".to_string()];
+        assert_eq!(reboot_marker(None, &[]), None);
+        assert_eq!(reboot_marker(None, &ab), Some(b"a\nb\n".to_vec()));
+        assert_eq!(reboot_marker(Some(b"a\nb\n"), &a), None);
+        assert_eq!(reboot_marker(Some(b"b\n"), &a), Some(b"b\na\n".to_vec()));
+        assert_eq!(reboot_marker(Some(b""), &a), Some(b"a\n".to_vec()));
+        assert_eq!(marker_reasons(b"a\n\n b \n"), ["a", "b"]);
+    }
 }

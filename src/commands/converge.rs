@@ -36,6 +36,11 @@ pub fn run(args: &ConvergeArgs) -> anyhow::Result<()> {
         return Ok(());
     }
     converge::write_local(&plan, &root)?;
+    let reasons = converge::reboot_reasons(&bundle, &plan);
+    // At install time the first boot is still to come: nothing to mark.
+    if !args.install {
+        mark_reboot_required(&root, &reasons)?;
+    }
     let runs_commands = args.root == std::path::Path::new("/");
     for a in converge::runnable(&plan, !args.install) {
         if !runs_commands {
@@ -55,10 +60,24 @@ pub fn run(args: &ConvergeArgs) -> anyhow::Result<()> {
         exec::run(&mut exec::command(&a.action.argv[0], &a.action.argv[1..]))?;
         println!("ran       {}", a.action.command_line());
     }
-    if plan.changed().next().is_some() {
-        for r in &bundle.reboot_required {
-            println!("reboot required: {}", r.reason);
-        }
+    for r in &reasons {
+        println!("reboot required: {r}");
     }
     Ok(())
+}
+
+/// Mark the host (under its root) as needing a reboot, as `aerie apply` does.
+fn mark_reboot_required(root: &LocalRoot, reasons: &[String]) -> anyhow::Result<()> {
+    let target = root.resolve(converge::REBOOT_MARKER);
+    let current = match std::fs::read(&target) {
+        Ok(bytes) => Some(bytes),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
+        Err(e) => return Err(e).with_context(|| format!("cannot read {}", target.display())),
+    };
+    let Some(content) = converge::reboot_marker(current.as_deref(), reasons) else {
+        return Ok(());
+    };
+    let dir = target.parent().expect("the marker has a directory");
+    std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+    crate::fsutil::write_atomic(&target, &content, 0o644, crate::fsutil::Overwrite::Allow)
 }

@@ -2,13 +2,15 @@
 //! its own SSH session (host keys checked, never pinned): reachable, host key,
 //! bundle in sync (the bundle's converge plan over the SSH file reader finds
 //! no difference), reboot required (the running kernel lacks what the bundle
-//! set up: IOMMU arguments, nested KVM), and, from the frontend's listing,
+//! set up: IOMMU arguments, nested KVM; or `aerie apply` left its mark,
+//! `/run/aerie/reboot-required`, and the host has not booted since), and,
+//! from the frontend's listing,
 //! registered with the cloud.
 
 pub mod table;
 
 use crate::apply::pool;
-use crate::bundle::converge::{self};
+use crate::bundle::converge::{self, HostFiles};
 use crate::bundle::HostBundle;
 use crate::host::{iommu, Concern};
 use crate::preflight::facts::{self, Facts};
@@ -122,13 +124,39 @@ pub fn look(
             }
             Err(e) => row.error = Some(e.to_string()),
         }
-        match facts::read(&conn, facts_root, &[]) {
+        let mut reasons = Vec::new();
+        let known = match facts::read(&conn, facts_root, &[]) {
             Ok(f) => {
-                row.reboot_reasons = reboot_reasons(site, &job.bundle, &f);
-                row.reboot_required = Some(!row.reboot_reasons.is_empty());
+                reasons = reboot_reasons(site, &job.bundle, &f);
+                true
             }
-            Err(e) => row.error = Some(e.to_string()),
+            Err(e) => {
+                row.error = Some(e.to_string());
+                false
+            }
+        };
+        // The mark aerie left when it changed what needs a reboot (gone once booted).
+        match files.read(converge::REBOOT_MARKER) {
+            Ok(Some(marker)) => {
+                let marked = converge::marker_reasons(&marker);
+                if marked.is_empty() {
+                    reasons.push(format!("marked in {}", converge::REBOOT_MARKER));
+                }
+                reasons.extend(
+                    marked
+                        .into_iter()
+                        .map(|r| format!("not booted since aerie's change: {r}")),
+                );
+            }
+            Ok(None) => {}
+            Err(e) => row.error = Some(format!("cannot read {}: {e}", converge::REBOOT_MARKER)),
         }
+        row.reboot_required = if !reasons.is_empty() {
+            Some(true)
+        } else {
+            known.then_some(false)
+        };
+        row.reboot_reasons = reasons;
         row
     })
 }

@@ -21,8 +21,21 @@ pub struct Terminal {
 impl Terminal {
     /// Start `aerie ARGS` in `dir` on a new pseudo-terminal with HOME=`home`.
     pub fn spawn(args: &[&str], dir: &Path, home: &Path) -> Terminal {
+        Terminal::spawn_under(&[], args, dir, home)
+    }
+
+    /// [`Terminal::spawn`] through `prefix`, a program that runs the rest of its
+    /// command line (e.g. `ip netns exec LAB` for the testbed's lab namespace).
+    pub fn spawn_under(prefix: &[&str], args: &[&str], dir: &Path, home: &Path) -> Terminal {
         // stty on the terminal itself fixes its size before aerie starts.
-        let mut command = Command::new("sh");
+        let mut command = match prefix.split_first() {
+            Some((program, rest)) => {
+                let mut c = Command::new(program);
+                c.args(rest).arg("sh");
+                c
+            }
+            None => Command::new("sh"),
+        };
         command
             .arg("-c")
             .arg("stty rows 50 cols 200 && exec \"$0\" \"$@\"")
