@@ -9,30 +9,12 @@ mod lab_support;
 use lab_support::*;
 use std::path::Path;
 
+fn args(v: &[String]) -> Vec<&str> {
+    v.iter().map(String::as_str).collect()
+}
+
 fn up(ns: &Netns, work: &Path, iso: &Path) -> (std::process::Output, String) {
-    ns.aerie(
-        &[
-            "lab",
-            "up",
-            "--example",
-            "lab",
-            "--driver",
-            "qemu",
-            "--accel",
-            "tcg",
-            "--iso",
-            iso.to_str().unwrap(),
-            "--dir",
-            "lab",
-            "--memory",
-            "512",
-            "--cpus",
-            "1",
-            "--disk-gb",
-            "1",
-        ],
-        work,
-    )
+    ns.aerie(&args(&small_lab_up(iso, "1")), work)
 }
 
 #[test]
@@ -104,24 +86,7 @@ fn up_with_refusing_qemu(ns: &Netns, work: &Path, iso: &Path) -> (std::process::
     );
     let out = ns
         .command(env!("CARGO_BIN_EXE_aerie"))
-        .args([
-            "lab",
-            "up",
-            "--example",
-            "lab",
-            "--driver",
-            "qemu",
-            "--accel",
-            "tcg",
-            "--iso",
-            iso.to_str().unwrap(),
-            "--dir",
-            "lab",
-            "--memory",
-            "512",
-            "--disk-gb",
-            "1",
-        ])
+        .args(small_lab_up(iso, "1"))
         .env("PATH", path)
         .current_dir(work)
         .output()

@@ -19,26 +19,10 @@ fn qemu_lab_boots_every_node_and_down_leaves_nothing() {
     let forward_before = ns.ip_forward();
     let start = Instant::now();
     let (out, text) = ns.aerie(
-        &[
-            "lab",
-            "up",
-            "--example",
-            "lab",
-            "--driver",
-            "qemu",
-            "--accel",
-            "tcg",
-            "--iso",
-            iso.to_str().unwrap(),
-            "--dir",
-            "lab",
-            "--memory",
-            "512",
-            "--cpus",
-            "1",
-            "--disk-gb",
-            "2",
-        ],
+        &small_lab_up(&iso, "2")
+            .iter()
+            .map(String::as_str)
+            .collect::<Vec<_>>(),
         work.path(),
     );
     assert!(out.status.success(), "lab up failed:\n{text}");

@@ -200,3 +200,37 @@ pub fn wait_for_command_line(
         std::thread::sleep(Duration::from_millis(500));
     }
 }
+
+/// `aerie lab up` for the lab example on the qemu driver under TCG, small
+/// enough for a 2-core test machine: 512 MiB, 1 CPU, a disk of `disk_gb`.
+pub fn small_lab_up(iso: &Path, disk_gb: &str) -> Vec<String> {
+    [
+        "lab",
+        "up",
+        "--example",
+        "lab",
+        "--driver",
+        "qemu",
+        "--accel",
+        "tcg",
+        "--iso",
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .chain([iso.to_string_lossy().into_owned()])
+    .chain(
+        [
+            "--dir",
+            "lab",
+            "--memory",
+            "512",
+            "--cpus",
+            "1",
+            "--disk-gb",
+            disk_gb,
+        ]
+        .iter()
+        .map(|s| s.to_string()),
+    )
+    .collect()
+}
