@@ -109,11 +109,16 @@ pub fn known_hosts_copy(tb: &Testbed) -> PathBuf {
 
 /// `aerie apply SITE --known-hosts KH --identity KEY --output json ARGS...` in the lab.
 pub fn apply(tb: &Testbed, site: &Path, known_hosts: &Path, args: &[&str]) -> Output {
+    aerie(tb, "apply", site, known_hosts, args)
+}
+
+/// `aerie COMMAND SITE --known-hosts KH --identity KEY --output json ARGS...` in the lab.
+pub fn aerie(tb: &Testbed, command: &str, site: &Path, kh: &Path, args: &[&str]) -> Output {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_aerie"));
-    cmd.arg("apply")
+    cmd.arg(command)
         .arg(site)
         .arg("--known-hosts")
-        .arg(known_hosts)
+        .arg(kh)
         .arg("--identity")
         .arg(tb.client_key())
         .args(["--output", "json"])

@@ -5,8 +5,6 @@
 
 use crate::apply_support::*;
 use serde_json::{json, Value};
-use std::path::Path;
-use std::process::{Command, Output};
 
 /// The stand-in program for every cloud tool (see the file's header).
 pub const FAKE_CLOUD: &str = include_str!("fake_cloud.py");
@@ -70,22 +68,6 @@ pub fn write_state(fe: &TestHost, state: &Value) {
 
 pub fn read_state(fe: &TestHost) -> Value {
     serde_json::from_slice(&std::fs::read(fe.path(STATE)).unwrap()).unwrap()
-}
-
-/// `aerie COMMAND SITE --known-hosts KH --identity KEY --output json ARGS...` in the lab.
-pub fn aerie(tb: &Testbed, command: &str, site: &Path, kh: &Path, args: &[&str]) -> Output {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_aerie"));
-    cmd.arg(command)
-        .arg(site)
-        .arg("--known-hosts")
-        .arg(kh)
-        .arg("--identity")
-        .arg(tb.client_key())
-        .args(["--output", "json"])
-        .args(args)
-        .env("HOME", tb.dir())
-        .env_remove("SSH_AUTH_SOCK");
-    tb.in_lab(&cmd).output().expect("run aerie")
 }
 
 /// The report of one node in `aerie register`'s JSON.
