@@ -83,8 +83,8 @@ pub fn run(args: &BuildArgs) -> anyhow::Result<()> {
         println!("     per-node folders on a volume labelled OEMDRV (install xorriso and run");
         println!("     `aerie build` again), or point inst.ks= at {dir}/<host>/ks.cfg.");
     }
-    println!(
-        "  3. Already-installed nodes: deliver {dir}/<host>/bundle.json with `aerie converge`."
-    );
+    println!("  3. Already-running nodes: `aerie preflight SITE`, then `aerie apply SITE --check --diff`");
+    println!("     and `aerie apply SITE` (over SSH), or `aerie converge {dir}/<host>/bundle.json` on the host.");
+    println!("  4. Then `aerie register SITE` and `aerie status SITE`.");
     Ok(())
 }
