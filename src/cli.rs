@@ -190,12 +190,17 @@ pub struct RenderArgs {
     pub force: bool,
     /// Read templates from DIR first (same names as the built-in ones:
     /// base.ks.j2, frontend.ks.j2, compute.ks.j2, minimal.ks.j2, network.ks.j2,
-    /// post-bundle.ks.j2, dispatch.ks.j2, firstboot-register.ks.j2).
+    /// post-bundle.ks.j2, dispatch.ks.j2, firstboot-register.ks.j2, trust.ks.j2).
     #[arg(long, value_name = "DIR")]
     pub templates: Option<PathBuf>,
     /// Kickstarts for the operating system only: no cloud concerns.
     #[arg(long)]
     pub minimal: bool,
+    /// The site's generated secrets (SSH keys render makes once when the
+    /// profile needs them, e.g. eucalyptus); created 0600 when absent
+    /// [default: SITE_DIR/<site name>.secrets.yaml].
+    #[arg(long, value_name = "FILE")]
+    pub secrets: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]
@@ -211,12 +216,22 @@ pub struct BuildArgs {
     /// Read templates from DIR first (see `aerie render --help`).
     #[arg(long, value_name = "DIR")]
     pub templates: Option<PathBuf>,
+    /// The site's generated secrets (SSH keys render makes once when the
+    /// profile needs them, e.g. eucalyptus); created 0600 when absent
+    /// [default: SITE_DIR/<site name>.secrets.yaml].
+    #[arg(long, value_name = "FILE")]
+    pub secrets: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]
 pub struct IsoArgs {
     #[command(flatten)]
     pub site: SiteArg,
+    /// The site's generated secrets (SSH keys render makes once when the
+    /// profile needs them, e.g. eucalyptus); created 0600 when absent
+    /// [default: SITE_DIR/<site name>.secrets.yaml].
+    #[arg(long, value_name = "FILE")]
+    pub secrets: Option<PathBuf>,
     /// The distribution's installer ISO to remaster.
     #[arg(long, value_name = "BASE.iso", required_unless_present = "config_only")]
     pub base: Option<PathBuf>,

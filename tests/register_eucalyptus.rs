@@ -39,9 +39,9 @@ fn release_4_plus_copies_the_frontend_key_registers_each_node_once_standin() {
     let r = report(&out);
 
     // The frontend got a key (generated: it had none), and every node trusts it.
-    let fe_key = fe.exec_ok("cat /root/.ssh/id_rsa.pub");
+    let fe_key = fe.exec_ok("cat /root/.ssh/id_ed25519.pub");
     let fe_key = fe_key.trim();
-    assert!(fe_key.starts_with("ssh-rsa "), "{fe_key}");
+    assert!(fe_key.starts_with("ssh-ed25519 "), "{fe_key}");
     for h in [2, 3, 4] {
         let keys = authorized_keys(tb.host(h));
         assert!(keys.contains(fe_key), "host{h}: {keys}");

@@ -45,6 +45,7 @@ pub fn run(args: &BuildArgs) -> anyhow::Result<()> {
         args.templates.as_deref(),
         Options::default(),
         replace,
+        args.secrets.as_deref(),
     )?;
     let dir = args.output.display();
     let verb = match outcome {

@@ -37,13 +37,19 @@ pub fn kernel_args(kargs: Option<&str>) -> anyhow::Result<Vec<String>> {
     Ok(k.split_whitespace().map(str::to_string).collect())
 }
 
-fn render(site: &Site, templates: &Templates, minimal: bool) -> anyhow::Result<Rendered> {
+fn render(
+    site: &Site,
+    templates: &Templates,
+    minimal: bool,
+    secrets: Option<&render::secrets::Secrets>,
+) -> anyhow::Result<Rendered> {
     let profile = Profile::built_in(site.site.profile);
-    Ok(render::render_site(
+    Ok(render::render_site_with(
         site,
         &profile,
         templates,
         Options { minimal },
+        secrets,
     )?)
 }
 
@@ -68,7 +74,16 @@ pub fn run(args: &IsoArgs) -> anyhow::Result<()> {
         eprintln!("{warning}");
     }
     let templates = Templates::new(args.templates.as_deref())?;
-    let rendered = render(&site, &templates, false)
+    let profile = Profile::built_in(site.site.profile);
+    let secrets = super::render::site_secrets(
+        &source,
+        &site,
+        &profile,
+        args.secrets.as_deref(),
+        &args.output,
+        Options::default(),
+    )?;
+    let rendered = render(&site, &templates, false, secrets.as_ref())
         .with_context(|| format!("cannot render {}", source.origin()))?;
     let binary = if args.no_binary {
         None

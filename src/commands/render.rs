@@ -3,7 +3,7 @@
 
 use crate::bundle::Profile;
 use crate::cli::RenderArgs;
-use crate::render::{self, output, Options, Templates};
+use crate::render::{self, output, secrets, Options, Templates};
 use crate::site::{self, Source};
 use anyhow::Context;
 use std::path::Path;
@@ -15,6 +15,7 @@ pub fn render_to(
     templates: Option<&Path>,
     options: Options,
     replace: output::Replace,
+    secrets: Option<&Path>,
 ) -> anyhow::Result<(render::Rendered, output::Outcome)> {
     let (site, report) = site::load_valid(source, &Default::default())?;
     for warning in report.findings.iter() {
@@ -22,10 +23,34 @@ pub fn render_to(
     }
     let profile = Profile::built_in(site.site.profile);
     let templates = Templates::new(templates)?;
-    let rendered = render::render_site(&site, &profile, &templates, options)
+    let secrets = site_secrets(source, &site, &profile, secrets, dir, options)?;
+    let rendered = render::render_site_with(&site, &profile, &templates, options, secrets.as_ref())
         .with_context(|| format!("cannot render {}", source.origin()))?;
     let outcome = output::write(dir, &rendered, replace)?;
     Ok((rendered, outcome))
+}
+
+/// The site's render-time secrets, read or made (None when the profile needs none).
+pub fn site_secrets(
+    source: &Source,
+    site: &site::Site,
+    profile: &Profile,
+    path: Option<&Path>,
+    output: &Path,
+    options: Options,
+) -> anyhow::Result<Option<secrets::Secrets>> {
+    if options.minimal || !secrets::needed(profile) {
+        return Ok(None);
+    }
+    let site_file = match source {
+        Source::File(p) => Some(p.as_path()),
+        Source::Example(_) => None,
+    };
+    let path = path.map_or_else(
+        || secrets::default_path(site_file, site.site.name.as_str(), output),
+        Path::to_path_buf,
+    );
+    secrets::load_or_make(&path, site, &mut secrets::ssh_keygen).map(Some)
 }
 
 pub fn run(args: &RenderArgs) -> anyhow::Result<()> {
@@ -43,6 +68,7 @@ pub fn run(args: &RenderArgs) -> anyhow::Result<()> {
         args.templates.as_deref(),
         options,
         replace,
+        args.secrets.as_deref(),
     )?;
     println!(
         "wrote {} ({} node(s), {} files); see {}",

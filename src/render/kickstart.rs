@@ -2,6 +2,7 @@
 //! how a kickstart looks; this file decides what goes in it.
 
 use super::heredoc::{delimiter, sh_quote};
+use super::secrets::Secrets;
 use crate::bundle::{HostBundle, Profile};
 use crate::host::iommu;
 use crate::site::{Node, Purpose, Site};
@@ -26,6 +27,21 @@ pub struct Context<'a> {
     pub edits: usize,
     /// The frontend's first-boot registration (None for other roles and --minimal).
     pub firstboot: Option<FirstBoot>,
+    /// Keys made at render time (see `secrets.rs`): None unless the profile needs them.
+    pub trust: Option<Trust>,
+}
+
+/// Where aerie on the frontend pins the nodes' host keys (made at render time).
+pub const KNOWN_HOSTS_PATH: &str = "/etc/aerie/known_hosts";
+
+/// The render-time keys a node's %post installs.
+#[derive(Debug, Serialize)]
+pub struct Trust {
+    /// Key files (private ones 0600), known-hosts files.
+    pub files: Vec<PostFile>,
+    /// A compute node: the frontend's public key for root's authorized_keys,
+    /// shell-quoted (added once; kickstart's `sshkey` takes one key per user).
+    pub authorize: Option<String>,
 }
 
 /// Where the frontend keeps the site file for its first boot.
@@ -42,6 +58,8 @@ pub struct FirstBoot {
     pub done: &'static str,
     /// Seconds `aerie register` waits for the nodes per attempt.
     pub timeout: u64,
+    /// `--known-hosts FILE --identity KEY` when the keys were made at render time.
+    pub reach: String,
 }
 
 #[derive(Debug, Serialize)]
@@ -178,7 +196,16 @@ pub fn context<'a>(
     profile: &'a Profile,
     bundle: &'a HostBundle,
     minimal: bool,
+    secrets: Option<&Secrets>,
 ) -> Context<'a> {
+    let secrets = secrets.filter(|_| !minimal && super::secrets::needed(profile));
+    let trust = secrets.and_then(|s| trust(site, node, profile, s));
+    let reach = match (secrets, frontend_key_path(profile)) {
+        (Some(_), Some((private, _))) => {
+            format!(" --known-hosts {KNOWN_HOSTS_PATH} --identity {private}")
+        }
+        _ => String::new(),
+    };
     let role = profile.role(node.role);
     let applies = |c| !minimal && role.concerns.contains(&c);
     let kernel_append = if applies(crate::host::Concern::Iommu) {
@@ -242,6 +269,92 @@ pub fn context<'a>(
             after: role.services.clone(),
             done: "/var/lib/aerie/registered",
             timeout: 3600,
+            reach,
         }),
+        trust,
     }
+}
+
+/// Where the profile keeps the frontend's key: (private, public).
+fn frontend_key_path(profile: &Profile) -> Option<(String, String)> {
+    let public = &profile
+        .registration
+        .as_ref()?
+        .copy_frontend_key
+        .as_ref()?
+        .public;
+    let private = public.strip_suffix(".pub")?.to_string();
+    Some((private, public.clone()))
+}
+
+/// The known-hosts lines naming every compute node with its render-time host key.
+fn known_hosts(site: &Site, secrets: &Secrets) -> String {
+    let mut out = String::from("# The compute nodes' host keys, made by `aerie render`.\n");
+    for n in site
+        .nodes
+        .iter()
+        .filter(|n| n.role == crate::site::Role::Compute)
+    {
+        let Some(kp) = secrets.host_key(n.hostname.as_str()) else {
+            continue;
+        };
+        let mut names: Vec<String> = Vec::new();
+        if let Some(host) = n.ssh_host(site) {
+            names.push(crate::ssh::known_hosts::host_pattern(&host, n.ssh_port()));
+        }
+        for name in [
+            n.hostname.to_string(),
+            format!("{}.{}", n.hostname, site.site.domain),
+        ] {
+            if !names.contains(&name) {
+                names.push(name);
+            }
+        }
+        let key: Vec<&str> = kp.public.split_whitespace().take(2).collect();
+        out.push_str(&format!("{} {}\n", names.join(","), key.join(" ")));
+    }
+    out
+}
+
+/// What this node's %post installs of the render-time keys.
+fn trust(site: &Site, node: &Node, profile: &Profile, secrets: &Secrets) -> Option<Trust> {
+    let mut files = Vec::new();
+    let mut authorize = None;
+    match node.role {
+        crate::site::Role::Compute => {
+            let kp = secrets.host_key(node.hostname.as_str())?;
+            let key = "/etc/ssh/ssh_host_ed25519_key";
+            files.push(PostFile::new(key, 0o600, "root", "root", &kp.private));
+            files.push(PostFile::new(
+                &format!("{key}.pub"),
+                0o644,
+                "root",
+                "root",
+                &format!("{}\n", kp.public),
+            ));
+            authorize = secrets.frontend_key.as_ref().map(|k| sh_quote(&k.public));
+        }
+        crate::site::Role::Frontend => {
+            let kp = secrets.frontend_key.as_ref()?;
+            let (private, public) = frontend_key_path(profile)?;
+            files.push(PostFile::new(&private, 0o600, "root", "root", &kp.private));
+            files.push(PostFile::new(
+                &public,
+                0o644,
+                "root",
+                "root",
+                &format!("{}\n", kp.public),
+            ));
+            let kh = known_hosts(site, secrets);
+            files.push(PostFile::new(KNOWN_HOSTS_PATH, 0o644, "root", "root", &kh));
+            files.push(PostFile::new(
+                "/root/.ssh/known_hosts",
+                0o644,
+                "root",
+                "root",
+                &kh,
+            ));
+        }
+    }
+    Some(Trust { files, authorize })
 }

@@ -6,6 +6,7 @@ pub mod heredoc;
 pub mod kickstart;
 pub mod output;
 pub mod report;
+pub mod secrets;
 pub mod templates;
 
 use crate::bundle::converge::{self, HostFiles};
@@ -64,12 +65,24 @@ pub fn bundle_for(
     }
 }
 
-/// Render every node of a (validated) site.
+/// Render every node of a (validated) site, without render-time keys.
 pub fn render_site(
     site: &Site,
     profile: &Profile,
     templates: &Templates,
     options: Options,
+) -> Result<Rendered, TemplateError> {
+    render_site_with(site, profile, templates, options, None)
+}
+
+/// Render every node of a (validated) site; `secrets` (see `secrets.rs`) go
+/// into the kickstarts when the profile needs them.
+pub fn render_site_with(
+    site: &Site,
+    profile: &Profile,
+    templates: &Templates,
+    options: Options,
+    secrets: Option<&secrets::Secrets>,
 ) -> Result<Rendered, TemplateError> {
     let mut out = Rendered::default();
     for node in &site.nodes {
@@ -80,7 +93,7 @@ pub fn render_site(
         } else {
             profile.role(node.role).kickstart.as_str()
         };
-        let context = kickstart::context(site, node, profile, &bundle, options.minimal);
+        let context = kickstart::context(site, node, profile, &bundle, options.minimal, secrets);
         let ks = templates.render(template, &context)?;
         out.files.push(OutFile {
             path: format!("{host}/ks.cfg"),

@@ -34,6 +34,7 @@ pub const BUILT_IN: &[(&str, &str)] = &[
         "firstboot-register.ks.j2",
         include_str!("../../kickstart/firstboot-register.ks.j2"),
     ),
+    ("trust.ks.j2", include_str!("../../kickstart/trust.ks.j2")),
 ];
 
 /// A template failed to load or render.

@@ -53,10 +53,25 @@ pub fn example_names() -> Vec<&'static str> {
     examples::EXAMPLES.iter().map(|(n, _, _)| *n).collect()
 }
 
+/// The fixed secrets of the golden eucalyptus case (test keys, not secret),
+/// for sites whose profile needs render-time keys; None for the others.
+pub fn fixture_secrets(site: &Site, profile: &Profile) -> Option<render::secrets::Secrets> {
+    if !render::secrets::needed(profile) {
+        return None;
+    }
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/golden/eucalyptus")
+        .join(format!("{}.secrets.yaml", site.site.name));
+    let text = std::fs::read_to_string(&path).ok()?;
+    Some(render::secrets::Secrets::parse(&text, &path.display().to_string()).unwrap())
+}
+
+/// Render as `aerie render` does; the eucalyptus example with the golden case's secrets.
 pub fn render_site(site: &Site, options: Options) -> Rendered {
     let profile = Profile::built_in(site.site.profile);
     let templates = Templates::new(None).unwrap();
-    render::render_site(site, &profile, &templates, options).unwrap()
+    let secrets = fixture_secrets(site, &profile);
+    render::render_site_with(site, &profile, &templates, options, secrets.as_ref()).unwrap()
 }
 
 /// Every example rendered both ways (full and minimal), written to a temporary

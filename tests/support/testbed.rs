@@ -614,9 +614,19 @@ impl TestHost {
             .args(["-q", "-t", "ed25519", "-N", "", "-C", &self.name, "-f"])
             .arg(&tmp))
         .expect("ssh-keygen");
+        let private = fs::read_to_string(&tmp).expect("read new host key");
+        let public = fs::read_to_string(tmp.with_extension("pub")).expect("read new pub");
+        self.install_host_key(&private, &public)
+    }
+
+    /// Give the host the given ed25519 host key pair (private key text, public
+    /// key line), as a kickstart that carries one would; sshd is restarted.
+    /// Returns the new known_hosts line.
+    pub fn install_host_key(&self, private: &str, public: &str) -> String {
+        self.kill_sshd();
         let key = self.path(HOST_KEY);
-        fs::copy(&tmp, &key).expect("install new host key");
-        fs::copy(tmp.with_extension("pub"), key.with_extension("pub")).expect("install pub");
+        write_mode(&key, private, 0o600).expect("install host key");
+        write_mode(&key.with_extension("pub"), public, 0o644).expect("install pub");
         self.start_sshd();
         self.known_hosts_line()
     }
