@@ -22,6 +22,41 @@ fn ksvalidator_accepts_every_rendered_kickstart() {
 }
 
 #[test]
+fn a_site_with_several_ssh_keys_gives_valid_kickstarts_carrying_every_key() {
+    let mut site = example_site("lab");
+    let second =
+        "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIAnotherkeyforthesecondoperator0000000000 ops@desk";
+    let third = "ssh-rsa AAAAB3NzaC1yc2EAAAADAQABAAABAQthirdkeyforthethirdoperator000000 ci@runner";
+    site.site.ssh_keys.push(second.parse().unwrap());
+    site.site.ssh_keys.push(third.parse().unwrap());
+    let rendered = render_site(&site, Default::default());
+    let dir = tempfile::tempdir().unwrap();
+    let mut checked = 0;
+    for f in rendered
+        .files
+        .iter()
+        .filter(|f| f.path.ends_with("/ks.cfg"))
+    {
+        let text = String::from_utf8_lossy(&f.content);
+        assert_eq!(
+            text.matches("sshkey --username=root").count(),
+            1,
+            "{}",
+            f.path
+        );
+        for key in [second, third] {
+            assert!(text.contains(key), "{} lacks {key}", f.path);
+        }
+        let file = dir.path().join("ks.cfg");
+        std::fs::write(&file, &f.content).unwrap();
+        let (ok, out) = run(Command::new(ksvalidator()).args(["-v", "RHEL9"]).arg(&file));
+        assert!(ok, "ksvalidator rejects {}:\n{out}", f.path);
+        checked += 1;
+    }
+    assert!(checked >= 3, "only {checked} kickstarts checked");
+}
+
+#[test]
 fn ksvalidator_rejects_a_broken_template() {
     // The same check must be able to fail: a template with a misspelt option.
     let templates = tempfile::tempdir().unwrap();
