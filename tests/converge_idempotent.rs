@@ -42,23 +42,15 @@ fn all_bundles() -> Vec<HostBundle> {
 }
 
 fn snapshot(dir: &Path) -> Vec<(String, Vec<u8>)> {
-    let mut out = Vec::new();
-    let mut stack = vec![dir.to_path_buf()];
-    while let Some(d) = stack.pop() {
-        for e in std::fs::read_dir(&d).unwrap() {
-            let p = e.unwrap().path();
-            if p.is_dir() {
-                stack.push(p);
-            } else {
-                out.push((
-                    p.strip_prefix(dir).unwrap().display().to_string(),
-                    std::fs::read(&p).unwrap(),
-                ));
-            }
-        }
-    }
-    out.sort();
-    out
+    files_under(dir)
+        .into_iter()
+        .map(|p| {
+            (
+                p.display().to_string(),
+                std::fs::read(dir.join(&p)).unwrap(),
+            )
+        })
+        .collect()
 }
 
 #[test]
@@ -193,29 +185,15 @@ fn an_owner_the_host_does_not_know_stops_the_run_before_any_write() {
         text.contains("is not in") && text.contains("etc/group"),
         "{text}"
     );
-    let mut left: Vec<_> = walk(dir.path());
-    left.sort();
+    let left: Vec<String> = files_under(dir.path())
+        .iter()
+        .map(|p| p.display().to_string())
+        .collect();
     assert_eq!(
         left,
         ["etc/group", "etc/passwd"],
         "files were written: {left:?}"
     );
-}
-
-fn walk(dir: &Path) -> Vec<String> {
-    let mut out = Vec::new();
-    let mut stack = vec![dir.to_path_buf()];
-    while let Some(d) = stack.pop() {
-        for e in std::fs::read_dir(&d).unwrap() {
-            let p = e.unwrap().path();
-            if p.is_dir() {
-                stack.push(p);
-            } else {
-                out.push(p.strip_prefix(dir).unwrap().to_string_lossy().into_owned());
-            }
-        }
-    }
-    out
 }
 
 /// `aerie converge --root DIR BUNDLE`, the real binary.

@@ -100,26 +100,6 @@ fn section(ks: &str, header: &str) -> String {
         .collect()
 }
 
-fn files_under(dir: &Path) -> Vec<PathBuf> {
-    let mut out = Vec::new();
-    let mut stack = vec![dir.to_path_buf()];
-    while let Some(d) = stack.pop() {
-        let Ok(entries) = std::fs::read_dir(&d) else {
-            continue;
-        };
-        for e in entries {
-            let p = e.unwrap().path();
-            if p.is_dir() && !p.is_symlink() {
-                stack.push(p);
-            } else {
-                out.push(p.strip_prefix(dir).unwrap().to_path_buf());
-            }
-        }
-    }
-    out.sort();
-    out
-}
-
 /// Per host: (hostname, the chroot root, DIR/<host>/root, %post output + stand-in log).
 type PostRun = (String, tempfile::TempDir, PathBuf, String);
 
@@ -259,33 +239,20 @@ fn dispatcher_pre_finds_the_node_by_mac_or_boot_option() {
     )
     .unwrap();
     assert!(dispatch.contains("%include /tmp/aerie-node.ks"));
-    let pre = section(&dispatch, "%pre");
-    let case = |macs: &[&str], cmdline: &str| -> (bool, String, Option<Vec<u8>>) {
-        let root = throwaway_root(false);
-        for (i, mac) in macs.iter().enumerate() {
-            let d = root.path().join(format!("sys/class/net/eth{i}"));
-            std::fs::create_dir_all(&d).unwrap();
-            std::fs::write(d.join("address"), format!("{mac}\n")).unwrap();
-        }
-        std::fs::create_dir_all(root.path().join("proc")).unwrap();
-        std::fs::write(root.path().join("proc/cmdline"), format!("{cmdline}\n")).unwrap();
-        for f in rendered
-            .files
-            .iter()
-            .filter(|f| f.path.ends_with("/ks.cfg"))
-        {
-            let p = root.path().join("run/install/repo").join(&f.path);
-            std::fs::create_dir_all(p.parent().unwrap()).unwrap();
-            std::fs::write(p, &f.content).unwrap();
-        }
-        std::fs::write(root.path().join("tmp/pre.sh"), &pre).unwrap();
-        let (ok, text) = run(Command::new(tool("chroot"))
-            .arg(root.path())
-            .args(["/bin/sh", "/tmp/pre.sh"]));
-        (
-            ok,
-            text,
-            std::fs::read(root.path().join("tmp/aerie-node.ks")).ok(),
+    // The media's root as the installer mounts it: HOST/ks.cfg at the top.
+    let files: Vec<(String, Vec<u8>)> = rendered
+        .files
+        .iter()
+        .filter(|f| f.path.ends_with("/ks.cfg"))
+        .map(|f| (f.path.clone(), f.content.clone()))
+        .collect();
+    let case = |macs: &[&str], cmdline: &str| {
+        run_dispatcher(
+            dispatch.as_bytes(),
+            "run/install/repo",
+            &files,
+            macs,
+            cmdline,
         )
     };
     let ks = |host: &str| {
@@ -317,11 +284,12 @@ fn dispatcher_pre_finds_the_node_by_mac_or_boot_option() {
     assert!(text.contains("aerie.node=HOSTNAME"), "{text}");
 }
 
-/// Runs a dispatcher's %pre in a chroot whose /run/install/repo/aerie holds
-/// `files` (path under the media's /aerie/, content), with these MACs and
-/// this /proc/cmdline: (success, output, the kickstart it chose).
+/// Runs a dispatcher's %pre in a chroot whose `media` directory (e.g.
+/// `run/install/repo/aerie`) holds `files` (path, content), with these MACs
+/// and this /proc/cmdline: (success, output, the kickstart it chose).
 fn run_dispatcher(
     ks: &[u8],
+    media: &str,
     files: &[(String, Vec<u8>)],
     macs: &[&str],
     cmdline: &str,
@@ -336,7 +304,7 @@ fn run_dispatcher(
     std::fs::create_dir_all(root.path().join("proc")).unwrap();
     std::fs::write(root.path().join("proc/cmdline"), format!("{cmdline}\n")).unwrap();
     for (path, content) in files {
-        let p = root.path().join("run/install/repo/aerie").join(path);
+        let p = root.path().join(media).join(path);
         std::fs::create_dir_all(p.parent().unwrap()).unwrap();
         std::fs::write(p, content).unwrap();
     }
@@ -390,29 +358,58 @@ fn iso_menu_kickstarts_pick_by_role() {
     };
 
     // Install Front-End on a machine no MAC names: the site's one frontend.
-    let (ok, text, got) =
-        run_dispatcher(&role("frontend"), &files, &["52:54:00:ff:ff:ff"], "quiet");
+    let (ok, text, got) = run_dispatcher(
+        &role("frontend"),
+        "run/install/repo/aerie",
+        &files,
+        &["52:54:00:ff:ff:ff"],
+        "quiet",
+    );
     assert!(ok, "{text}");
     assert_eq!(got, Some(ks(&rendered, "fe1")));
 
     // Install Compute Node: by MAC; the frontend's MAC is told to pick its entry.
-    let (ok, text, got) = run_dispatcher(&role("compute"), &files, &["52:54:00:00:00:12"], "quiet");
+    let (ok, text, got) = run_dispatcher(
+        &role("compute"),
+        "run/install/repo/aerie",
+        &files,
+        &["52:54:00:00:00:12"],
+        "quiet",
+    );
     assert!(ok, "{text}");
     assert_eq!(got, Some(ks(&rendered, "node2")));
-    let (ok, text, got) = run_dispatcher(&role("compute"), &files, &["52:54:00:00:00:10"], "quiet");
+    let (ok, text, got) = run_dispatcher(
+        &role("compute"),
+        "run/install/repo/aerie",
+        &files,
+        &["52:54:00:00:00:10"],
+        "quiet",
+    );
     assert!(!ok && got.is_none(), "{text}");
     assert!(
         text.contains("fe1, a frontend node: choose its entry"),
         "{text}"
     );
-    let (ok, text, _) = run_dispatcher(&role("compute"), &files, &["52:54:00:ff:ff:ff"], "quiet");
+    let (ok, text, _) = run_dispatcher(
+        &role("compute"),
+        "run/install/repo/aerie",
+        &files,
+        &["52:54:00:ff:ff:ff"],
+        "quiet",
+    );
     assert!(
         !ok && text.contains("no compute node of site lab"),
         "{text}"
     );
 
     // Install minimal OS: the node's operating-system-only kickstart.
-    let (ok, text, got) = run_dispatcher(&role("minimal"), &files, &[], "aerie.node=node1");
+    let (ok, text, got) = run_dispatcher(
+        &role("minimal"),
+        "run/install/repo/aerie",
+        &files,
+        &[],
+        "aerie.node=node1",
+    );
     assert!(ok, "{text}");
     assert_eq!(got, Some(ks(&minimal, "node1")));
 }

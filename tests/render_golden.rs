@@ -4,6 +4,8 @@
 
 mod render_support;
 
+use render_support::files_under;
+
 use std::collections::BTreeMap;
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
@@ -15,24 +17,18 @@ fn golden_dir() -> PathBuf {
 
 /// relative path -> (mode, bytes), skipping the MODES listing itself.
 fn tree(dir: &Path) -> BTreeMap<String, (u32, Vec<u8>)> {
-    let mut out = BTreeMap::new();
-    let mut stack = vec![dir.to_path_buf()];
-    while let Some(d) = stack.pop() {
-        for e in std::fs::read_dir(&d).unwrap() {
-            let p = e.unwrap().path();
-            if p.is_dir() {
-                stack.push(p);
-                continue;
-            }
-            let rel = p.strip_prefix(dir).unwrap().display().to_string();
-            if rel == "MODES" {
-                continue;
-            }
+    files_under(dir)
+        .into_iter()
+        .filter(|rel| rel != Path::new("MODES"))
+        .map(|rel| {
+            let p = dir.join(&rel);
             let mode = std::fs::metadata(&p).unwrap().permissions().mode() & 0o7777;
-            out.insert(rel, (mode, std::fs::read(&p).unwrap()));
-        }
-    }
-    out
+            (
+                rel.display().to_string(),
+                (mode, std::fs::read(&p).unwrap()),
+            )
+        })
+        .collect()
 }
 
 fn modes_listing(t: &BTreeMap<String, (u32, Vec<u8>)>) -> String {
