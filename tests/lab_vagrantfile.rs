@@ -28,10 +28,10 @@ fn tool(program: &str) -> Command {
     Command::new(program)
 }
 
-#[test]
-fn vagrant_validate_accepts_the_lab_vagrantfile() {
+/// `vagrant validate` on this Vagrantfile text: (success, stdout + stderr).
+fn vagrant_validate(vagrantfile: &str) -> (bool, String) {
     let dir = tempfile::tempdir().unwrap();
-    std::fs::write(dir.path().join("Vagrantfile"), rendered()).unwrap();
+    std::fs::write(dir.path().join("Vagrantfile"), vagrantfile).unwrap();
     let out = tool("vagrant")
         .arg("validate")
         .current_dir(dir.path())
@@ -43,32 +43,26 @@ fn vagrant_validate_accepts_the_lab_vagrantfile() {
         String::from_utf8_lossy(&out.stdout),
         String::from_utf8_lossy(&out.stderr)
     );
-    assert!(out.status.success(), "vagrant validate failed:\n{text}");
+    (out.status.success(), text)
+}
+
+#[test]
+fn vagrant_validate_accepts_the_lab_vagrantfile() {
+    let (ok, text) = vagrant_validate(&rendered());
+    assert!(ok, "vagrant validate failed:\n{text}");
     assert!(text.contains("validated successfully"), "{text}");
 }
 
 #[test]
 fn vagrant_validate_refuses_a_bad_provider_option() {
     // Proves the plugin is loaded and checks the libvirt block.
-    let dir = tempfile::tempdir().unwrap();
     let bad = rendered().replacen(
         "lv.nested = true",
         "lv.nested = true\n      lv.no_such_option = 1",
         1,
     );
-    std::fs::write(dir.path().join("Vagrantfile"), bad).unwrap();
-    let out = tool("vagrant")
-        .arg("validate")
-        .current_dir(dir.path())
-        .env("VAGRANT_HOME", dir.path().join("vagrant-home"))
-        .output()
-        .unwrap();
-    let text = format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    assert!(!out.status.success());
+    let (ok, text) = vagrant_validate(&bad);
+    assert!(!ok);
     assert!(text.contains("no_such_option"), "{text}");
 }
 

@@ -106,17 +106,10 @@ fn an_invalid_site_is_never_rendered() {
     assert_eq!(entries(tmp.path()), ["site.yaml"]);
 }
 
-#[test]
-fn a_template_error_names_the_template_and_line() {
-    let tmp = tempfile::tempdir().unwrap();
-    std::fs::create_dir(tmp.path().join("t")).unwrap();
-    std::fs::write(
-        tmp.path().join("t/network.ks.j2"),
-        "# ok\n# ok\n{% for line in networks %}\nnetwork {{ line.options }\n{% endfor %}\n",
-    )
-    .unwrap();
-    let o = aerie(
-        tmp.path(),
+/// `aerie render --example lab -o out --templates t` in `dir`.
+fn render_with_templates(dir: &Path) -> Output {
+    aerie(
+        dir,
         &[
             "render",
             "--example",
@@ -126,7 +119,19 @@ fn a_template_error_names_the_template_and_line() {
             "--templates",
             "t",
         ],
-    );
+    )
+}
+
+#[test]
+fn a_template_error_names_the_template_and_line() {
+    let tmp = tempfile::tempdir().unwrap();
+    std::fs::create_dir(tmp.path().join("t")).unwrap();
+    std::fs::write(
+        tmp.path().join("t/network.ks.j2"),
+        "# ok\n# ok\n{% for line in networks %}\nnetwork {{ line.options }\n{% endfor %}\n",
+    )
+    .unwrap();
+    let o = render_with_templates(tmp.path());
     assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
     let err = stderr(&o);
     assert!(
@@ -140,18 +145,7 @@ fn a_template_error_names_the_template_and_line() {
         "network {{ no_such_thing }}\n",
     )
     .unwrap();
-    let o = aerie(
-        tmp.path(),
-        &[
-            "render",
-            "--example",
-            "lab",
-            "-o",
-            "out",
-            "--templates",
-            "t",
-        ],
-    );
+    let o = render_with_templates(tmp.path());
     let err = stderr(&o);
     assert!(
         !o.status.success() && err.contains("network.ks.j2") && err.contains("line 1"),
@@ -164,18 +158,7 @@ fn templates_dir_overrides_one_template() {
     let tmp = tempfile::tempdir().unwrap();
     std::fs::create_dir(tmp.path().join("t")).unwrap();
     std::fs::write(tmp.path().join("t/compute.ks.j2"), "{% extends \"base.ks.j2\" %}\n{% block packages %}{{ super() }}site-local-agent\n{% endblock %}\n").unwrap();
-    let o = aerie(
-        tmp.path(),
-        &[
-            "render",
-            "--example",
-            "lab",
-            "-o",
-            "out",
-            "--templates",
-            "t",
-        ],
-    );
+    let o = render_with_templates(tmp.path());
     assert!(o.status.success(), "{}", stderr(&o));
     let node = std::fs::read_to_string(tmp.path().join("out/node1/ks.cfg")).unwrap();
     let fe = std::fs::read_to_string(tmp.path().join("out/fe1/ks.cfg")).unwrap();
