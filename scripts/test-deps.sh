@@ -25,16 +25,100 @@ netboot=debian-installer-12-netboot-amd64
 
 venv=${AERIE_TEST_VENV:-/opt/aerie-test/venv}
 
+installed() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q 'install ok installed'; }
+
+# Version skew between suites. Binary packages built from one source package
+# are released together and depend on each other's exact versions, so they
+# must come from one suite. A machine can carry a binary from another suite
+# than its default one, even one it has no apt source for: this project's
+# machine image ships qemu-utils 10.0 from bookworm-backports with no
+# backports source, and bookworm's qemu-system-x86 7.2 Breaks it, so a plain
+# `apt-get install qemu-system-x86` cannot be resolved. The rule, for any
+# package and any suite: a package we install whose source package already
+# has a binary on this machine, newer than what the default suite offers, comes from the suite that offers that binary's
+# version (`apt-get install -t suite`, so that its dependencies which need
+# that suite come from it too). When no configured source offers that version, the suite can be named
+# from the version only for Debian backports (~bpoNN): its source is added,
+# from the mirror the machine's own suite uses. Any other skew stops with
+# what to do.
+codename=$(. /etc/os-release && echo "${VERSION_CODENAME:-}")
+mirror_uri() {
+  local f
+  for f in /etc/apt/sources.list.d/*.sources; do
+    [ -f "$f" ] || continue
+    awk -v s="$codename" '/^URIs:/ {u=$2} /^Suites:/ && (" " $0 " ") ~ (" " s " ") && u != "" {print u; exit}' "$f"
+  done
+  grep -hE "^deb[[:space:]]+[^[]*[[:space:]]$codename[[:space:]]" /etc/apt/sources.list /etc/apt/sources.list.d/*.list 2>/dev/null |
+    awk '{print $2}'
+}
+add_suite_source() {
+  local suite=$1 file=/etc/apt/sources.list.d/aerie-test-$1.sources uri
+  uri=$(mirror_uri | head -n1)
+  [ -n "$uri" ] || { echo "test-deps: no apt source for $codename to take a mirror from; add $suite by hand" >&2; exit 1; }
+  echo "test-deps: adding apt source $suite ($uri) to match the suite of installed packages" >&2
+  printf 'Types: deb\nURIs: %s\nSuites: %s\nComponents: main\nSigned-By: /usr/share/keyrings/debian-archive-keyring.gpg\n' \
+    "$uri" "$suite" >"$file.tmp"
+  mv "$file.tmp" "$file"
+  apt-get update -qq
+}
+# The suite that offers version $2 of installed package $1, or nothing.
+suite_offering() {
+  apt-cache policy "$1" | awk -v v="$2" '
+    /^ (\*\*\*|   ) [^ ]/ { cur = ($1 == "***") ? $2 : $1; next }
+    /^        / && cur == v && $2 !~ "/var/lib/dpkg/status" { split($3, a, "/"); print a[1]; exit }'
+}
+# Prints each of its arguments as `SUITE PKG`, SUITE `-` for the default.
+align_suites() {
+  local -A installed_of_source=()
+  local pkg src ver bin cand suite
+  # source package -> "binary version" of one installed binary built from it
+  while read -r src bin ver; do
+    installed_of_source[$src]="$bin $ver"
+  done < <(dpkg-query -W -f='${db:Status-Abbrev} ${source:Package} ${Package} ${Version}\n' | awk '$1 == "ii" {print $2, $3, $4}')
+  for pkg in "$@"; do
+    src=$(apt-cache show --no-all-versions "$pkg" 2>/dev/null | awk '/^Source:/ {print $2; exit}')
+    read -r bin ver <<<"${installed_of_source[${src:-$pkg}]:-}" || true
+    cand=$(apt-cache policy "$pkg" | awk '/^  Candidate:/ {print $2; exit}')
+    # No sibling, the same version, or an older one (apt upgrades it along): no skew.
+    if [ -z "${bin:-}" ] || [ "$cand" = "$ver" ] || dpkg --compare-versions "$ver" lt "$cand"; then
+      echo "- $pkg"
+      continue
+    fi
+    suite=$(suite_offering "$bin" "$ver")
+    if [ -z "$suite" ]; then
+      case "$ver" in
+        *~bpo*) suite="$codename-backports"; add_suite_source "$suite" ;;
+        *) echo "test-deps: $bin $ver is installed from a suite this machine has no apt source for," \
+          "so $pkg cannot be installed beside it; add that suite to /etc/apt/sources.list.d, then run this again" >&2
+          exit 1 ;;
+      esac
+    fi
+    echo "$suite $pkg"
+  done
+}
+
 missing=()
 for p in "${packages[@]}"; do
-  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+  installed "$p" || missing+=("$p")
 done
-if ((${#missing[@]})); then
-  echo "test-deps: installing ${missing[*]}"
+if ((${#missing[@]})) || ! installed "$netboot"; then
   apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
-if ! dpkg-query -W -f='${Status}' "$netboot" 2>/dev/null | grep -q 'install ok installed'; then
+if ((${#missing[@]})); then
+  # Each missing package with the suite its source package already came from
+  # on this machine (see align_suites above); one install per suite.
+  plan=${TMPDIR:-/tmp}/aerie-test-deps.$$
+  align_suites "${missing[@]}" >"$plan"
+  for suite in $(awk '{print $1}' "$plan" | sort -u); do
+    mapfile -t group < <(awk -v s="$suite" '$1 == s {print $2}' "$plan")
+    target=()
+    [ "$suite" = - ] || target=(-t "$suite")
+    echo "test-deps: installing ${group[*]}${target[*]:+ (from $suite)}"
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${target[@]}" "${group[@]}" >/dev/null
+  done
+  rm -f "$plan"
+fi
+if ! installed "$netboot"; then
   if apt-cache show "$netboot" >/dev/null 2>&1; then
     echo "test-deps: installing $netboot"
     DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "$netboot" >/dev/null

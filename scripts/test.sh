@@ -6,9 +6,20 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
+# Root is needed for the whole run: apt-get, namespaces, mounts. As root it
+# runs as it is; as another user it runs itself again through sudo, keeping
+# this user's toolchain (PATH, rustup and cargo homes) and giving target/
+# back to this user at the end.
 if [ "$(id -u)" -ne 0 ]; then
-  echo "scripts/test.sh: run as root (sudo scripts/test.sh): the test hosts are network namespaces" >&2
-  exit 1
+  command -v sudo >/dev/null || {
+    echo "scripts/test.sh: needs root (network namespaces, apt-get): run it as root, or install sudo" >&2
+    exit 1
+  }
+  exec sudo -- env PATH="$PATH" RUSTUP_HOME="${RUSTUP_HOME:-$HOME/.rustup}" \
+    CARGO_HOME="${CARGO_HOME:-$HOME/.cargo}" AERIE_TEST_OWNER="$(id -u):$(id -g)" "$0" "$@"
+fi
+if [ -n "${AERIE_TEST_OWNER:-}" ]; then
+  trap 'chown -R "$AERIE_TEST_OWNER" target 2>/dev/null || true' EXIT
 fi
 command -v cargo >/dev/null || { echo "scripts/test.sh: cargo is missing: install the Rust toolchain (rustup)" >&2; exit 1; }
 
@@ -20,4 +31,6 @@ cargo fmt --check
 echo "== cargo clippy"
 cargo clippy --locked --all-targets -- -D warnings
 echo "== cargo test"
-cargo test --locked
+# Every test binary runs, and every failure is reported; any failure still
+# makes the run exit nonzero.
+cargo test --locked --no-fail-fast
