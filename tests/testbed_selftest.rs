@@ -242,7 +242,9 @@ fn standin_records_calls() {
     assert!(!h.upper.join("usr/sbin/update-grub").exists());
     assert!(!h.upper.join("usr/bin/kmod").exists());
     // The host's own kmod (in the suite's test root, under the overlay) is untouched.
-    assert!(fs::read(h.path("/bin/kmod")).unwrap().starts_with(b"\x7fELF"));
+    assert!(fs::read(h.path("/bin/kmod"))
+        .unwrap()
+        .starts_with(b"\x7fELF"));
     assert!(h.path("/bin/kmod").starts_with(&h.root));
 }
 
