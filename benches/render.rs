@@ -2,7 +2,7 @@
 //! 5000-node sites, in memory (no disk). Goal: 1300 nodes in at most 0.5 s,
 //! growing linearly. Run: `cargo bench --bench render`.
 
-use aerie::bundle::Profile;
+use aerie::profile::Profile;
 use aerie::render::{self, Templates};
 use aerie::site::{self, Site, Source};
 use std::time::Instant;

@@ -37,7 +37,7 @@ fn seeded_root() -> tempfile::TempDir {
 fn all_bundles() -> Vec<HostBundle> {
     example_names()
         .into_iter()
-        .flat_map(|n| aerie::host::bundles(&example_site(n)))
+        .flat_map(|n| aerie::concerns::bundles(&example_site(n)))
         .collect()
 }
 
@@ -95,7 +95,7 @@ fn applying_any_bundle_twice_equals_applying_it_once() {
 #[test]
 fn actions_fire_only_for_their_changed_files() {
     let site = example_site("lab");
-    let bundle = aerie::host::bundles(&site)
+    let bundle = aerie::concerns::bundles(&site)
         .into_iter()
         .find(|b| b.hostname == "node1")
         .unwrap();
@@ -135,7 +135,7 @@ fn actions_fire_only_for_their_changed_files() {
 fn edited_files_keep_their_mode_and_whole_files_get_theirs() {
     use std::os::unix::fs::PermissionsExt;
     let site = example_site("lab");
-    let bundle = aerie::host::bundles(&site)
+    let bundle = aerie::concerns::bundles(&site)
         .into_iter()
         .find(|b| b.hostname == "node1")
         .unwrap();
@@ -170,7 +170,7 @@ fn bundles_round_trip_through_json() {
 #[test]
 fn an_owner_the_host_does_not_know_stops_the_run_before_any_write() {
     let site = example_site("lab");
-    let bundle = aerie::host::bundles(&site)
+    let bundle = aerie::concerns::bundles(&site)
         .into_iter()
         .find(|b| b.hostname == "fe1")
         .unwrap();
@@ -216,7 +216,7 @@ fn converge_cli(bundle: &Path, root: &Path, extra: &[&str]) -> String {
 
 #[test]
 fn converge_marks_reboot_required_under_its_root_but_not_at_install() {
-    let bundle = aerie::host::bundles(&example_site("lab"))
+    let bundle = aerie::concerns::bundles(&example_site("lab"))
         .into_iter()
         .find(|b| !b.reboot_required.is_empty())
         .expect("a bundle that needs a reboot");

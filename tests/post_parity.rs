@@ -204,10 +204,10 @@ fn post_without_the_binary_writes_whole_files_and_says_edits_wait() {
     let (_render, runs) = run_post("lab", false);
     for (host, root, expected, log) in runs {
         let site = example_site("lab");
-        let bundle = aerie::host::bundle_for(
+        let bundle = aerie::concerns::bundle_for(
             &site,
             site.node(&host).unwrap(),
-            &aerie::bundle::Profile::built_in(site.site.profile),
+            &aerie::profile::Profile::built_in(site.site.profile),
         );
         for f in &bundle.files {
             let rel = f.path.trim_start_matches('/');

@@ -71,7 +71,7 @@ fn ksvalidator_rejects_a_broken_template() {
     )
     .unwrap();
     let site = example_site("lab");
-    let profile = aerie::bundle::Profile::built_in(site.site.profile);
+    let profile = aerie::profile::Profile::built_in(site.site.profile);
     let t = aerie::render::Templates::new(Some(templates.path())).unwrap();
     let rendered = aerie::render::render_site(&site, &profile, &t, Default::default()).unwrap();
     let ks = rendered
@@ -191,7 +191,7 @@ fn merged_distro_ini_files_still_parse_strictly() {
     // A packaged nova.conf with comments and other keys, after every edit.
     let packaged = include_str!("fixtures/nova.conf");
     let site = example_site("lab");
-    let bundles = aerie::host::bundles(&site);
+    let bundles = aerie::concerns::bundles(&site);
     for b in &bundles {
         let mut text = packaged.to_string();
         for e in b.edits.iter().filter(|e| e.path == "/etc/nova/nova.conf") {

@@ -7,12 +7,12 @@
 
 pub mod diff;
 pub mod host;
-pub mod pool;
 pub mod report;
 pub mod run_id;
 pub mod select;
 
 use crate::bundle::HostBundle;
+use crate::pool;
 use crate::ssh;
 use serde::Serialize;
 

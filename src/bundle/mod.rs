@@ -1,5 +1,5 @@
 //! The HostBundle: everything one host must hold, as data. A pure function of
-//! the site, the node and the profile builds it (`host::bundle_for`); every road
+//! the site, the node and the profile builds it (`concerns::bundle_for`); every road
 //! (kickstart %post, SSH, lab) delivers this one value, so a host ends in the
 //! same state whichever road it took.
 
@@ -7,13 +7,11 @@ pub mod converge;
 pub mod edit;
 pub mod grub;
 pub mod ini;
-pub mod profile;
 pub mod shellvars;
 
+pub use crate::profile::Concern;
 pub use edit::Edit;
-pub use profile::Profile;
 
-use crate::host::Concern;
 use serde::{Deserialize, Serialize};
 
 /// What one host must hold.

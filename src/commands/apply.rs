@@ -3,9 +3,9 @@
 
 use super::apply_progress::Bars;
 use crate::apply::{self, report, select, HostJob, Settings};
-use crate::bundle::Profile;
 use crate::cli::{ApplyArgs, OutputFormat};
 use crate::exit::{Reported, UsageError, HOSTS_FAILED};
+use crate::profile::Profile;
 use crate::site;
 use crate::ssh::{self, NewKeys, Pins};
 use std::io::IsTerminal;
@@ -34,7 +34,7 @@ pub fn run(args: &ApplyArgs) -> anyhow::Result<()> {
                 port: node.ssh_port(),
                 user: node.ssh_user().to_string(),
             },
-            bundle: crate::host::bundle_for(&site, node, &profile),
+            bundle: crate::concerns::bundle_for(&site, node, &profile),
         });
     }
 

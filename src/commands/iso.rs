@@ -1,10 +1,10 @@
 //! `aerie iso`: remaster an installer ISO, or write a config ISO (OEMDRV,
 //! cidata). Loads and renders the site, then calls `crate::iso`.
 
-use crate::bundle::Profile;
 use crate::cli::IsoArgs;
 use crate::exit::UsageError;
 use crate::iso::{cidata, config_iso, payload, remaster};
+use crate::profile::Profile;
 use crate::render::{self, Options, Rendered, Templates};
 use crate::site::{self, Site};
 use anyhow::Context;

@@ -1,10 +1,10 @@
 //! `aerie preflight`: hardware checks over SSH before anything is changed.
 
 use super::reach;
-use crate::bundle::Profile;
 use crate::cli::{OutputFormat, PreflightArgs};
 use crate::exit::{Reported, UsageError, HOSTS_FAILED};
 use crate::preflight::{self, HostOutcome, Job};
+use crate::profile::Profile;
 use crate::site;
 
 pub fn run(args: &PreflightArgs) -> anyhow::Result<()> {

@@ -2,10 +2,11 @@
 
 use super::reach;
 use super::register_progress::Progress;
-use crate::bundle::{Profile, Trigger};
+use crate::bundle::Concern;
+use crate::bundle::Trigger;
 use crate::cli::{OutputFormat, RegisterArgs};
 use crate::exit::{Reported, UsageError, HOSTS_FAILED};
-use crate::host::Concern;
+use crate::profile::Profile;
 use crate::register::engine::{self, Job};
 use crate::register::frontend::{Frontend, Local, Runner};
 use crate::register::listing::NodeNames;
@@ -170,7 +171,7 @@ fn node_unreachable(j: &mut Job, e: &SshError) {
 /// Read (or make) the frontend's public key and authorize it on every node.
 fn copy_frontend_key(
     fe: &Frontend,
-    key: &crate::register::spec::FrontendKey,
+    key: &crate::profile::FrontendKey,
     sessions: &Sessions,
     jobs: &mut [Job],
 ) {
@@ -225,7 +226,7 @@ fn flavor(
     frontend: &crate::site::Node,
     profile: &Profile,
 ) -> Option<FlavorReport> {
-    let bundle = crate::host::bundle_for(site, frontend, profile);
+    let bundle = crate::concerns::bundle_for(site, frontend, profile);
     let action = bundle
         .actions
         .iter()

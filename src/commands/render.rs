@@ -1,8 +1,8 @@
 //! `aerie render`: a validated site becomes a directory of kickstarts,
 //! bundles and files.
 
-use crate::bundle::Profile;
 use crate::cli::RenderArgs;
+use crate::profile::Profile;
 use crate::render::{self, output, secrets, Options, Templates};
 use crate::site::{self, Source};
 use anyhow::Context;

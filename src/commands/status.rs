@@ -1,9 +1,9 @@
 //! `aerie status`: one row per node; changes nothing anywhere.
 
 use super::reach;
-use crate::bundle::Profile;
 use crate::cli::{OutputFormat, StatusArgs};
 use crate::exit::{Reported, UsageError, HOSTS_FAILED};
+use crate::profile::Profile;
 use crate::register::frontend::Frontend;
 use crate::register::listing::{self, NodeNames, Seen};
 use crate::site::{self, Role, Site};
@@ -26,7 +26,7 @@ pub fn run(args: &StatusArgs) -> anyhow::Result<()> {
             role: node.role.as_str().to_string(),
             address: reach::address(&target),
             target,
-            bundle: crate::host::bundle_for(&site, node, &profile),
+            bundle: crate::concerns::bundle_for(&site, node, &profile),
         });
     }
     // Status never pins a key: unknown keys are reported, not trusted.

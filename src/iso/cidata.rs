@@ -181,8 +181,8 @@ mod tests {
     fn user_data_carries_the_bundle() {
         let site = lab();
         let fe = site.frontend().unwrap();
-        let profile = crate::bundle::Profile::built_in(site.site.profile);
-        let bundle = crate::host::bundle_for(&site, fe, &profile);
+        let profile = crate::profile::Profile::built_in(site.site.profile);
+        let bundle = crate::concerns::bundle_for(&site, fe, &profile);
         let text = user_data(&site, fe, &bundle);
         assert!(text.starts_with("#cloud-config\n"));
         let v: Value = serde_json::from_str(text.trim_start_matches("#cloud-config\n")).unwrap();

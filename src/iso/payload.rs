@@ -92,7 +92,7 @@ pub fn installer_for_site(
     templates: &crate::render::Templates,
     binary: Option<&Path>,
 ) -> anyhow::Result<Vec<Item>> {
-    let profile = crate::bundle::Profile::built_in(site.site.profile);
+    let profile = crate::profile::Profile::built_in(site.site.profile);
     let minimal = crate::render::render_site(
         site,
         &profile,

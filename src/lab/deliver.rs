@@ -101,7 +101,7 @@ mod tests {
     fn jobs_pair_endpoints_with_bundles() {
         let site =
             crate::site::load::from_str(crate::site::examples::get("lab").unwrap(), "lab").unwrap();
-        let bundles = crate::host::bundles(&site);
+        let bundles = crate::concerns::bundles(&site);
         let endpoints = vec![SshEndpoint {
             host: "node1".into(),
             hostname: "192.168.121.7".into(),

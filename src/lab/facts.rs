@@ -119,7 +119,7 @@ impl HostFacts for SysHost {
     }
 
     fn modprobe_conf(&self) -> PathBuf {
-        self.path(crate::host::nested_kvm::PATH)
+        self.path(crate::concerns::nested_kvm::PATH)
     }
 }
 

@@ -211,7 +211,7 @@ pub fn up(req: &UpRequest, progress: &Progress) -> anyhow::Result<Ledger> {
 
 /// The site's kickstarts and bundles, as `aerie render` makes them.
 fn render(site: &crate::site::Site) -> anyhow::Result<crate::render::Rendered> {
-    let profile = crate::bundle::Profile::built_in(site.site.profile);
+    let profile = crate::profile::Profile::built_in(site.site.profile);
     let templates = crate::render::Templates::new(None)?;
     Ok(crate::render::render_site(
         site,

@@ -2,9 +2,9 @@
 //! and its facts. Each failed check names its remedy.
 
 use super::facts::Facts;
-use super::spec::RoleNeeds;
-use crate::bundle::Profile;
-use crate::host::{iommu, Concern};
+use crate::bundle::Concern;
+use crate::concerns::iommu;
+use crate::profile::{Profile, RoleNeeds};
 use crate::site::{Iommu, Node, Site};
 use serde::Serialize;
 

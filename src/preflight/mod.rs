@@ -4,10 +4,9 @@
 
 pub mod checks;
 pub mod facts;
-pub mod spec;
 
-use crate::apply::pool;
-use crate::bundle::Profile;
+use crate::pool;
+use crate::profile::{PreflightSpec, Profile};
 use crate::site::{Node, Site};
 use crate::ssh::{Connection, Options, Pins, Target};
 use checks::{Check, Outcome};
@@ -50,7 +49,7 @@ pub struct HostReport {
 pub fn run(
     site: &Site,
     profile: &Profile,
-    spec: &spec::PreflightSpec,
+    spec: &PreflightSpec,
     jobs: Vec<Job>,
     opts: &Options,
     pins: &Pins,

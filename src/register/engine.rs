@@ -5,8 +5,8 @@
 
 use super::frontend::{Frontend, Ran, RunError};
 use super::listing::{self, Listed, NodeNames, Seen};
-use super::spec::{expand, Listing, Per, Variant, Vars};
 use super::{NodeReport, Observer, Status};
+use crate::profile::{expand, Listing, Per, Variant, Vars};
 use std::time::{Duration, Instant};
 
 /// One node to register.

@@ -1,7 +1,7 @@
 //! Reading a cloud's listings (`openstack … -f json`, `euca_conf --list-nodes`)
 //! and finding a node in them by hostname, FQDN or address.
 
-use super::spec::{ListFormat, Listing};
+use crate::profile::{ListFormat, Listing};
 use serde_json::Value;
 
 /// How the cloud may name a node.

@@ -11,7 +11,6 @@ pub mod frontend;
 pub mod listing;
 pub mod nodes;
 pub mod report;
-pub mod spec;
 
 use serde::Serialize;
 

@@ -3,7 +3,7 @@
 //! in root's authorized_keys, and the profile's command after a node was
 //! deregistered. Connections are opened only for nodes that need them.
 
-use crate::apply::pool;
+use crate::pool;
 use crate::ssh::files::{RemoteFiles, WriteRequest};
 use crate::ssh::{Connection, Options, Pins, SshError, Target};
 use std::collections::HashMap;

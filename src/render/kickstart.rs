@@ -3,8 +3,9 @@
 
 use super::heredoc::{delimiter, sh_quote};
 use super::secrets::Secrets;
-use crate::bundle::{HostBundle, Profile};
-use crate::host::iommu;
+use crate::bundle::HostBundle;
+use crate::concerns::iommu;
+use crate::profile::Profile;
 use crate::site::{Node, Purpose, Site};
 use serde::Serialize;
 
@@ -16,7 +17,7 @@ pub struct Context<'a> {
     pub site: SiteCtx<'a>,
     pub node: NodeCtx,
     pub networks: Vec<NetLine>,
-    pub repos: &'a [crate::bundle::profile::Repo],
+    pub repos: &'a [crate::profile::Repo],
     pub packages: &'a [String],
     pub services: &'a [String],
     /// `bootloader --append`, empty when there is nothing to add.
@@ -208,7 +209,7 @@ pub fn context<'a>(
     };
     let role = profile.role(node.role);
     let applies = |c| !minimal && role.concerns.contains(&c);
-    let kernel_append = if applies(crate::host::Concern::Iommu) {
+    let kernel_append = if applies(crate::bundle::Concern::Iommu) {
         iommu::kernel_args(site.features.iommu).join(" ")
     } else {
         String::new()

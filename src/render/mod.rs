@@ -10,7 +10,8 @@ pub mod secrets;
 pub mod templates;
 
 use crate::bundle::converge::{self, HostFiles};
-use crate::bundle::{HostBundle, Profile};
+use crate::bundle::HostBundle;
+use crate::profile::Profile;
 use crate::site::Site;
 pub use templates::{TemplateError, Templates};
 
@@ -59,9 +60,9 @@ pub fn bundle_for(
         empty.compute.concerns.clear();
         empty.frontend.restart.clear();
         empty.compute.restart.clear();
-        crate::host::bundle_for(site, node, &empty)
+        crate::concerns::bundle_for(site, node, &empty)
     } else {
-        crate::host::bundle_for(site, node, profile)
+        crate::concerns::bundle_for(site, node, profile)
     }
 }
 

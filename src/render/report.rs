@@ -1,12 +1,13 @@
 //! The readable parts of the rendered tree: `actions.txt` per host, `plan.txt`
 //! for the site, and the dispatcher's node table.
 
-use crate::bundle::{HostBundle, Profile, Stage, Trigger};
+use crate::bundle::{HostBundle, Stage, Trigger};
+use crate::profile::Profile;
 use crate::site::Site;
 use serde::Serialize;
 use std::fmt::Write;
 
-fn concern(c: crate::host::Concern) -> String {
+fn concern(c: crate::bundle::Concern) -> String {
     serde_json::to_value(c)
         .ok()
         .and_then(|v| v.as_str().map(str::to_string))

@@ -7,7 +7,7 @@
 //! frontend knows the nodes' host keys before either first boots. Private keys
 //! are never logged or printed (`Debug` hides them).
 
-use crate::bundle::Profile;
+use crate::profile::Profile;
 use crate::site::{Role, Site};
 use anyhow::Context;
 use serde::{Deserialize, Serialize};

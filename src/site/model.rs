@@ -26,7 +26,7 @@ pub struct Site {
 pub struct Settings {
     pub name: Name,
     pub domain: Domain,
-    pub profile: Profile,
+    pub profile: ProfileName,
     pub distro: Distro,
     #[serde(default = "default_timezone")]
     pub timezone: Timezone,
@@ -47,7 +47,7 @@ fn default_timezone() -> Timezone {
 /// The cloud software a site runs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
 #[serde(rename_all = "kebab-case")]
-pub enum Profile {
+pub enum ProfileName {
     Openstack,
     Eucalyptus,
 }
@@ -243,11 +243,11 @@ impl Node {
     }
 }
 
-impl Profile {
+impl ProfileName {
     pub fn as_str(self) -> &'static str {
         match self {
-            Profile::Openstack => "openstack",
-            Profile::Eucalyptus => "eucalyptus",
+            ProfileName::Openstack => "openstack",
+            ProfileName::Eucalyptus => "eucalyptus",
         }
     }
 }

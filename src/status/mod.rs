@@ -9,10 +9,11 @@
 
 pub mod table;
 
-use crate::apply::pool;
 use crate::bundle::converge::{self, HostFiles};
+use crate::bundle::Concern;
 use crate::bundle::HostBundle;
-use crate::host::{iommu, Concern};
+use crate::concerns::iommu;
+use crate::pool;
 use crate::preflight::facts::{self, Facts};
 use crate::site::{Iommu, Site};
 use crate::ssh::files::RemoteFiles;

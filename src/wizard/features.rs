@@ -5,7 +5,7 @@
 use super::parse::{field, number};
 use super::{ask, rules};
 use crate::site::sriov_driver::{self, DRIVERS};
-use crate::site::{Features, Flavor, Iommu, Passthrough, Profile, Site, Sriov};
+use crate::site::{Features, Flavor, Iommu, Passthrough, ProfileName, Site, Sriov};
 
 pub fn ask(site: &Site, existing: Option<&Features>) -> anyhow::Result<Features> {
     let iommu = ask::choose(
@@ -25,7 +25,7 @@ pub fn ask(site: &Site, existing: Option<&Features>) -> anyhow::Result<Features>
     };
     let metadata_redirect = ask::yes(
         "Redirect the metadata address 169.254.169.254:80 on compute nodes (ebtables)?",
-        existing.map_or(site.site.profile == Profile::Openstack, |f| {
+        existing.map_or(site.site.profile == ProfileName::Openstack, |f| {
             f.metadata_redirect
         }),
     )?;

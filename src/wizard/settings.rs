@@ -3,16 +3,16 @@
 
 use super::ask;
 use super::parse::{field, ip};
-use crate::site::{Distro, Profile, Settings};
+use crate::site::{Distro, ProfileName, Settings};
 
 pub fn ask(base: Option<&Settings>) -> anyhow::Result<Settings> {
     let profile = ask::choose(
         "Cloud profile",
         &[
-            (Profile::Openstack, "openstack".to_string()),
-            (Profile::Eucalyptus, "eucalyptus".to_string()),
+            (ProfileName::Openstack, "openstack".to_string()),
+            (ProfileName::Eucalyptus, "eucalyptus".to_string()),
         ],
-        base.map_or(Profile::Openstack, |b| b.profile),
+        base.map_or(ProfileName::Openstack, |b| b.profile),
     )?;
     let distro = ask::choose(
         "Distribution installed on the nodes",

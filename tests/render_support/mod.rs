@@ -3,7 +3,7 @@
 //! the setup command.
 #![allow(dead_code)]
 
-use aerie::bundle::Profile;
+use aerie::profile::Profile;
 use aerie::render::{self, Options, Rendered, Templates};
 use aerie::site::{self, examples, Site, Source};
 use std::path::{Path, PathBuf};

@@ -13,36 +13,9 @@ pub mod pci_scheduler;
 pub mod services;
 pub mod sriov;
 
-use crate::bundle::profile::RoleSpec;
-use crate::bundle::{BundleFile, Edit, FileEdit, HostBundle, Profile};
+use crate::bundle::{BundleFile, Concern, Edit, FileEdit, HostBundle};
+use crate::profile::{Profile, RoleSpec};
 use crate::site::{Node, Site};
-use serde::{Deserialize, Serialize};
-
-/// A reason aerie touches a host; profiles list which apply per role.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum Concern {
-    /// `intel_iommu=on iommu=pt` (or AMD) on the kernel command line.
-    Iommu,
-    /// SR-IOV virtual functions through the driver's module options.
-    Sriov,
-    /// Nested virtualisation in kvm_intel / kvm_amd.
-    NestedKvm,
-    /// dnsmasq hands each instances network its external gateway.
-    DhcpGateway,
-    /// ebtables redirect of 169.254.169.254:80 to the local metadata service.
-    MetadataRedirect,
-    /// nova-compute's `[pci]` device spec and alias.
-    PciPassthrough,
-    /// nova-api / scheduler: `[pci] alias` and PciPassthroughFilter.
-    PciScheduler,
-    /// The flavor that requests the passthrough alias.
-    PciFlavor,
-    /// eucalyptus.conf VNET_* keys.
-    EucalyptusNetwork,
-    /// Service restarts after their files changed.
-    Services,
-}
 
 /// What every concern reads.
 pub struct Ctx<'a> {

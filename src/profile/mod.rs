@@ -2,8 +2,17 @@
 //! data (`profiles/*.yaml`, built into the binary), so a new profile is a data
 //! file, not code.
 
-use crate::host::Concern;
-use crate::site::{self, Role};
+mod concern;
+mod preflight;
+mod registration;
+
+pub use concern::Concern;
+pub use preflight::{PreflightSpec, RoleNeeds};
+pub use registration::{
+    expand, FrontendKey, ListFormat, Listing, Per, RegistrationSpec, Step, Variant, Vars,
+};
+
+use crate::site::{ProfileName, Role};
 use anyhow::Context;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -26,10 +35,10 @@ pub struct Profile {
     pub eucalyptus: Option<EucalyptusSpec>,
     /// How `aerie register` makes the cloud know its compute nodes.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub registration: Option<crate::register::spec::RegistrationSpec>,
+    pub registration: Option<RegistrationSpec>,
     /// What `aerie preflight` checks per role.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub preflight: Option<crate::preflight::spec::PreflightSpec>,
+    pub preflight: Option<PreflightSpec>,
 }
 
 /// What one role gets.
@@ -102,7 +111,7 @@ const BUILT_IN: &[(&str, &str)] = &[
 
 impl Profile {
     /// The built-in profile for a site's `profile:` value.
-    pub fn built_in(which: site::Profile) -> Profile {
+    pub fn built_in(which: ProfileName) -> Profile {
         let text = BUILT_IN
             .iter()
             .find(|(name, _)| *name == which.as_str())
@@ -155,7 +164,7 @@ mod tests {
 
     #[test]
     fn release_decides_the_pci_key() {
-        let mut p = Profile::built_in(site::Profile::Openstack);
+        let mut p = Profile::built_in(ProfileName::Openstack);
         p.release = "yoga".into();
         assert_eq!(p.pci_spec_key(), "passthrough_whitelist");
         p.release = "zed".into();

@@ -1,0 +1,470 @@
+//! The layer check: every file of `src/` belongs to a layer, and imports only
+//! from its own layer or the ones below it. Run it with
+//! `cargo test --lib layers`; a failure names the file, the line and the import.
+//!
+//! It reads the source text: `crate::x` paths (in `use` lines or inline, and
+//! `use crate::{x, y}` groups) name the top-level module `x` they import from.
+//! Comments and string literals are skipped. `super::` paths stay inside a
+//! top-level module, which the check asserts too.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+/// The layers, lowest first, each with its top-level modules (`src/x.rs` or
+/// `src/x/`). `lib.rs` declares the modules in this order.
+const LAYERS: &[(&str, &[&str])] = &[
+    // Leaf helpers, one per kind of side effect: they import only each other.
+    (
+        "foundation",
+        &["exit", "exec", "fsutil", "pool", "local_networks"],
+    ),
+    ("site", &["site"]),
+    ("profile", &["profile"]),
+    ("bundle", &["bundle"]),
+    ("concerns", &["concerns"]),
+    // The SSH transport the roads share.
+    ("transport", &["ssh"]),
+    // One room per road: a road imports another road only by an exception below.
+    (
+        "roads",
+        &[
+            "wizard",
+            "render",
+            "iso",
+            "apply",
+            "register",
+            "preflight",
+            "status",
+            "lab",
+        ],
+    ),
+    ("cli", &["cli"]),
+    ("commands", &["commands"]),
+    ("main", &["lib", "main", "layers"]),
+];
+
+/// The layer whose modules are rooms: they may not import each other.
+const ROOMS: &str = "roads";
+
+/// Imports allowed against the rules above: (importing module or file,
+/// imported module, why).
+const EXCEPTIONS: &[(&str, &str, &str)] = &[
+    (
+        "iso",
+        "render",
+        "aerie's installer media carry the rendered site (payload.rs)",
+    ),
+    (
+        "lab",
+        "render",
+        "lab up renders the site it boots (up.rs, qemu.rs)",
+    ),
+    (
+        "lab",
+        "iso",
+        "the qemu driver remasters aerie's installer ISO as `aerie iso --base` does (qemu.rs)",
+    ),
+    (
+        "lab",
+        "apply",
+        "the vagrant driver delivers the bundles by the SSH road (deliver.rs)",
+    ),
+    (
+        "status",
+        "preflight",
+        "reboot-required reads the kernel facts preflight's script gathers",
+    ),
+    // Removed when edge lands: the error-to-exit-code mapping moves to the commands layer.
+    ("src/exit.rs", "site", "removed when edge lands"),
+    ("src/exit.rs", "iso", "removed when edge lands"),
+    ("src/exit.rs", "lab", "removed when edge lands"),
+];
+
+/// Where a module sits: (layer index, layer name).
+fn layer_of(module: &str) -> Option<(usize, &'static str)> {
+    LAYERS
+        .iter()
+        .enumerate()
+        .find(|(_, (_, modules))| modules.contains(&module))
+        .map(|(i, (name, _))| (i, *name))
+}
+
+/// The top-level module of a file under `src/` (`src/a/b.rs` → `a`).
+fn module_of(rel: &Path) -> String {
+    let first = rel.components().next().expect("a path under src");
+    let first = first.as_os_str().to_string_lossy();
+    first.strip_suffix(".rs").unwrap_or(&first).to_string()
+}
+
+/// How deep a file's module is (`src/a.rs`, `src/a/mod.rs`: 1; `src/a/b.rs`: 2).
+fn depth_of(rel: &Path) -> usize {
+    let n = rel.components().count();
+    if rel.file_name().is_some_and(|f| f == "mod.rs") {
+        n - 1
+    } else {
+        n
+    }
+}
+
+fn is_word(ch: char) -> bool {
+    ch.is_alphanumeric() || ch == '_'
+}
+
+/// The source text with comments and string and char literals blanked out
+/// (newlines kept, so line numbers stay true).
+fn code_only(text: &str) -> String {
+    let c: Vec<char> = text.chars().collect();
+    let mut out = String::with_capacity(text.len());
+    let mut i = 0;
+    let blank = |out: &mut String, ch: char| out.push(if ch == '\n' { '\n' } else { ' ' });
+    while i < c.len() {
+        let rest = &c[i..];
+        if rest.starts_with(&['/', '/']) {
+            while i < c.len() && c[i] != '\n' {
+                i += 1;
+                out.push(' ');
+            }
+        } else if rest.starts_with(&['/', '*']) {
+            let mut nest = 0;
+            while i < c.len() {
+                if c[i..].starts_with(&['/', '*']) {
+                    nest += 1;
+                    out.push_str("  ");
+                    i += 2;
+                } else if c[i..].starts_with(&['*', '/']) {
+                    nest -= 1;
+                    out.push_str("  ");
+                    i += 2;
+                    if nest == 0 {
+                        break;
+                    }
+                } else {
+                    blank(&mut out, c[i]);
+                    i += 1;
+                }
+            }
+        } else if c[i] == 'r'
+            && (i == 0 || !is_word(c[i - 1]) || (c[i - 1] == 'b' && (i < 2 || !is_word(c[i - 2]))))
+            && rest.len() > 1
+            && (rest[1] == '"' || rest[1] == '#')
+            && rest[1..].iter().find(|ch| **ch != '#') == Some(&'"')
+        {
+            // A raw string: r"…", r#"…"#.
+            let hashes = rest[1..].iter().take_while(|ch| **ch == '#').count();
+            let close: Vec<char> = std::iter::once('"')
+                .chain(std::iter::repeat_n('#', hashes))
+                .collect();
+            let start = i + 2 + hashes;
+            out.push_str(&" ".repeat(2 + hashes));
+            i = start;
+            while i < c.len() && !c[i..].starts_with(&close) {
+                blank(&mut out, c[i]);
+                i += 1;
+            }
+            out.push_str(&" ".repeat(close.len()));
+            i += close.len();
+        } else if c[i] == '"' {
+            out.push(' ');
+            i += 1;
+            while i < c.len() && c[i] != '"' {
+                if c[i] == '\\' {
+                    out.push(' ');
+                    i += 1;
+                }
+                if i < c.len() {
+                    blank(&mut out, c[i]);
+                    i += 1;
+                }
+            }
+            out.push(' ');
+            i += 1;
+        } else if c[i] == '\'' {
+            // A char literal ('x', '\n', '\'') or a lifetime ('a).
+            if rest.get(1) == Some(&'\\') {
+                let end = rest[2..]
+                    .iter()
+                    .position(|ch| *ch == '\'')
+                    .map_or(1, |p| p + 3);
+                out.push_str(&" ".repeat(end));
+                i += end;
+            } else if rest.get(2) == Some(&'\'') {
+                out.push_str("   ");
+                i += 3;
+            } else {
+                out.push('\'');
+                i += 1;
+            }
+        } else {
+            out.push(c[i]);
+            i += 1;
+        }
+    }
+    out
+}
+
+/// One import of a file: the line and the top-level module it names.
+#[derive(Debug, PartialEq)]
+struct Import {
+    line: usize,
+    module: String,
+    path: String,
+}
+
+fn ident_at(c: &[char], mut i: usize) -> (String, usize) {
+    let mut s = String::new();
+    while i < c.len() && (c[i].is_alphanumeric() || c[i] == '_') {
+        s.push(c[i]);
+        i += 1;
+    }
+    (s, i)
+}
+
+/// Every `crate::x` a file names, and the longest `super::` chain in it.
+fn imports(text: &str) -> (Vec<Import>, usize) {
+    let code = code_only(text);
+    let c: Vec<char> = code.chars().collect();
+    let mut found = Vec::new();
+    let mut supers = 0;
+    let mut line = 1;
+    let mut i = 0;
+    let word_start = |i: usize| i == 0 || !(c[i - 1].is_alphanumeric() || c[i - 1] == '_');
+    while i < c.len() {
+        if c[i] == '\n' {
+            line += 1;
+        }
+        if word_start(i) && c[i..].starts_with(&['s', 'u', 'p', 'e', 'r', ':', ':']) {
+            let mut n = 0;
+            let mut j = i;
+            while c[j..].starts_with(&['s', 'u', 'p', 'e', 'r', ':', ':']) {
+                n += 1;
+                j += 7;
+            }
+            supers = supers.max(n);
+            i = j;
+            continue;
+        }
+        if word_start(i) && c[i..].starts_with(&['c', 'r', 'a', 't', 'e', ':', ':']) {
+            let mut j = i + 7;
+            while j < c.len() && c[j].is_whitespace() {
+                j += 1;
+            }
+            if c.get(j) == Some(&'{') {
+                // `crate::{a, b::c, d::{e, f}}`: the first name of each top-level entry.
+                let mut depth = 0;
+                let mut expect_name = true;
+                j += 1;
+                let mut group_line = line;
+                while j < c.len() {
+                    match c[j] {
+                        '\n' => group_line += 1,
+                        '{' => depth += 1,
+                        '}' if depth == 0 => break,
+                        '}' => depth -= 1,
+                        ',' if depth == 0 => expect_name = true,
+                        ch if expect_name && (ch.is_alphanumeric() || ch == '_') => {
+                            let (name, end) = ident_at(&c, j);
+                            found.push(Import {
+                                line: group_line,
+                                path: format!("crate::{{{name}…}}"),
+                                module: name,
+                            });
+                            expect_name = false;
+                            j = end;
+                            continue;
+                        }
+                        _ => {}
+                    }
+                    j += 1;
+                }
+            } else {
+                let (name, end) = ident_at(&c, j);
+                let (next, _) = if c[end..].starts_with(&[':', ':']) {
+                    ident_at(&c, end + 2)
+                } else {
+                    (String::new(), end)
+                };
+                let path = if next.is_empty() {
+                    format!("crate::{name}")
+                } else {
+                    format!("crate::{name}::{next}")
+                };
+                found.push(Import {
+                    line,
+                    module: name,
+                    path,
+                });
+                i = end;
+                continue;
+            }
+        }
+        i += 1;
+    }
+    (found, supers)
+}
+
+/// Whether `from` (module, or file as `src/…`) may import `to`.
+fn exception(from_module: &str, from_file: &str, to: &str) -> bool {
+    EXCEPTIONS
+        .iter()
+        .any(|(from, target, _)| (*from == from_module || *from == from_file) && *target == to)
+}
+
+/// The findings for one file (`rel` is its path under `src/`).
+fn check_file(rel: &Path, text: &str) -> Vec<String> {
+    let file = format!("src/{}", rel.display());
+    let module = module_of(rel);
+    let Some((layer, layer_name)) = layer_of(&module) else {
+        return vec![format!(
+            "{file}: module `{module}` is in no layer: add it to LAYERS in src/layers.rs"
+        )];
+    };
+    let (found, supers) = imports(text);
+    let mut out = Vec::new();
+    if supers > depth_of(rel) {
+        out.push(format!(
+            "{file}: a `super::` chain of {supers} leaves the module `{module}`: write `crate::…` so the layer check sees it"
+        ));
+    }
+    for Import {
+        line,
+        module: to,
+        path,
+    } in found
+    {
+        if to == module {
+            continue;
+        }
+        let Some((to_layer, to_name)) = layer_of(&to) else {
+            out.push(format!(
+                "{file}:{line}: imports `{path}`: module `{to}` is in no layer"
+            ));
+            continue;
+        };
+        if exception(&module, &file, &to) {
+            continue;
+        }
+        if to_layer > layer {
+            out.push(format!(
+                "{file}:{line}: imports `{path}` from layer {to_name}, above its own layer {layer_name}"
+            ));
+        } else if to_layer == layer && layer_name == ROOMS {
+            out.push(format!(
+                "{file}:{line}: imports `{path}`: the road `{module}` imports the road `{to}` (list it in EXCEPTIONS with a reason, or move the shared part down a layer)"
+            ));
+        }
+    }
+    out
+}
+
+fn rust_files(dir: &Path, out: &mut Vec<PathBuf>) {
+    for entry in std::fs::read_dir(dir).expect("src/ is readable") {
+        let path = entry.expect("a directory entry").path();
+        if path.is_dir() {
+            rust_files(&path, out);
+        } else if path.extension().is_some_and(|e| e == "rs") {
+            out.push(path);
+        }
+    }
+}
+
+#[test]
+fn no_module_imports_from_a_layer_above_it() {
+    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+    let mut files = Vec::new();
+    rust_files(&src, &mut files);
+    files.sort();
+    assert!(files.len() > 100, "found only {} files", files.len());
+    let mut findings = Vec::new();
+    let mut seen = BTreeMap::new();
+    let mut imports_seen = 0;
+    for path in &files {
+        let rel = path.strip_prefix(&src).expect("under src");
+        let text = std::fs::read_to_string(path).expect("a readable source file");
+        seen.insert(module_of(rel), ());
+        imports_seen += imports(&text).0.len();
+        findings.extend(check_file(rel, &text));
+    }
+    // The scan reads real imports (hundreds of them), not an empty tree.
+    assert!(
+        imports_seen > 300,
+        "found only {imports_seen} crate:: paths"
+    );
+    assert!(
+        findings.is_empty(),
+        "imports against the layers (src/layers.rs):\n{}",
+        findings.join("\n")
+    );
+    // Every module of the table exists, so the table stays true.
+    for (_, modules) in LAYERS {
+        for m in *modules {
+            assert!(
+                seen.contains_key(*m),
+                "LAYERS names `{m}`, which src/ does not have"
+            );
+        }
+    }
+}
+
+#[test]
+fn lib_declares_the_modules_layer_by_layer() {
+    let lib = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("src/lib.rs"))
+        .expect("src/lib.rs");
+    let declared: Vec<String> = code_only(&lib)
+        .lines()
+        .filter_map(|l| {
+            let l = l.trim();
+            let l = l.strip_prefix("pub ").unwrap_or(l);
+            l.strip_prefix("mod ")
+                .map(|m| m.trim_end_matches(';').trim().to_string())
+        })
+        .collect();
+    let layers: Vec<usize> = declared
+        .iter()
+        .map(|m| {
+            layer_of(m)
+                .unwrap_or_else(|| panic!("lib.rs declares `{m}`, in no layer"))
+                .0
+        })
+        .collect();
+    assert!(
+        layers.windows(2).all(|w| w[0] <= w[1]),
+        "lib.rs should declare its modules lowest layer first: {declared:?}"
+    );
+}
+
+#[test]
+fn the_check_sees_an_upward_import() {
+    let text = "//! crate::commands in a comment\nuse crate::site::Site;\nuse crate::{bundle, commands::run};\nfn f() { let s = \"crate::cli\"; crate::lab::up(); }\n";
+    let found = check_file(Path::new("bundle/x.rs"), text);
+    assert_eq!(
+        found,
+        [
+            "src/bundle/x.rs:3: imports `crate::{commands…}` from layer commands, above its own layer bundle",
+            "src/bundle/x.rs:4: imports `crate::lab::up` from layer roads, above its own layer bundle",
+        ]
+    );
+}
+
+#[test]
+fn the_check_sees_a_road_importing_a_road() {
+    let found = check_file(Path::new("apply/x.rs"), "use crate::status::Row;\n");
+    assert_eq!(found.len(), 1, "{found:?}");
+    assert!(found[0].contains("the road `apply` imports the road `status`"));
+    // A documented exception passes.
+    assert!(check_file(Path::new("lab/qemu.rs"), "use crate::iso::probe;\n").is_empty());
+}
+
+#[test]
+fn the_check_sees_super_leaving_a_module() {
+    let found = check_file(Path::new("bundle/x.rs"), "use super::super::super::cli;\n");
+    assert_eq!(found.len(), 1, "{found:?}");
+    assert!(check_file(Path::new("bundle/x.rs"), "use super::super::Edit;\n").is_empty());
+}
+
+#[test]
+fn literals_and_comments_are_not_code() {
+    let code = code_only("let c = '\"'; let s = r#\"crate::x \"y\"\"#; // crate::z\nfn f<'a>() {}");
+    assert!(!code.contains("crate::"), "{code}");
+    assert!(code.contains("fn f<'a>()"), "{code}");
+    assert_eq!(code.lines().count(), 2);
+}
