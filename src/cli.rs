@@ -56,7 +56,7 @@ pub enum Command {
     /// OEMDRV with ks.cfg at its root, which a stock installer ISO picks up by
     /// itself; with --cidata a cloud-init NoCloud volume for one node.
     /// Needs xorriso (and mtools for --base). Exit status: 0 written, 65 invalid
-    /// site or unusable base, 66 base missing, 69 xorriso missing, 73 output
+    /// site or unusable base, 66 base missing, 69 xorriso or mtools missing, 73 output
     /// exists without --force.
     Iso(IsoArgs),
     /// Bring this host (or a root directory) in line with its bundle.
@@ -471,7 +471,8 @@ pub enum LabCommand {
     /// Host checks first (KVM, CPU flags, nested virtualization, memory,
     /// disk): a failed check says its fix and nothing is made. Everything made
     /// is listed in DIR/lab.json; on any failure it is all removed again.
-    /// Exit status: 0 up, 64 bad usage, 65 invalid site, 69 host not ready, 1 other failure.
+    /// Exit status: 0 up, 64 bad usage, 65 invalid site, 69 host not ready or a program
+    /// missing (vagrant, qemu, ip, nft: the message says how to install it), 1 other failure.
     Up(LabUpArgs),
     /// Show each VM, its address, whether it runs and whether it answers SSH.
     Status(LabDirArg),

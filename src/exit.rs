@@ -1,6 +1,7 @@
-//! Exit codes (sysexits.h) and the typed errors that choose them.
-
-use crate::site::{load::ReadError, InvalidSite};
+//! Exit codes (sysexits.h) and the leaf errors that stand for them.
+//!
+//! This module imports nothing from the crate, so any layer may use it; which
+//! error gets which code is decided at the edge (`commands::exit_code`).
 
 /// Success.
 pub const OK: i32 = 0;
@@ -37,31 +38,3 @@ pub struct AlreadyExists {
 #[derive(Debug, thiserror::Error)]
 #[error("exit status {0}")]
 pub struct Reported(pub i32);
-
-/// The exit code for an error, from the first typed cause in its chain.
-pub fn code_for(err: &anyhow::Error) -> i32 {
-    for cause in err.chain() {
-        if let Some(Reported(code)) = cause.downcast_ref::<Reported>() {
-            return *code;
-        }
-        if cause.is::<InvalidSite>() {
-            return DATA_ERROR;
-        }
-        if cause.is::<UsageError>() {
-            return USAGE;
-        }
-        if cause.is::<ReadError>() {
-            return NO_INPUT;
-        }
-        if cause.is::<crate::lab::checks::HostNotReady>() {
-            return UNAVAILABLE;
-        }
-        if cause.is::<AlreadyExists>() {
-            return CANT_CREATE;
-        }
-        if let Some(iso) = cause.downcast_ref::<crate::iso::IsoError>() {
-            return iso.exit_code();
-        }
-    }
-    FAILURE
-}

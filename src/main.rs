@@ -14,7 +14,7 @@ fn main() {
         }
     };
     if let Err(err) = aerie::commands::run(cli) {
-        let code = aerie::exit::code_for(&err);
+        let code = aerie::commands::exit_code(&err);
         if err.downcast_ref::<aerie::exit::Reported>().is_none() {
             if let Some(invalid) = err.downcast_ref::<aerie::site::InvalidSite>() {
                 eprintln!("{invalid}");

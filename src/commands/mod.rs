@@ -6,6 +6,7 @@ mod build;
 mod converge;
 mod docs;
 mod examples;
+mod exit_code;
 mod hosts;
 mod init;
 mod iso;
@@ -19,6 +20,8 @@ mod status;
 mod validate;
 
 use crate::cli::{Cli, Command};
+
+pub use exit_code::code_for as exit_code;
 
 /// Run a parsed command line.
 pub fn run(cli: Cli) -> anyhow::Result<()> {

@@ -22,9 +22,6 @@ pub enum IsoError {
         path: PathBuf,
         looked_for: Vec<String>,
     },
-    /// The output exists and --force was not given.
-    #[error("{path} already exists; give --force to replace it")]
-    OutputExists { path: PathBuf },
     /// A program aerie drives is not installed (or too old).
     #[error("`{program}` {problem}: {hint}")]
     ToolMissing {
@@ -47,20 +44,4 @@ fn bullet(items: &[String]) -> String {
         .map(|i| format!("  - {i}"))
         .collect::<Vec<_>>()
         .join("\n")
-}
-
-impl IsoError {
-    /// The exit code (sysexits) for this error.
-    pub fn exit_code(&self) -> i32 {
-        use crate::exit;
-        match self {
-            IsoError::BaseMissing { .. } => exit::NO_INPUT,
-            IsoError::NotAnIso { .. }
-            | IsoError::NoBootRecord { .. }
-            | IsoError::UnknownLayout { .. } => exit::DATA_ERROR,
-            IsoError::OutputExists { .. } => exit::CANT_CREATE,
-            IsoError::ToolMissing { .. } => exit::UNAVAILABLE,
-            IsoError::NoRoom { .. } => exit::FAILURE,
-        }
-    }
 }

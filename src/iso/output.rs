@@ -3,6 +3,7 @@
 //! appends a session) and renamed at the end; room checked first.
 
 use super::IsoError;
+use crate::exit::AlreadyExists;
 use anyhow::Context;
 use std::path::{Path, PathBuf};
 
@@ -14,13 +15,18 @@ pub fn dir_of(out: &Path) -> PathBuf {
     }
 }
 
+/// The error for an output that exists when --force was not given.
+fn exists(out: &Path) -> AlreadyExists {
+    AlreadyExists {
+        path: out.display().to_string(),
+        remedy: "give --force to replace it".into(),
+    }
+}
+
 /// Refuse an existing output without `force`; the directory must exist.
 pub fn check_target(out: &Path, force: bool) -> anyhow::Result<()> {
     if out.exists() && !force {
-        return Err(IsoError::OutputExists {
-            path: out.to_path_buf(),
-        }
-        .into());
+        return Err(exists(out).into());
     }
     if out.is_dir() {
         anyhow::bail!(
@@ -108,10 +114,7 @@ impl TempOutput {
             match self.path.persist_noclobber(out) {
                 Ok(()) => {}
                 Err(e) if e.error.kind() == std::io::ErrorKind::AlreadyExists => {
-                    return Err(IsoError::OutputExists {
-                        path: out.to_path_buf(),
-                    }
-                    .into())
+                    return Err(exists(out).into())
                 }
                 Err(e) => {
                     return Err(anyhow::Error::from(e.error)
