@@ -18,6 +18,9 @@ packages=(
   vagrant vagrant-libvirt ruby nftables
   # kickstart validation (pykickstart goes into a venv)
   python3 python3-venv
+  # cidata volumes checked by cloud-init itself (schema, net-convert); its
+  # units are only linked, nothing starts (policy-rc.d, no systemd needed)
+  cloud-init
 )
 # A real installer kernel and initrd for boot tests; installed on its own (its
 # 133 MB .deb once failed to unpack inside a combined install).

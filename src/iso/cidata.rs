@@ -92,7 +92,7 @@ pub fn network_config(site: &Site, node: &Node) -> String {
             cfg["addresses"] = json!([format!("{addr}/{}", net.cidr.prefix_len())]);
             if let Some(gw) = net.gateway {
                 if net.purpose == crate::site::Purpose::Management {
-                    cfg["routes"] = json!([{ "to": "default", "via": gw.to_string() }]);
+                    cfg["routes"] = json!([{ "to": default_route(gw), "via": gw.to_string() }]);
                     if !site.site.dns.is_empty() {
                         cfg["nameservers"] = json!({
                             "addresses": site.site.dns.iter().map(|d| d.to_string()).collect::<Vec<_>>(),
@@ -129,6 +129,18 @@ pub fn network_config(site: &Site, node: &Node) -> String {
         "{}\n",
         serde_json::to_string_pretty(&network).expect("JSON serializes")
     )
+}
+
+/// The default route's destination for a gateway of that family. Not
+/// `default`: cloud-init's network state learned that word only in 2025, and
+/// the cloud-init of Rocky 9 and Debian 12 (22.4) refuses it ("Address
+/// default is not a valid ip address"), leaving the node without network.
+fn default_route(gw: std::net::IpAddr) -> &'static str {
+    if gw.is_ipv4() {
+        "0.0.0.0/0"
+    } else {
+        "::/0"
+    }
 }
 
 /// The cidata volume's files for `node`, and the binary (for first boot).
@@ -174,6 +186,8 @@ mod tests {
         assert_eq!(eth0["match"]["macaddress"], "52:54:00:00:00:10");
         assert_eq!(eth0["addresses"][0], "10.20.0.10/24");
         assert_eq!(eth0["routes"][0]["via"], "10.20.0.1");
+        assert_eq!(eth0["routes"][0]["to"], "0.0.0.0/0");
+        assert_eq!(default_route("2001:db8::1".parse().unwrap()), "::/0");
         assert_eq!(eth0["nameservers"]["addresses"][0], "192.0.2.53");
     }
 
