@@ -323,7 +323,7 @@ pub struct ApplyArgs {
     pub hosts: Vec<String>,
     /// Only the nodes with this role.
     #[arg(long, value_enum)]
-    pub role: Option<crate::site::Role>,
+    pub role: Option<RoleArg>,
     /// Compute and print everything; change nothing on any host.
     #[arg(long)]
     pub check: bool,
@@ -464,6 +464,58 @@ pub enum OutputFormat {
     Json,
 }
 
+/// A node's role, as `--role` names it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum RoleArg {
+    Frontend,
+    Compute,
+}
+
+impl From<RoleArg> for crate::site::Role {
+    fn from(role: RoleArg) -> Self {
+        match role {
+            RoleArg::Frontend => crate::site::Role::Frontend,
+            RoleArg::Compute => crate::site::Role::Compute,
+        }
+    }
+}
+
+/// `lab up --driver`: how the VMs are made.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum DriverArg {
+    /// Vagrant with the vagrant-libvirt provider.
+    Vagrant,
+    /// qemu driven by aerie: bridge, taps, NAT, qcow2 disks, installer boot.
+    Qemu,
+}
+
+impl From<DriverArg> for crate::lab::Driver {
+    fn from(driver: DriverArg) -> Self {
+        match driver {
+            DriverArg::Vagrant => crate::lab::Driver::Vagrant,
+            DriverArg::Qemu => crate::lab::Driver::Qemu,
+        }
+    }
+}
+
+/// `lab up --accel`: how the VMs are run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum AccelArg {
+    /// Hardware virtualization (/dev/kvm); nested KVM inside the VMs.
+    Kvm,
+    /// Software emulation: works without KVM, slow, no KVM inside the VMs.
+    Tcg,
+}
+
+impl From<AccelArg> for crate::lab::Accel {
+    fn from(accel: AccelArg) -> Self {
+        match accel {
+            AccelArg::Kvm => crate::lab::Accel::Kvm,
+            AccelArg::Tcg => crate::lab::Accel::Tcg,
+        }
+    }
+}
+
 #[derive(Debug, Subcommand)]
 pub enum LabCommand {
     /// Check the host, then make the lab's networks and VMs and boot them.
@@ -504,12 +556,12 @@ pub struct LabUpArgs {
     #[command(flatten)]
     pub dir: LabDirArg,
     /// How the VMs are made.
-    #[arg(long, value_enum, default_value_t = crate::lab::up::Driver::Vagrant)]
-    pub driver: crate::lab::up::Driver,
+    #[arg(long, value_enum, default_value_t = DriverArg::Vagrant)]
+    pub driver: DriverArg,
     /// kvm, or tcg: software emulation without /dev/kvm (qemu driver only;
     /// slow, and no nested KVM inside the VMs).
-    #[arg(long, value_enum, default_value_t = crate::lab::checks::Accel::Kvm)]
-    pub accel: crate::lab::checks::Accel,
+    #[arg(long, value_enum, default_value_t = AccelArg::Kvm)]
+    pub accel: AccelArg,
     /// The qemu driver's installer: a distribution's EL installer ISO (made into
     /// aerie's installer, as `aerie iso --base` does, in DIR/installer.iso),
     /// or an ISO `aerie iso` made for this site (booted as it is).

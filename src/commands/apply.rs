@@ -17,7 +17,7 @@ pub fn run(args: &ApplyArgs) -> anyhow::Result<()> {
     for warning in findings.findings.iter() {
         eprintln!("{warning}");
     }
-    let nodes = select::nodes(&site, &args.hosts, args.role)?;
+    let nodes = select::nodes(&site, &args.hosts, args.role.map(Into::into))?;
     let profile = Profile::built_in(site.site.profile);
     let mut jobs = Vec::new();
     for node in nodes {

@@ -2,11 +2,11 @@
 
 use crate::cli::{LabCommand, LabUpArgs};
 use crate::exit::UsageError;
-use crate::lab::checks::Accel;
 use crate::lab::facts::SysHost;
 use crate::lab::progress::Progress;
-use crate::lab::up::{self, Driver, NestedOffer, UpRequest};
+use crate::lab::up::{self, NestedOffer, UpRequest};
 use crate::lab::{plan, state::Ledger, status};
+use crate::lab::{Accel, Driver};
 use std::io::IsTerminal;
 use std::path::Path;
 use std::time::Duration;
@@ -56,7 +56,8 @@ impl NestedOffer for Offer {
 }
 
 fn lab_up(args: &LabUpArgs) -> anyhow::Result<()> {
-    if args.accel == Accel::Tcg && args.driver != Driver::Qemu {
+    let (driver, accel) = (Driver::from(args.driver), Accel::from(args.accel));
+    if accel == Accel::Tcg && driver != Driver::Qemu {
         return Err(UsageError("--accel tcg works with --driver qemu only".into()).into());
     }
     let source = args.site.source();
@@ -76,8 +77,8 @@ fn lab_up(args: &LabUpArgs) -> anyhow::Result<()> {
         site_yaml: source.text()?,
         plan,
         dir: args.dir.dir.clone(),
-        driver: args.driver,
-        accel: args.accel,
+        driver,
+        accel,
         iso: args.iso.clone(),
         box_name: args.box_name.clone(),
     };
@@ -162,7 +163,7 @@ fn lab_ssh(dir: &Path, node: &str) -> anyhow::Result<()> {
         ))
         .into());
     };
-    let mut cmd = if ledger.state.driver == "vagrant" {
+    let mut cmd = if ledger.state.driver == Driver::Vagrant {
         let mut c = crate::exec::command("vagrant", ["ssh", node]);
         c.current_dir(dir);
         c

@@ -2,20 +2,9 @@
 //! memory and disk. Pure over [`HostFacts`]: each problem says its remedy.
 
 use super::facts::{CpuVirt, HostFacts, KvmDevice};
+use super::model::Accel;
 use std::fmt;
 use std::path::Path;
-
-/// How the lab's VMs are run.
-#[derive(
-    Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum, serde::Serialize, serde::Deserialize,
-)]
-#[serde(rename_all = "kebab-case")]
-pub enum Accel {
-    /// Hardware virtualization (/dev/kvm); nested KVM inside the VMs.
-    Kvm,
-    /// Software emulation: works without KVM, slow, no KVM inside the VMs.
-    Tcg,
-}
 
 /// What the lab asks of the host.
 #[derive(Debug, Clone)]

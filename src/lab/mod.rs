@@ -5,6 +5,7 @@
 pub mod checks;
 pub mod deliver;
 pub mod facts;
+pub mod model;
 pub mod netdev;
 pub mod plan;
 pub mod process;
@@ -15,3 +16,5 @@ pub mod status;
 pub mod undo;
 pub mod up;
 pub mod vagrant;
+
+pub use model::{Accel, Driver};

@@ -4,7 +4,7 @@
 //! behind `aerie iso` (into `DIR/installer.iso`), or is `--iso` itself when
 //! aerie made it. Every made thing goes into the ledger as soon as it exists.
 
-use super::checks::Accel;
+use super::model::Accel;
 use super::plan::{LabPlan, VmPlan};
 use super::progress::Progress;
 use super::state::{Ledger, Made};

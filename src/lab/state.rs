@@ -3,6 +3,7 @@
 //! interrupted `up` can be rolled back and `lab down` removes exactly these
 //! things, in reverse order, and nothing else.
 
+use super::model::Driver;
 use anyhow::Context;
 use serde::{Deserialize, Serialize};
 use std::net::IpAddr;
@@ -71,7 +72,7 @@ pub struct VmRecord {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct State {
     pub site: String,
-    pub driver: String,
+    pub driver: Driver,
     pub vms: Vec<VmRecord>,
     pub made: Vec<Made>,
 }
@@ -124,9 +125,16 @@ impl Ledger {
         self.save()
     }
 
-    /// Undo everything, newest first. Every undo is tried; the errors are
-    /// returned together. The state file keeps what could not be undone.
-    pub fn undo_all(&mut self, say: &mut dyn FnMut(&str)) -> Vec<anyhow::Error> {
+    /// Undo everything with `undo` (one made thing each; `None`: it was gone
+    /// already), newest first; the folders go last, after the state file
+    /// that lives in one. Every undo is tried; the errors are returned
+    /// together. The state file then keeps the folders and what could not
+    /// be undone, for `lab down` to finish.
+    pub fn roll_back(
+        &mut self,
+        undo: &mut dyn FnMut(&Made) -> anyhow::Result<Option<String>>,
+        say: &mut dyn FnMut(&str),
+    ) -> Vec<anyhow::Error> {
         let mut errors = Vec::new();
         let mut kept = Vec::new();
         let mut dirs = Vec::new();
@@ -136,7 +144,7 @@ impl Ledger {
                 dirs.push(path.clone());
                 continue;
             }
-            match super::undo::undo(&made) {
+            match undo(&made) {
                 Ok(Some(what)) => say(&what),
                 Ok(None) => {}
                 Err(e) => {
@@ -179,7 +187,7 @@ mod tests {
     fn state_round_trips() {
         let state = State {
             site: "lab".into(),
-            driver: "qemu".into(),
+            driver: Driver::Qemu,
             vms: vec![],
             made: vec![
                 Made::Bridge {
@@ -194,5 +202,107 @@ mod tests {
         let text = serde_json::to_string(&state).unwrap();
         assert!(text.contains(r#""kind":"bridge""#), "{text}");
         assert_eq!(serde_json::from_str::<State>(&text).unwrap(), state);
+    }
+
+    /// A ledger in `dir` that made, in this order: the folder, a file, a
+    /// bridge, a sub-folder, a tap.
+    fn made_in(dir: &Path) -> Ledger {
+        let sub = dir.join("disks");
+        std::fs::create_dir(&sub).unwrap();
+        let ledger = Ledger::new(
+            dir,
+            State {
+                site: "lab".into(),
+                driver: Driver::Qemu,
+                vms: vec![],
+                made: vec![
+                    Made::Dir { path: dir.into() },
+                    Made::File {
+                        path: dir.join("installer.iso"),
+                    },
+                    Made::Bridge { name: "b0".into() },
+                    Made::Dir { path: sub },
+                    Made::Tap { name: "t0".into() },
+                ],
+            },
+        );
+        ledger.save().unwrap();
+        ledger
+    }
+
+    fn name(made: &Made) -> String {
+        match made {
+            Made::Dir { path } | Made::File { path } => {
+                path.file_name().unwrap().to_string_lossy().into()
+            }
+            Made::Bridge { name } | Made::Tap { name } => name.clone(),
+            other => format!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn roll_back_undoes_newest_first_and_the_folders_last() {
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = tmp.path().join("lab");
+        std::fs::create_dir(&dir).unwrap();
+        let mut ledger = made_in(&dir);
+        let mut undone = Vec::new();
+        let mut said = Vec::new();
+        let errors = ledger.roll_back(
+            &mut |made| {
+                undone.push(name(made));
+                Ok(Some(format!("undid {}", name(made))))
+            },
+            &mut |what| said.push(what.to_string()),
+        );
+        assert!(errors.is_empty(), "{errors:?}");
+        // The folders are never handed to `undo`: they go after the state file.
+        assert_eq!(undone, ["t0", "b0", "installer.iso"]);
+        assert_eq!(said, ["undid t0", "undid b0", "undid installer.iso"]);
+        assert!(
+            !dir.exists(),
+            "the state file, then disks/, then the folder are removed"
+        );
+    }
+
+    #[test]
+    fn what_could_not_be_undone_stays_in_the_state_file_in_order() {
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = tmp.path().join("lab");
+        std::fs::create_dir(&dir).unwrap();
+        let mut ledger = made_in(&dir);
+        let mut undone = Vec::new();
+        let errors = ledger.roll_back(
+            &mut |made| {
+                undone.push(name(made));
+                match made {
+                    Made::Bridge { .. } => anyhow::bail!("bridge busy"),
+                    _ => Ok(None),
+                }
+            },
+            &mut |_| {},
+        );
+        // Every undo is tried, even after one failed.
+        assert_eq!(undone, ["t0", "b0", "installer.iso"]);
+        assert_eq!(errors.len(), 1);
+        assert_eq!(errors[0].to_string(), "bridge busy");
+        let kept = Ledger::load(&dir).unwrap().state.made;
+        let kept: Vec<String> = kept.iter().map(name).collect();
+        // The folders, outermost first, then what failed, in made order.
+        assert_eq!(kept, ["lab", "disks", "b0"]);
+        assert!(dir.join("disks").is_dir());
+        // Once the cause is fixed, `lab down` removes the rest.
+        let mut ledger = Ledger::load(&dir).unwrap();
+        let mut undone = Vec::new();
+        let errors = ledger.roll_back(
+            &mut |made| {
+                undone.push(name(made));
+                Ok(None)
+            },
+            &mut |_| {},
+        );
+        assert!(errors.is_empty(), "{errors:?}");
+        assert_eq!(undone, ["b0"]);
+        assert!(!dir.exists());
     }
 }

@@ -1,9 +1,14 @@
-//! Undo one thing `lab up` made (see [`super::state::Made`]).
+//! Undo what `lab up` made (see [`super::state::Made`]).
 
-use super::state::Made;
+use super::state::{Ledger, Made};
 use super::{netdev, process};
 use anyhow::Context;
 use std::time::Duration;
+
+/// Undo everything the ledger lists, newest first (see [`Ledger::roll_back`]).
+pub fn undo_all(ledger: &mut Ledger, say: &mut dyn FnMut(&str)) -> Vec<anyhow::Error> {
+    ledger.roll_back(&mut undo, say)
+}
 
 /// Undo `made`; returns what was done, for the report (`None`: it was gone already).
 pub fn undo(made: &Made) -> anyhow::Result<Option<String>> {

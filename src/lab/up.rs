@@ -2,33 +2,16 @@
 //! checks of names and inputs, the lab folder and its state file, then the
 //! driver; on any failure everything made so far is undone.
 
-use super::checks::{self, Accel, Fixable, HostNotReady, Needs};
+use super::checks::{self, Fixable, HostNotReady, Needs};
 use super::facts::HostFacts;
+use super::model::{Accel, Driver};
 use super::plan::LabPlan;
 use super::progress::Progress;
 use super::state::{Ledger, Made, State, VmRecord};
-use super::{qemu, vagrant};
+use super::{qemu, undo, vagrant};
 use crate::exit::UsageError;
 use anyhow::Context;
 use std::path::{Path, PathBuf};
-
-/// How the VMs are made.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
-pub enum Driver {
-    /// Vagrant with the vagrant-libvirt provider.
-    Vagrant,
-    /// qemu driven by aerie: bridge, taps, NAT, qcow2 disks, installer boot.
-    Qemu,
-}
-
-impl Driver {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Driver::Vagrant => "vagrant",
-            Driver::Qemu => "qemu",
-        }
-    }
-}
 
 /// What to do when nested virtualization is off.
 pub trait NestedOffer {
@@ -163,7 +146,7 @@ pub fn up(req: &UpRequest, progress: &Progress) -> anyhow::Result<Ledger> {
         &dir,
         State {
             site: req.plan.site.clone(),
-            driver: req.driver.as_str().to_string(),
+            driver: req.driver,
             vms: vm_records(&req.plan, &dir, req.driver),
             made: dirs,
         },
@@ -194,7 +177,9 @@ pub fn up(req: &UpRequest, progress: &Progress) -> anyhow::Result<Ledger> {
     });
     if let Err(err) = result {
         progress.step("rolling back");
-        let errors = ledger.undo_all(&mut |what| progress.say(&format!("  rollback: {what}")));
+        let errors = undo::undo_all(&mut ledger, &mut |what| {
+            progress.say(&format!("  rollback: {what}"))
+        });
         if errors.is_empty() {
             return Err(err.context("lab up failed; everything it had made was removed"));
         }
@@ -224,7 +209,7 @@ fn render(site: &crate::site::Site) -> anyhow::Result<crate::render::Rendered> {
 /// Take the lab down: undo everything in its state file.
 pub fn down(dir: &Path, say: &mut dyn FnMut(&str)) -> anyhow::Result<()> {
     let mut ledger = Ledger::load(dir)?;
-    let errors = ledger.undo_all(say);
+    let errors = undo::undo_all(&mut ledger, say);
     if errors.is_empty() {
         return Ok(());
     }
