@@ -74,10 +74,6 @@ const EXCEPTIONS: &[(&str, &str, &str)] = &[
         "preflight",
         "reboot-required reads the kernel facts preflight's script gathers",
     ),
-    // Removed when edge lands: the error-to-exit-code mapping moves to the commands layer.
-    ("src/exit.rs", "site", "removed when edge lands"),
-    ("src/exit.rs", "iso", "removed when edge lands"),
-    ("src/exit.rs", "lab", "removed when edge lands"),
 ];
 
 /// Where a module sits: (layer index, layer name).
