@@ -188,9 +188,12 @@ pub struct RenderArgs {
     /// Replace DIR even if it is not empty.
     #[arg(long)]
     pub force: bool,
-    /// Read templates from DIR first (same names as the built-in ones:
-    /// base.ks.j2, frontend.ks.j2, compute.ks.j2, minimal.ks.j2, network.ks.j2,
-    /// post-bundle.ks.j2, dispatch.ks.j2, firstboot-register.ks.j2, trust.ks.j2).
+    /// Read templates from DIR first: a file named like a built-in one, in
+    /// DIR/kickstart/ or DIR itself (base.ks.j2, frontend.ks.j2, compute.ks.j2,
+    /// minimal.ks.j2, network.ks.j2, post-bundle.ks.j2, dispatch.ks.j2,
+    /// firstboot-register.ks.j2, trust.ks.j2), DIR/vagrant/ (Vagrantfile.j2,
+    /// for `lab up`) or DIR/iso/ (isolinux.cfg.j2, grub-bios.cfg.j2,
+    /// grub-efi.cfg.j2, efi-image-grub.cfg.j2, grub-menu.cfg.j2, for `iso`).
     #[arg(long, value_name = "DIR")]
     pub templates: Option<PathBuf>,
     /// Kickstarts for the operating system only: no cloud concerns.
@@ -570,6 +573,10 @@ pub struct LabUpArgs {
     /// The Vagrant box (vagrant driver).
     #[arg(long = "box", value_name = "NAME", default_value = "generic/rocky9")]
     pub box_name: String,
+    /// Read templates from DIR first: the kickstarts, vagrant/Vagrantfile.j2
+    /// and the installer's menus iso/*.j2 (see `aerie render --help`).
+    #[arg(long, value_name = "DIR")]
+    pub templates: Option<PathBuf>,
     /// Memory of every VM in MiB [default: 4096 for the frontend, 2048 for compute nodes].
     #[arg(long, value_name = "MIB", value_parser = clap::value_parser!(u32).range(256..))]
     pub memory: Option<u32>,

@@ -16,7 +16,14 @@ const LAYERS: &[(&str, &[&str])] = &[
     // Leaf helpers, one per kind of side effect: they import only each other.
     (
         "foundation",
-        &["exit", "exec", "fsutil", "pool", "local_networks"],
+        &[
+            "exit",
+            "exec",
+            "fsutil",
+            "pool",
+            "local_networks",
+            "templates",
+        ],
     ),
     ("site", &["site"]),
     ("profile", &["profile"]),

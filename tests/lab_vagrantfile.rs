@@ -17,7 +17,8 @@ fn rendered() -> String {
         disk_gb: 20,
     };
     let p = plan::plan(&site, &sizes, "ae-lab").unwrap();
-    vagrant::render(&p, "generic/rocky9").unwrap()
+    let templates = aerie::templates::Templates::new(None).unwrap();
+    vagrant::render(&p, "generic/rocky9", &templates).unwrap()
 }
 
 fn tool(program: &str) -> Command {

@@ -60,11 +60,7 @@ fn a_site_with_several_ssh_keys_gives_valid_kickstarts_carrying_every_key() {
 fn ksvalidator_rejects_a_broken_template() {
     // The same check must be able to fail: a template with a misspelt option.
     let templates = tempfile::tempdir().unwrap();
-    let base = aerie::render::templates::BUILT_IN
-        .iter()
-        .find(|(n, _)| *n == "base.ks.j2")
-        .unwrap()
-        .1;
+    let base = aerie::templates::built_in("base.ks.j2").unwrap().text;
     std::fs::write(
         templates.path().join("base.ks.j2"),
         base.replace("bootloader --location=mbr", "bootloader --locaton=mbr"),

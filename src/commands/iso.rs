@@ -164,7 +164,7 @@ pub fn run(args: &IsoArgs) -> anyhow::Result<()> {
             remaster::WriteMode::Grow
         },
     };
-    let report = remaster::remaster(&opts, &items, &mut tick)?;
+    let report = remaster::remaster(&opts, &templates, &items, &mut tick)?;
     bar.finish_and_clear();
     for w in &report.warnings {
         eprintln!("aerie: warning: {w}");

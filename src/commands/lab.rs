@@ -81,6 +81,7 @@ fn lab_up(args: &LabUpArgs) -> anyhow::Result<()> {
         accel,
         iso: args.iso.clone(),
         box_name: args.box_name.clone(),
+        templates: crate::templates::Templates::new(args.templates.as_deref())?,
     };
     let facts = SysHost::new(args.host_root.as_deref());
     let warnings = up::host_checks(

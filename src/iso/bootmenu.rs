@@ -1,17 +1,20 @@
-//! aerie's boot menu, as isolinux.cfg and grub.cfg text. Pure: from the
-//! base's label and stage2 argument and the command-line options.
+//! aerie's boot menu: what the menus hold (entries, kernel arguments), and
+//! their rendering through the templates in `iso/` (isolinux.cfg.j2,
+//! grub-bios.cfg.j2, grub-efi.cfg.j2, efi-image-grub.cfg.j2, sharing
+//! grub-menu.cfg.j2). The boot loaders' quoting is in [`super::menu_syntax`].
 //!
 //! Entries: Install Front-End (default), Install Compute Node, Install
 //! minimal OS, Rescue, Boot from local disk. The install entries boot
 //! `inst.ks=hd:LABEL=<udev-escaped label>:/ks/<role>.cfg`.
 
 use super::layout::{INITRD, KERNEL};
-use super::udev;
-use std::fmt::Write;
+use super::{menu_syntax, udev};
+use crate::templates::{TemplateError, Templates};
+use serde::Serialize;
 use std::str::FromStr;
 
 /// A serial console: `ttyS0,115200`.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Console {
     pub unit: u32,
     pub speed: u32,
@@ -47,12 +50,12 @@ impl Console {
     }
 }
 
-/// What the menus are made from.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// What the menus are made from (the templates see these fields).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct MenuSpec {
     /// Shown as the menu's title (the site's name).
     pub title: String,
-    /// The ISO's volume label, as is (escaped here).
+    /// The ISO's volume label, as is (escaped by the templates' filters).
     pub label: String,
     /// The base's own `inst.stage2=…` argument, kept.
     pub stage2: String,
@@ -84,7 +87,7 @@ pub fn ks_arg(label: &str, name: &str) -> String {
 }
 
 /// One menu entry.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Entry {
     pub title: &'static str,
     pub hotkey: char,
@@ -122,103 +125,66 @@ pub fn entries(spec: &MenuSpec) -> Vec<Entry> {
     out
 }
 
-/// `/isolinux/isolinux.cfg`. isolinux passes `append` text unchanged.
-pub fn isolinux_cfg(spec: &MenuSpec) -> String {
-    let mut s = String::new();
-    if let Some(c) = &spec.console {
-        // Must be the first line.
-        let _ = writeln!(s, "serial {} {}", c.unit, c.speed);
-    }
-    let _ = writeln!(s, "default {}", spec.isolinux_ui);
-    // Tenths of a second; 0 would mean "wait forever".
-    let _ = writeln!(s, "timeout {}", (spec.timeout_s * 10).max(1));
-    let _ = writeln!(s, "menu title aerie installer: {}", spec.title);
-    for (i, e) in entries(spec).iter().enumerate() {
-        let name = e.title.to_lowercase().replace([' ', '-'], "");
-        let _ = writeln!(s, "\nlabel {name}");
-        let _ = writeln!(s, "  menu label {}", hotkey_label(e.title, e.hotkey));
-        if i == 0 {
-            let _ = writeln!(s, "  menu default");
-        }
-        match &e.kernel_args {
-            Some(args) => {
-                let _ = writeln!(s, "  kernel {KERNEL}");
-                let _ = writeln!(s, "  append initrd={INITRD} {}", args.join(" "));
-            }
-            None => {
-                let _ = writeln!(s, "  localboot 0xffff");
-            }
-        }
-    }
-    s
-}
-
-fn hotkey_label(title: &str, key: char) -> String {
-    match title.find(key) {
-        Some(i) => format!("{}^{}", &title[..i], &title[i..]),
-        None => title.to_string(),
-    }
-}
-
-/// Which firmware a grub.cfg is for (how "boot from local disk" works).
+/// A menu aerie writes, and the template in `iso/` that makes it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum GrubTarget {
-    Bios,
-    Efi,
+pub enum MenuFile {
+    /// `/isolinux/isolinux.cfg` (EL9 BIOS).
+    Isolinux,
+    /// `/boot/grub2/grub.cfg` (EL10 BIOS): local disk by chainloading.
+    GrubBios,
+    /// `/EFI/BOOT/grub.cfg`: local disk by leaving GRUB (`exit`).
+    GrubEfi,
+    /// `EFI/BOOT/grub.cfg` inside the EFI image.
+    EfiImage,
 }
 
-/// A word for GRUB's parser: bare when safe, else single-quoted (`'` as
-/// `'\''`). Backslashes (`\x20` of escaped labels) must be quoted or GRUB
-/// eats them.
-pub fn grub_quote(arg: &str) -> String {
-    let safe = |c: char| c.is_ascii_alphanumeric() || "._,:=/+@%-".contains(c);
-    if !arg.is_empty() && arg.chars().all(safe) {
-        arg.to_string()
-    } else {
-        format!("'{}'", arg.replace('\'', r"'\''"))
-    }
-}
-
-/// `grub.cfg` for the ISO tree (`/EFI/BOOT/grub.cfg`, `/boot/grub2/grub.cfg`)
-/// and the EFI image: the same menu wherever GRUB looks.
-pub fn grub_cfg(spec: &MenuSpec, target: GrubTarget) -> String {
-    let mut s = String::new();
-    let _ = writeln!(s, "# aerie installer menu for site {}", spec.title);
-    if let Some(c) = &spec.console {
-        let _ = writeln!(s, "serial --unit={} --speed={}", c.unit, c.speed);
-        let _ = writeln!(s, "terminal_input serial");
-        let _ = writeln!(s, "terminal_output serial");
-    }
-    let _ = writeln!(s, "set default=0");
-    let _ = writeln!(s, "set timeout={}", spec.timeout_s);
-    let _ = writeln!(
-        s,
-        "search --no-floppy --set=root -l {}",
-        grub_quote(&spec.label)
-    );
-    for e in entries(spec) {
-        let _ = writeln!(
-            s,
-            "\nmenuentry {} --hotkey={} {{",
-            grub_quote(e.title),
-            e.hotkey.to_ascii_lowercase()
-        );
-        match (&e.kernel_args, target) {
-            (Some(args), _) => {
-                let args: Vec<String> = args.iter().map(|a| grub_quote(a)).collect();
-                let _ = writeln!(s, "\tlinux {KERNEL} {}", args.join(" "));
-                let _ = writeln!(s, "\tinitrd {INITRD}");
-            }
-            (None, GrubTarget::Efi) => {
-                let _ = writeln!(s, "\texit");
-            }
-            (None, GrubTarget::Bios) => {
-                let _ = writeln!(s, "\tchainloader (hd0)+1");
-            }
+impl MenuFile {
+    pub fn template(self) -> &'static str {
+        match self {
+            MenuFile::Isolinux => "isolinux.cfg.j2",
+            MenuFile::GrubBios => "grub-bios.cfg.j2",
+            MenuFile::GrubEfi => "grub-efi.cfg.j2",
+            MenuFile::EfiImage => "efi-image-grub.cfg.j2",
         }
-        let _ = writeln!(s, "}}");
     }
-    s
+}
+
+/// What the menu templates see: the spec's fields, the kernel and initrd,
+/// and the entries with their kernel arguments.
+#[derive(Serialize)]
+struct Context<'a> {
+    #[serde(flatten)]
+    spec: &'a MenuSpec,
+    kernel: &'static str,
+    initrd: &'static str,
+    entries: Vec<Entry>,
+}
+
+/// The templates with the menus' filters (see [`menu_syntax::add_filters`])
+/// and functions `stage2_arg(label)`, `ks_arg(label, role)`.
+pub fn menu_templates(templates: &Templates) -> Templates {
+    templates.extended(|env| {
+        menu_syntax::add_filters(env);
+        env.add_function("stage2_arg", |label: String| stage2_arg(&label));
+        env.add_function("ks_arg", |label: String, role: String| {
+            ks_arg(&label, &role)
+        });
+    })
+}
+
+/// Render one menu. `templates` must come from [`menu_templates`].
+pub fn render(
+    templates: &Templates,
+    spec: &MenuSpec,
+    menu: MenuFile,
+) -> Result<String, TemplateError> {
+    let context = Context {
+        spec,
+        kernel: KERNEL,
+        initrd: INITRD,
+        entries: entries(spec),
+    };
+    templates.render(menu.template(), &context)
 }
 
 /// `inst.stage2=…` from a base menu's text (isolinux or GRUB, quoted or not).
@@ -262,6 +228,10 @@ mod tests {
         }
     }
 
+    fn menu(spec: &MenuSpec, file: MenuFile) -> String {
+        render(&menu_templates(&Templates::new(None).unwrap()), spec, file).unwrap()
+    }
+
     #[test]
     fn ks_argument_escapes_the_label() {
         assert_eq!(
@@ -279,10 +249,25 @@ mod tests {
     }
 
     #[test]
+    fn argument_functions_in_templates() {
+        let t = menu_templates(&Templates::new(None).unwrap()).extended(|env| {
+            env.add_template(
+                "t",
+                r#"{{ stage2_arg("A B") }} {{ ks_arg("A B", "compute") }}"#,
+            )
+            .unwrap();
+        });
+        assert_eq!(
+            t.render("t", &()).unwrap(),
+            r"inst.stage2=hd:LABEL=A\x20B inst.ks=hd:LABEL=A\x20B:/ks/compute.cfg"
+        );
+    }
+
+    #[test]
     fn isolinux_menu() {
-        let s = isolinux_cfg(&spec());
+        let s = menu(&spec(), MenuFile::Isolinux);
         assert!(
-            s.starts_with("serial 0 115200\ndefault menu.c32\ntimeout 70\n"),
+            s.starts_with("serial 0 115200\ndefault menu.c32\ntimeout 70\nmenu title aerie installer: lab\n\nlabel installfrontend\n"),
             "{s}"
         );
         for t in [
@@ -303,7 +288,7 @@ mod tests {
             r"  append initrd=/images/pxeboot/initrd.img inst.stage2=hd:LABEL=Rocky\x209.4\x20x86_64 inst.ks=hd:LABEL=Rocky\x209.4\x20x86_64:/ks/frontend.cfg console=tty0 console=ttyS0,115200 ip=dhcp"
         ), "{s}");
         assert!(s.contains("inst.rescue console=tty0"));
-        assert!(s.contains("  localboot 0xffff"));
+        assert!(s.ends_with("\nlabel bootfromlocaldisk\n  menu label ^Boot from local disk\n  localboot 0xffff\n"), "{s}");
         assert_eq!(s.matches("menu default").count(), 1);
     }
 
@@ -312,21 +297,20 @@ mod tests {
         let mut sp = spec();
         sp.console = None;
         sp.timeout_s = 0;
-        let s = isolinux_cfg(&sp);
+        let s = menu(&sp, MenuFile::Isolinux);
         assert!(s.starts_with("default menu.c32\ntimeout 1\n"), "{s}");
         assert!(!s.contains("console="));
     }
 
     #[test]
     fn grub_menus() {
-        let efi = grub_cfg(&spec(), GrubTarget::Efi);
+        let efi = menu(&spec(), MenuFile::GrubEfi);
+        assert!(efi.starts_with(
+            "# aerie installer menu for site lab\nserial --unit=0 --speed=115200\nterminal_input serial\nterminal_output serial\nset default=0\nset timeout=7\n"
+        ), "{efi}");
+        assert!(efi.contains("search --no-floppy --set=root -l 'Rocky 9.4 x86_64'\n\nmenuentry 'Install Front-End' --hotkey=f {\n"), "{efi}");
         assert!(efi.contains(
-            "serial --unit=0 --speed=115200\nterminal_input serial\nterminal_output serial\n"
-        ));
-        assert!(efi.contains("set default=0\nset timeout=7\n"));
-        assert!(efi.contains("search --no-floppy --set=root -l 'Rocky 9.4 x86_64'"));
-        assert!(efi.contains(
-            r"linux /images/pxeboot/vmlinuz 'inst.stage2=hd:LABEL=Rocky\x209.4\x20x86_64' 'inst.ks=hd:LABEL=Rocky\x209.4\x20x86_64:/ks/frontend.cfg' console=tty0 console=ttyS0,115200 ip=dhcp"
+            "\tlinux /images/pxeboot/vmlinuz 'inst.stage2=hd:LABEL=Rocky\\x209.4\\x20x86_64' 'inst.ks=hd:LABEL=Rocky\\x209.4\\x20x86_64:/ks/frontend.cfg' console=tty0 console=ttyS0,115200 ip=dhcp\n\tinitrd /images/pxeboot/initrd.img\n}\n"
         ), "{efi}");
         let titles: Vec<&str> = efi
             .lines()
@@ -343,19 +327,16 @@ mod tests {
                 "Boot from local disk"
             ]
         );
-        assert!(efi.contains("\texit\n"));
-        let bios = grub_cfg(&spec(), GrubTarget::Bios);
-        assert!(bios.contains("\tchainloader (hd0)+1\n"));
+        assert!(efi.ends_with("--hotkey=b {\n\texit\n}\n"), "{efi}");
+        assert_eq!(menu(&spec(), MenuFile::EfiImage), efi);
+        let bios = menu(&spec(), MenuFile::GrubBios);
+        assert!(
+            bios.ends_with("--hotkey=b {\n\tchainloader (hd0)+1\n}\n"),
+            "{bios}"
+        );
         let mut sp = spec();
         sp.console = None;
-        assert!(!grub_cfg(&sp, GrubTarget::Efi).contains("serial"));
-    }
-
-    #[test]
-    fn grub_quoting() {
-        assert_eq!(grub_quote("console=ttyS0,115200"), "console=ttyS0,115200");
-        assert_eq!(grub_quote(r"a\x20b"), r"'a\x20b'");
-        assert_eq!(grub_quote("it's"), r"'it'\''s'");
+        assert!(!menu(&sp, MenuFile::GrubEfi).contains("serial"));
     }
 
     #[test]

@@ -2,9 +2,9 @@
 //! installer (`aerie iso --base`), and make small config volumes (OEMDRV,
 //! cidata) that a stock installer or cloud image picks up by itself.
 //!
-//! Pure parts (menu text, probe parsing, layout rules, payload) are separate
-//! from the side effects (xorriso and mtools, both driven as programs through
-//! [`crate::exec`]).
+//! Pure parts (menu contents, rendered through the templates in `iso/`;
+//! probe parsing, layout rules, payload) are separate from the side effects
+//! (xorriso and mtools, both driven as programs through [`crate::exec`]).
 
 pub mod bootmenu;
 pub mod cidata;
@@ -12,6 +12,7 @@ pub mod config_iso;
 pub mod efi_image;
 pub mod error;
 pub mod layout;
+pub mod menu_syntax;
 pub mod output;
 pub mod payload;
 pub mod probe;

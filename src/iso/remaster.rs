@@ -4,12 +4,13 @@
 //! into every menu the base has and into the EFI image; the media payload
 //! (kickstarts, site, bundles, binary) is added.
 
-use super::bootmenu::{self, GrubTarget, MenuSpec};
+use super::bootmenu::{self, MenuFile, MenuSpec};
 use super::layout::{self, EfiTarget, Layout, Menu};
 use super::output::{self, TempOutput};
 use super::payload::{self, Item};
 use super::probe::{self, Probe};
 use super::{efi_image, xorriso::Xorriso};
+use crate::templates::Templates;
 use anyhow::Context;
 use std::path::{Path, PathBuf};
 
@@ -59,9 +60,11 @@ pub fn inspect(base: &Path) -> anyhow::Result<(Probe, Layout)> {
     Ok((p, l))
 }
 
-/// Remaster `opts.base` into `opts.out` with `items` added.
+/// Remaster `opts.base` into `opts.out` with `items` added; the menus come
+/// from `templates` (`iso/*.j2`).
 pub fn remaster(
     opts: &Options,
+    templates: &Templates,
     items: &[Item],
     on_progress: &mut dyn FnMut(f64),
 ) -> anyhow::Result<Report> {
@@ -137,21 +140,26 @@ pub fn remaster(
     };
     let menus_dir = t.join("menus");
     std::fs::create_dir(&menus_dir).context("cannot create the menus folder")?;
-    let mut maps: Vec<(PathBuf, String)> = Vec::new();
-    for m in &layout.menus {
-        let (name, text) = match m {
-            Menu::Isolinux => ("isolinux.cfg", bootmenu::isolinux_cfg(&spec)),
-            Menu::GrubBios => ("grub-bios.cfg", bootmenu::grub_cfg(&spec, GrubTarget::Bios)),
-            Menu::GrubEfi => ("grub-efi.cfg", bootmenu::grub_cfg(&spec, GrubTarget::Efi)),
-        };
+    let templates = bootmenu::menu_templates(templates);
+    let write_menu = |file: MenuFile, name: &str| -> anyhow::Result<PathBuf> {
         let local = menus_dir.join(name);
+        let text = bootmenu::render(&templates, &spec, file)?;
         std::fs::write(&local, text)
             .with_context(|| format!("cannot write {}", local.display()))?;
-        maps.push((local, m.iso_path().to_string()));
+        Ok(local)
+    };
+    let mut maps: Vec<(PathBuf, String)> = Vec::new();
+    for m in &layout.menus {
+        let (file, name) = match m {
+            Menu::Isolinux => (MenuFile::Isolinux, "isolinux.cfg"),
+            Menu::GrubBios => (MenuFile::GrubBios, "grub-bios.cfg"),
+            Menu::GrubEfi => (MenuFile::GrubEfi, "grub-efi.cfg"),
+        };
+        maps.push((write_menu(file, name)?, m.iso_path().to_string()));
     }
     let mut menus: Vec<String> = maps.iter().map(|(_, p)| p.clone()).collect();
-    let efi_cfg = menus_dir.join("grub-efi.cfg");
     if efi_image::read(&efi_img, layout::EFI_IMAGE_GRUB_CFG)?.is_some() {
+        let efi_cfg = write_menu(MenuFile::EfiImage, "efi-image-grub.cfg")?;
         efi_image::replace(&efi_img, layout::EFI_IMAGE_GRUB_CFG, &efi_cfg)?;
         menus.push(format!("EFI image:{}", layout::EFI_IMAGE_GRUB_CFG));
     } else {

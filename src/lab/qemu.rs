@@ -35,6 +35,8 @@ pub struct QemuLab<'a> {
     /// The site file's text (`/aerie/site.yaml` on the installer ISO).
     pub site_yaml: &'a str,
     pub rendered: &'a crate::render::Rendered,
+    /// Kickstarts and the installer's menus (`--templates`).
+    pub templates: &'a crate::templates::Templates,
 }
 
 /// What `--iso` is, as preflight found it.
@@ -145,13 +147,12 @@ fn installer_iso(
         out.display(),
         lab.iso.display()
     ));
-    let templates = crate::render::Templates::new(None)?;
     let binary = payload::this_binary();
     let items = payload::installer_for_site(
         lab.site,
         lab.site_yaml,
         lab.rendered,
-        &templates,
+        lab.templates,
         binary.as_deref(),
     )?;
     let opts = remaster::Options {
@@ -166,7 +167,7 @@ fn installer_iso(
     };
     ledger.record(Made::File { path: out.clone() })?;
     let base = lab.iso.display().to_string();
-    let report = remaster::remaster(&opts, &items, &mut |p| {
+    let report = remaster::remaster(&opts, lab.templates, &items, &mut |p| {
         progress.step(format!("making the installer ISO from {base}: {p:.0}%"))
     })?;
     for w in &report.warnings {

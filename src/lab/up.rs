@@ -30,6 +30,8 @@ pub struct UpRequest<'a> {
     pub accel: Accel,
     pub iso: Option<PathBuf>,
     pub box_name: String,
+    /// Kickstarts, the Vagrantfile and the installer's menus (`--templates`).
+    pub templates: crate::templates::Templates,
 }
 
 /// Run the host checks; on problems, offer the nested fix if it applies and
@@ -119,7 +121,7 @@ fn vm_records(plan: &LabPlan, dir: &Path, driver: Driver) -> Vec<VmRecord> {
 
 /// Make the lab. Host checks must have passed.
 pub fn up(req: &UpRequest, progress: &Progress) -> anyhow::Result<Ledger> {
-    let rendered = render(req.site)?;
+    let rendered = render(req.site, &req.templates)?;
     let iso = match (req.driver, &req.iso) {
         (Driver::Qemu, Some(iso)) => Some(std::path::absolute(iso)?),
         (Driver::Qemu, None) => {
@@ -139,6 +141,7 @@ pub fn up(req: &UpRequest, progress: &Progress) -> anyhow::Result<Ledger> {
         site: req.site,
         site_yaml: &req.site_yaml,
         rendered: &rendered,
+        templates: &req.templates,
     });
     let installer = qemu_lab.as_ref().map(qemu::preflight).transpose()?;
     let dirs = prepare_dir(&dir)?;
@@ -153,7 +156,15 @@ pub fn up(req: &UpRequest, progress: &Progress) -> anyhow::Result<Ledger> {
     );
     let result = ledger.save().and_then(|()| match (&qemu_lab, &installer) {
         (Some(lab), Some(installer)) => qemu::up(lab, installer, &mut ledger, progress),
-        _ => vagrant::up(&req.plan, &dir, &req.box_name, &mut ledger, progress).and_then(|hosts| {
+        _ => vagrant::up(
+            &req.plan,
+            &dir,
+            &req.box_name,
+            &req.templates,
+            &mut ledger,
+            progress,
+        )
+        .and_then(|hosts| {
             progress.say(&format!(
                 "  vagrant machines up; SSH endpoints in {}/ssh-config",
                 dir.display()
@@ -195,13 +206,15 @@ pub fn up(req: &UpRequest, progress: &Progress) -> anyhow::Result<Ledger> {
 }
 
 /// The site's kickstarts and bundles, as `aerie render` makes them.
-fn render(site: &crate::site::Site) -> anyhow::Result<crate::render::Rendered> {
+fn render(
+    site: &crate::site::Site,
+    templates: &crate::templates::Templates,
+) -> anyhow::Result<crate::render::Rendered> {
     let profile = crate::profile::Profile::built_in(site.site.profile);
-    let templates = crate::render::Templates::new(None)?;
     Ok(crate::render::render_site(
         site,
         &profile,
-        &templates,
+        templates,
         crate::render::Options::default(),
     )?)
 }

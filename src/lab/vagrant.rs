@@ -1,16 +1,14 @@
-//! The vagrant driver: `vagrant/Vagrantfile.j2` rendered for vagrant-libvirt,
+//! The vagrant driver: `vagrant/Vagrantfile.j2` (through the template
+//! loader, so `--templates DIR` overrides it) rendered for vagrant-libvirt,
 //! `vagrant up`, then the nodes' SSH endpoints from `vagrant ssh-config` for
 //! the SSH road.
 
 use super::plan::LabPlan;
 use super::state::{Ledger, Made};
 use crate::exec;
-use anyhow::Context;
+use crate::templates::Templates;
 use serde::Serialize;
 use std::path::Path;
-
-/// The template, built into the binary.
-pub const TEMPLATE: &str = include_str!("../../vagrant/Vagrantfile.j2");
 
 #[derive(Serialize)]
 struct Ctx {
@@ -43,8 +41,8 @@ struct NicCtx {
     forward_mode: &'static str,
 }
 
-/// The Vagrantfile of a lab.
-pub fn render(plan: &LabPlan, box_name: &str) -> anyhow::Result<String> {
+/// The Vagrantfile of a lab, from `Vagrantfile.j2` (with the filter `ruby`).
+pub fn render(plan: &LabPlan, box_name: &str, templates: &Templates) -> anyhow::Result<String> {
     let vms = plan
         .vms
         .iter()
@@ -91,17 +89,8 @@ pub fn render(plan: &LabPlan, box_name: &str) -> anyhow::Result<String> {
         box_name: box_name.to_string(),
         vms,
     };
-    let mut env = minijinja::Environment::new();
-    env.set_trim_blocks(true);
-    env.set_lstrip_blocks(true);
-    env.set_keep_trailing_newline(true);
-    env.set_undefined_behavior(minijinja::UndefinedBehavior::Strict);
-    env.add_filter("ruby", ruby_string);
-    env.add_template("Vagrantfile.j2", TEMPLATE)
-        .context("vagrant/Vagrantfile.j2 does not parse")?;
-    env.get_template("Vagrantfile.j2")?
-        .render(&ctx)
-        .context("cannot render vagrant/Vagrantfile.j2")
+    let templates = templates.extended(|env| env.add_filter("ruby", ruby_string));
+    Ok(templates.render("Vagrantfile.j2", &ctx)?)
 }
 
 /// A Ruby double-quoted string literal: `\\`, `"` and `#` (interpolation) escaped.
@@ -180,6 +169,7 @@ pub fn up(
     plan: &LabPlan,
     dir: &Path,
     box_name: &str,
+    templates: &Templates,
     ledger: &mut Ledger,
     progress: &super::progress::Progress,
 ) -> anyhow::Result<Vec<SshEndpoint>> {
@@ -187,7 +177,7 @@ pub fn up(
     ledger.record(Made::File { path: file.clone() })?;
     crate::fsutil::write_atomic(
         &file,
-        render(plan, box_name)?.as_bytes(),
+        render(plan, box_name, templates)?.as_bytes(),
         0o644,
         crate::fsutil::Overwrite::Refuse,
     )?;

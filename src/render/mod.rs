@@ -7,13 +7,12 @@ pub mod kickstart;
 pub mod output;
 pub mod report;
 pub mod secrets;
-pub mod templates;
 
 use crate::bundle::converge::{self, HostFiles};
 use crate::bundle::HostBundle;
 use crate::profile::Profile;
 use crate::site::Site;
-pub use templates::{TemplateError, Templates};
+pub use crate::templates::{TemplateError, Templates};
 
 /// One file of the rendered tree, relative to the output directory.
 #[derive(Debug, Clone, PartialEq, Eq)]
