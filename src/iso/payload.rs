@@ -89,7 +89,7 @@ pub fn installer_for_site(
     site: &crate::site::Site,
     site_yaml: &str,
     rendered: &Rendered,
-    templates: &crate::render::Templates,
+    templates: &crate::templates::Templates,
     binary: Option<&Path>,
 ) -> anyhow::Result<Vec<Item>> {
     let profile = crate::profile::Profile::built_in(site.site.profile);
