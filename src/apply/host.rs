@@ -1,14 +1,16 @@
-//! One host's apply: connect, read, plan, write, run actions, report. Every
+//! One host's apply: connect, then at most two round trips. The first reads
+//! everything the plan needs (the bundle's files, the reboot mark, the owners
+//! new files need, the check-first actions' checks); the plan is pure
+//! (`bundle::converge::plan`); the second writes every changed file and runs the
+//! actions that fire, in order. Nothing to do: no second round trip. Every
 //! failure ends this host only, as a report naming why.
 
-use super::{diff, ActionRun, FileChange, HostJob, HostReport, Observer, Settings, Status};
-use crate::bundle::converge::{self, Firing, HostFiles};
+use super::{diff, owners, ActionRun, FileChange, HostJob, HostReport, Observer, Settings, Status};
+use crate::bundle::converge::{self, Firing, HostFiles, PlannedAction};
 use crate::bundle::Trigger;
-use crate::ssh::files::{RemoteFiles, WriteRequest};
+use crate::ssh::read::{self, FileState, ReadError, ReadRequest};
+use crate::ssh::write::{self, FileWrite, Owner, Step, WriteFailure};
 use crate::ssh::{Connection, Pins, SshError};
-use std::cell::RefCell;
-use std::collections::HashMap;
-use std::io;
 use std::time::Instant;
 
 /// Why a reached host failed (the kinds JSON reports carry).
@@ -18,8 +20,10 @@ enum HostError {
     Ssh(#[from] SshError),
     #[error("{message}")]
     Plan { message: String, kind: &'static str },
+    #[error("{0}")]
+    MissingOwner(String),
     #[error(transparent)]
-    Write(crate::ssh::files::WriteError),
+    Write(WriteFailure),
     #[error("`{command}` failed (exit status {status}): {stderr}")]
     Action {
         command: String,
@@ -33,26 +37,11 @@ impl HostError {
         match self {
             HostError::Ssh(e) => e.kind(),
             HostError::Plan { kind, .. } => kind,
-            HostError::Write(crate::ssh::files::WriteError::Ssh(e)) => e.kind(),
+            HostError::MissingOwner(_) => "missing-owner",
+            HostError::Write(WriteFailure::Ssh(e)) => e.kind(),
             HostError::Write(_) => "write-failed",
             HostError::Action { .. } => "action-failed",
         }
-    }
-}
-
-/// Remembers what the plan read, for diffs.
-struct Recording<'a> {
-    inner: &'a dyn HostFiles,
-    seen: RefCell<HashMap<String, Option<Vec<u8>>>>,
-}
-
-impl HostFiles for Recording<'_> {
-    fn read(&self, path: &str) -> io::Result<Option<Vec<u8>>> {
-        let bytes = self.inner.read(path)?;
-        self.seen
-            .borrow_mut()
-            .insert(path.to_string(), bytes.clone());
-        Ok(bytes)
     }
 }
 
@@ -69,8 +58,17 @@ pub fn apply(job: &HostJob, settings: &Settings, pins: &Pins, obs: &dyn Observer
         error: None,
         error_kind: None,
         seconds: 0.0,
+        ssh_channels: 0,
     };
-    if let Err(e) = converge_host(job, settings, pins, obs, &mut report) {
+    obs.step(&job.node, "connecting");
+    let result = Connection::open(&job.target, &settings.ssh, pins)
+        .map_err(HostError::from)
+        .and_then(|conn| {
+            let r = converge_host(&conn, job, settings, obs, &mut report);
+            report.ssh_channels = conn.channels_opened();
+            r
+        });
+    if let Err(e) = result {
         report.status = match &e {
             HostError::Ssh(s) if s.is_unreachable() => Status::Unreachable,
             _ => Status::Failed,
@@ -83,43 +81,70 @@ pub fn apply(job: &HostJob, settings: &Settings, pins: &Pins, obs: &dyn Observer
 }
 
 fn converge_host(
+    conn: &Connection,
     job: &HostJob,
     settings: &Settings,
-    pins: &Pins,
     obs: &dyn Observer,
     report: &mut HostReport,
 ) -> Result<(), HostError> {
     let host = job.node.as_str();
-    obs.step(host, "connecting");
-    let conn = Connection::open(&job.target, &settings.ssh, pins)?;
-    let files = RemoteFiles {
-        conn: &conn,
-        run_id: &settings.run_id,
-    };
+    let bundle = &job.bundle;
     obs.step(host, "reading files");
-    let recording = Recording {
-        inner: &files,
-        seen: RefCell::new(HashMap::new()),
+    let mut paths = bundle.paths();
+    if !paths.contains(&converge::REBOOT_MARKER) {
+        paths.push(converge::REBOOT_MARKER);
+    }
+    let (users, groups) = owners::names(bundle);
+    // --check runs no check command; a real run asks them first, to know
+    // whether there is anything to do at all.
+    let checks: Vec<&[String]> = if settings.check {
+        Vec::new()
+    } else {
+        bundle
+            .actions
+            .iter()
+            .filter_map(|a| match &a.trigger {
+                Trigger::Unless { check } => Some(check.as_slice()),
+                Trigger::Changed { .. } => None,
+            })
+            .collect()
     };
-    let plan = converge::plan(&job.bundle, &recording).map_err(plan_error)?;
-    let seen = recording.seen.into_inner();
+    let state = read::read(
+        conn,
+        &ReadRequest {
+            paths: &paths,
+            users: &users,
+            groups: &groups,
+            checks: &checks,
+        },
+    )
+    .map_err(read_error)?;
+    let plan = converge::plan(bundle, &state).map_err(plan_error)?;
     for f in plan.changed() {
         report.files.push(FileChange {
             path: f.path.clone(),
             created: !f.existed,
             written: false,
             diff: settings.diff.then(|| {
-                let old = seen.get(&f.path).cloned().flatten();
+                let old = state.read(&f.path).ok().flatten();
                 diff::unified(&f.path, old.as_deref(), &f.content)
             }),
         });
     }
     if !report.files.is_empty() {
         report.status = Status::Changed;
-        report.reboot_required = converge::reboot_reasons(&job.bundle, &plan);
+        report.reboot_required = converge::reboot_reasons(bundle, &plan);
     }
+    if let Some(message) = owners::missing(
+        &plan,
+        |u| state.users.contains(u),
+        |g| state.groups.contains(g),
+    ) {
+        return Err(HostError::MissingOwner(message));
+    }
+    let runnable: Vec<&PlannedAction> = converge::runnable(&plan, true).collect();
     if settings.check {
-        for a in converge::runnable(&plan, true) {
+        for a in &runnable {
             report.actions.push(ActionRun {
                 command: a.action.command_line(),
                 why: why(&a.firing, &a.action.trigger),
@@ -131,60 +156,114 @@ fn converge_host(
         }
         return Ok(());
     }
-    obs.step(host, "writing files");
-    for (i, f) in plan.changed().enumerate() {
-        files
-            .write(&WriteRequest {
+
+    // The second round trip, when there is something to do: the changed files,
+    // the reboot mark, the actions (check-first ones check again just before).
+    let marker = converge::reboot_marker(
+        state
+            .read(converge::REBOOT_MARKER)
+            .ok()
+            .flatten()
+            .as_deref(),
+        &report.reboot_required,
+    );
+    let some_check_failed = state.checks.iter().any(|c| *c != Some(0));
+    let some_fire = runnable
+        .iter()
+        .any(|a| matches!(a.firing, Firing::Changed(_)));
+    if report.files.is_empty() && marker.is_none() && !some_fire && !some_check_failed {
+        return Ok(());
+    }
+    let mut files: Vec<FileWrite> = plan
+        .changed()
+        .map(|f| match state.file(&f.path) {
+            // An existing file keeps its mode and owner (as `aerie converge` does).
+            Some(FileState::File(old)) => FileWrite {
+                path: &f.path,
+                content: &f.content,
+                mode: old.mode,
+                owner: Owner::Ids {
+                    uid: old.uid,
+                    gid: old.gid,
+                },
+            },
+            _ => FileWrite {
                 path: &f.path,
                 content: &f.content,
                 mode: f.mode,
-                owner: &f.owner,
-                group: &f.group,
-                keep_existing_mode: f.existed,
-            })
-            .map_err(HostError::Write)?;
-        report.files[i].written = true;
+                owner: Owner::Named {
+                    user: &f.owner,
+                    group: &f.group,
+                },
+            },
+        })
+        .collect();
+    if let Some(content) = &marker {
+        files.push(FileWrite {
+            path: converge::REBOOT_MARKER,
+            content,
+            mode: 0o644,
+            owner: Owner::Named {
+                user: "root",
+                group: "root",
+            },
+        });
     }
-    mark_reboot_required(&files, &report.reboot_required)?;
-    for a in converge::runnable(&plan, true) {
-        let command = a.action.command_line();
-        if let Trigger::Unless { check } = &a.action.trigger {
-            obs.step(host, "checking");
-            let argv: Vec<&str> = check.iter().map(String::as_str).collect();
-            if conn.run(&argv, None)?.success() {
-                continue;
-            }
-        }
-        obs.step(host, &format!("running {}", a.action.argv[0]));
-        let argv: Vec<&str> = a.action.argv.iter().map(String::as_str).collect();
-        let out = conn.run(&argv, None)?;
-        if !out.success() {
-            return Err(HostError::Action {
-                command,
-                status: out.status,
-                stderr: out.stderr_text(),
-            });
-        }
+    let steps: Vec<Step> = runnable
+        .iter()
+        .map(|a| Step {
+            argv: &a.action.argv,
+            unless: match &a.action.trigger {
+                Trigger::Unless { check } => Some(check.as_slice()),
+                Trigger::Changed { .. } => None,
+            },
+        })
+        .collect();
+    obs.step(host, "writing files, running actions");
+    let outcome = write::write(conn, &settings.run_id, &files, &steps);
+    let written = outcome.written.min(report.files.len());
+    for f in &mut report.files[..written] {
+        f.written = true;
+    }
+    for &i in &outcome.ran {
+        let a = runnable[i];
         report.actions.push(ActionRun {
-            command,
+            command: a.action.command_line(),
             why: why(&a.firing, &a.action.trigger),
             ran: true,
         });
         report.status = Status::Changed;
     }
-    Ok(())
+    match outcome.failure {
+        None => Ok(()),
+        Some(WriteFailure::Action {
+            index,
+            status,
+            stderr,
+        }) => Err(HostError::Action {
+            command: runnable[index].action.command_line(),
+            status,
+            stderr,
+        }),
+        Some(other) => Err(HostError::Write(other)),
+    }
+}
+
+fn read_error(e: ReadError) -> HostError {
+    match e {
+        // A connection that broke while reading is a connection problem, not a file problem.
+        ReadError::Ssh(ssh) => HostError::Plan {
+            message: format!("cannot read the host's files: {ssh}"),
+            kind: ssh.kind(),
+        },
+        ReadError::Failed(_) => HostError::Plan {
+            message: e.to_string(),
+            kind: "read-failed",
+        },
+    }
 }
 
 fn plan_error(e: converge::PlanError) -> HostError {
-    // A connection that broke while reading is a connection problem, not a file problem.
-    if let converge::PlanError::Read { source, .. } = &e {
-        if let Some(ssh) = source.get_ref().and_then(|s| s.downcast_ref::<SshError>()) {
-            return HostError::Plan {
-                message: e.to_string(),
-                kind: ssh.kind(),
-            };
-        }
-    }
     HostError::Plan {
         message: e.to_string(),
         kind: "read-failed",
@@ -199,31 +278,4 @@ fn why(firing: &Firing, trigger: &Trigger) -> String {
         }
         _ => String::new(),
     }
-}
-
-/// Mark the host as needing a reboot ([`converge::REBOOT_MARKER`], through the
-/// same atomic writer), adding this run's reasons to those already there.
-fn mark_reboot_required(files: &RemoteFiles, reasons: &[String]) -> Result<(), HostError> {
-    if reasons.is_empty() {
-        return Ok(());
-    }
-    let current = files.read(converge::REBOOT_MARKER).map_err(|e| {
-        plan_error(converge::PlanError::Read {
-            path: converge::REBOOT_MARKER.to_string(),
-            source: e,
-        })
-    })?;
-    let Some(content) = converge::reboot_marker(current.as_deref(), reasons) else {
-        return Ok(());
-    };
-    files
-        .write(&WriteRequest {
-            path: converge::REBOOT_MARKER,
-            content: &content,
-            mode: 0o644,
-            owner: "root",
-            group: "root",
-            keep_existing_mode: false,
-        })
-        .map_err(HostError::Write)
 }

@@ -1,12 +1,15 @@
 //! `aerie apply`'s engine: bring running hosts to their bundles over SSH, in
 //! parallel, idempotently. Per host (`host.rs`): connect, read every bundle
-//! file, plan (the bundle's own pure converge plan), write changed files
-//! atomically, run the actions that fire. The pool (`pool.rs`) bounds the
-//! fan-out; a failing host never stops the others. What happened per host is a
-//! [`HostReport`]; `report.rs` prints them as text or JSON.
+//! file and what the plan needs in one remote command, plan (the bundle's own
+//! pure converge plan), check the owners of new files (`owners.rs`), write
+//! changed files atomically and run the actions that fire in a second one.
+//! `crate::pool` bounds the fan-out; a failing host never stops the others.
+//! What happened per host is a [`HostReport`]; `report.rs` prints them as text
+//! or JSON.
 
 pub mod diff;
 pub mod host;
+pub mod owners;
 pub mod report;
 pub mod run_id;
 pub mod select;
@@ -89,6 +92,10 @@ pub struct HostReport {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub error_kind: Option<String>,
     pub seconds: f64,
+    /// SSH channels (remote commands) the host cost: the round trips, for
+    /// `AERIE_DEBUG_SSH` and the benchmark; not part of the report.
+    #[serde(skip)]
+    pub ssh_channels: usize,
 }
 
 /// Hears about hosts as they start, progress and finish (progress display).

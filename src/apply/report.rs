@@ -124,6 +124,7 @@ mod tests {
             error: None,
             error_kind: None,
             seconds: 0.5,
+            ssh_channels: 0,
         }
     }
 

@@ -202,8 +202,8 @@ pub fn write_local(plan: &Plan, root: &LocalRoot) -> anyhow::Result<Vec<String>>
 
 /// Numeric ids for user and group names, from the root's own passwd and
 /// group. A name the host does not know is an error, as on the SSH road
-/// (`chown` by name fails there): a file must never silently end up owned by
-/// root when the bundle says otherwise.
+/// (its read round trip asks for the names): a file must never silently end
+/// up owned by root when the bundle says otherwise.
 fn owner_ids(root: &Path, owner: &str, group: &str) -> anyhow::Result<(u32, u32)> {
     let lookup = |file: &str, name: &str| -> anyhow::Result<u32> {
         if name == "root" {

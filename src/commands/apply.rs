@@ -64,6 +64,13 @@ pub fn run(args: &ApplyArgs) -> anyhow::Result<()> {
     };
     let reports = apply::run(jobs, &settings, &pins, &bars);
     bars.finish();
+    // What each host cost in SSH channels (one per remote command), for
+    // measuring the round trips; on stderr so reports stay as they are.
+    if std::env::var_os("AERIE_DEBUG_SSH").is_some_and(|v| !v.is_empty()) {
+        for r in &reports {
+            eprintln!("debug: {}: {} ssh channel(s)", r.host, r.ssh_channels);
+        }
+    }
 
     let summary = report::Summary::of(&reports);
     match args.output {

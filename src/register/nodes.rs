@@ -4,7 +4,8 @@
 //! deregistered. Connections are opened only for nodes that need them.
 
 use crate::pool;
-use crate::ssh::files::{RemoteFiles, WriteRequest};
+use crate::ssh::read::{self, FileState, ReadRequest};
+use crate::ssh::write::{self, FileWrite, Owner};
 use crate::ssh::{Connection, Options, Pins, SshError, Target};
 use std::collections::HashMap;
 use std::sync::Mutex;
@@ -99,25 +100,48 @@ impl Sessions {
         let conn = conns
             .get(host)
             .ok_or_else(|| NodeError::Step(format!("no session to {host}")))?;
-        let files = RemoteFiles { conn, run_id };
         use crate::bundle::converge::HostFiles;
-        let current = files
+        let state = read::read(
+            conn,
+            &ReadRequest {
+                paths: &[AUTHORIZED_KEYS],
+                ..Default::default()
+            },
+        )
+        .map_err(|e| NodeError::Step(format!("cannot read {AUTHORIZED_KEYS}: {e}")))?;
+        let current = state
             .read(AUTHORIZED_KEYS)
             .map_err(|e| NodeError::Step(format!("cannot read {AUTHORIZED_KEYS}: {e}")))?;
         let text = String::from_utf8_lossy(current.as_deref().unwrap_or_default()).into_owned();
         let Some(new) = with_key(&text, key) else {
             return Ok(false);
         };
-        files
-            .write(&WriteRequest {
-                path: AUTHORIZED_KEYS,
-                content: new.as_bytes(),
-                mode: 0o600,
-                owner: "root",
-                group: "root",
-                keep_existing_mode: current.is_some(),
-            })
-            .map_err(|e| NodeError::Step(e.to_string()))?;
+        // An existing file keeps its mode and owner.
+        let (mode, owner) = match state.file(AUTHORIZED_KEYS) {
+            Some(FileState::File(f)) => (
+                f.mode,
+                Owner::Ids {
+                    uid: f.uid,
+                    gid: f.gid,
+                },
+            ),
+            _ => (
+                0o600,
+                Owner::Named {
+                    user: "root",
+                    group: "root",
+                },
+            ),
+        };
+        let file = FileWrite {
+            path: AUTHORIZED_KEYS,
+            content: new.as_bytes(),
+            mode,
+            owner,
+        };
+        if let Some(e) = write::write(conn, run_id, &[file], &[]).failure {
+            return Err(NodeError::Step(e.to_string()));
+        }
         Ok(true)
     }
 }

@@ -1,13 +1,15 @@
 //! The SSH road's transport: sessions (ssh2), host-key pinning in aerie's own
 //! known-hosts file, remote commands built from argv with real shell quoting,
-//! and atomic file writes on the host.
+//! one round trip to read what a host holds (`read`) and one to write its
+//! files atomically and run its actions (`write`).
 
 pub mod auth;
 pub mod error;
-pub mod files;
 pub mod known_hosts;
 pub mod pins;
+pub mod read;
 pub mod session;
+pub mod write;
 
 pub use error::SshError;
 pub use pins::{NewKeys, Pins};

@@ -10,6 +10,7 @@ use super::SshError;
 use ssh2::{MethodType, Session};
 use std::io::{Read, Write};
 use std::net::{TcpStream, ToSocketAddrs};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 /// Where and as whom to connect.
@@ -68,6 +69,19 @@ impl RemoteOutput {
 pub struct Connection {
     session: Session,
     sudo: bool,
+    /// Channels opened so far (one per remote command): the round trips a road costs.
+    channels: AtomicUsize,
+}
+
+/// What a remote command sent back before it ended, or before the connection
+/// broke: the output so far is kept either way (a script's progress lines say
+/// how far it got).
+#[derive(Debug)]
+pub struct Partial {
+    pub stdout: Vec<u8>,
+    pub stderr: Vec<u8>,
+    /// The exit status, or why there is none.
+    pub status: Result<i32, SshError>,
 }
 
 /// Key exchange: curve25519 first (about half the time of the hybrid default).
@@ -170,6 +184,7 @@ impl Connection {
         let conn = Connection {
             session,
             sudo: target.user != "root",
+            channels: AtomicUsize::new(0),
         };
         if conn.sudo {
             conn.check_sudo(&target.user)?;
@@ -200,11 +215,29 @@ impl Connection {
         remote_command(self.sudo, argv)
     }
 
+    /// How many channels (remote commands) this connection has opened.
+    pub fn channels_opened(&self) -> usize {
+        self.channels.load(Ordering::Relaxed)
+    }
+
     /// Run argv on the host (never through an unquoted shell string), feeding `stdin`.
     pub fn run(&self, argv: &[&str], stdin: Option<&[u8]>) -> Result<RemoteOutput, SshError> {
+        let p = self.run_partial(argv, stdin)?;
+        Ok(RemoteOutput {
+            status: p.status?,
+            stdout: p.stdout,
+            stderr: p.stderr,
+        })
+    }
+
+    /// [`Connection::run`], keeping what the command printed when the connection
+    /// breaks before it ends. Input the command stopped reading (it failed
+    /// early) is no error of its own: its status and messages say why.
+    pub fn run_partial(&self, argv: &[&str], stdin: Option<&[u8]>) -> Result<Partial, SshError> {
         let line = self.command_line(argv)?;
         let _ = self.session.keepalive_send();
         let what = argv.first().copied().unwrap_or("");
+        self.channels.fetch_add(1, Ordering::Relaxed);
         let mut ch = self
             .session
             .channel_session()
@@ -213,37 +246,51 @@ impl Connection {
             )))?;
         ch.exec(&line)
             .map_err(SshError::protocol(format!("cannot start {what}")))?;
+        let mut input_lost = None;
         if let Some(bytes) = stdin {
-            ch.write_all(bytes)
-                .map_err(SshError::io(format!("sending input to {what}")))?;
-        }
-        ch.send_eof()
-            .map_err(SshError::protocol(format!("closing the input of {what}")))?;
-        let mut stdout = Vec::new();
-        ch.read_to_end(&mut stdout)
-            .map_err(SshError::io(format!("reading the output of {what}")))?;
-        let mut stderr = Vec::new();
-        ch.stderr()
-            .read_to_end(&mut stderr)
-            .map_err(SshError::io(format!("reading the errors of {what}")))?;
-        ch.wait_close()
-            .map_err(SshError::protocol(format!("waiting for {what}")))?;
-        let status = ch
-            .exit_status()
-            .map_err(SshError::protocol(format!("exit status of {what}")))?;
-        // Killed by a signal: libssh2 reports status 0, so look at the signal.
-        let signal = ch.exit_signal().ok().and_then(|s| s.exit_signal);
-        let status = match signal {
-            Some(sig) if status == 0 => {
-                stderr.extend_from_slice(format!("\nkilled by signal {sig}").as_bytes());
-                128
+            if let Err(e) = ch.write_all(bytes) {
+                input_lost = Some(SshError::io(format!("sending input to {what}"))(e));
             }
-            _ => status,
+        }
+        if input_lost.is_none() {
+            if let Err(e) = ch.send_eof() {
+                input_lost = Some(SshError::protocol(format!("closing the input of {what}"))(
+                    e,
+                ));
+            }
+        }
+        let mut stdout = Vec::new();
+        let mut stderr = Vec::new();
+        let status = (|| {
+            ch.read_to_end(&mut stdout)
+                .map_err(SshError::io(format!("reading the output of {what}")))?;
+            ch.stderr()
+                .read_to_end(&mut stderr)
+                .map_err(SshError::io(format!("reading the errors of {what}")))?;
+            ch.wait_close()
+                .map_err(SshError::protocol(format!("waiting for {what}")))?;
+            let status = ch
+                .exit_status()
+                .map_err(SshError::protocol(format!("exit status of {what}")))?;
+            // Killed by a signal: libssh2 reports status 0, so look at the signal.
+            let signal = ch.exit_signal().ok().and_then(|s| s.exit_signal);
+            Ok(match signal {
+                Some(sig) if status == 0 => {
+                    stderr.extend_from_slice(format!("\nkilled by signal {sig}").as_bytes());
+                    128
+                }
+                _ => status,
+            })
+        })();
+        // Input that did not all arrive matters only when the command says nothing else.
+        let status = match (status, input_lost) {
+            (Ok(0), Some(lost)) => Err(lost),
+            (s, _) => s,
         };
-        Ok(RemoteOutput {
-            status,
+        Ok(Partial {
             stdout,
             stderr,
+            status,
         })
     }
 }

@@ -16,7 +16,7 @@ use crate::concerns::iommu;
 use crate::pool;
 use crate::preflight::facts::{self, Facts};
 use crate::site::{Iommu, Site};
-use crate::ssh::files::RemoteFiles;
+use crate::ssh::read::{self, ReadRequest};
 use crate::ssh::{Connection, Options, Pins, SshError, Target};
 use serde::Serialize;
 
@@ -114,17 +114,25 @@ pub fn look(
         };
         row.reachable = true;
         row.host_key = HostKey::Pinned;
-        let files = RemoteFiles {
-            conn: &conn,
-            run_id: "status",
-        };
-        match converge::plan(&job.bundle, &files) {
-            Ok(plan) => {
+        // The bundle's files and the reboot mark, in one round trip.
+        let mut paths = job.bundle.paths();
+        paths.push(converge::REBOOT_MARKER);
+        let state = read::read(
+            &conn,
+            &ReadRequest {
+                paths: &paths,
+                ..Default::default()
+            },
+        );
+        match state.as_ref().map(|s| converge::plan(&job.bundle, s)) {
+            Ok(Ok(plan)) => {
                 row.drift = plan.changed().map(|f| f.path.clone()).collect();
                 row.in_sync = Some(row.drift.is_empty());
             }
+            Ok(Err(e)) => row.error = Some(e.to_string()),
             Err(e) => row.error = Some(e.to_string()),
         }
+        let state = state.ok();
         let mut reasons = Vec::new();
         let known = match facts::read(&conn, facts_root, &[]) {
             Ok(f) => {
@@ -137,8 +145,8 @@ pub fn look(
             }
         };
         // The mark aerie left when it changed what needs a reboot (gone once booted).
-        match files.read(converge::REBOOT_MARKER) {
-            Ok(Some(marker)) => {
+        match state.as_ref().map(|s| s.read(converge::REBOOT_MARKER)) {
+            Some(Ok(Some(marker))) => {
                 let marked = converge::marker_reasons(&marker);
                 if marked.is_empty() {
                     reasons.push(format!("marked in {}", converge::REBOOT_MARKER));
@@ -149,8 +157,10 @@ pub fn look(
                         .map(|r| format!("not booted since aerie's change: {r}")),
                 );
             }
-            Ok(None) => {}
-            Err(e) => row.error = Some(format!("cannot read {}: {e}", converge::REBOOT_MARKER)),
+            Some(Ok(None)) | None => {}
+            Some(Err(e)) => {
+                row.error = Some(format!("cannot read {}: {e}", converge::REBOOT_MARKER))
+            }
         }
         row.reboot_required = if !reasons.is_empty() {
             Some(true)

@@ -114,6 +114,20 @@ pub fn apply(tb: &Testbed, site: &Path, known_hosts: &Path, args: &[&str]) -> Ou
 
 /// `aerie COMMAND SITE --known-hosts KH --identity KEY --output json ARGS...` in the lab.
 pub fn aerie(tb: &Testbed, command: &str, site: &Path, kh: &Path, args: &[&str]) -> Output {
+    tb.in_lab(&aerie_command(tb, command, site, kh, args))
+        .output()
+        .expect("run aerie")
+}
+
+/// The command [`aerie`] runs (before [`Testbed::in_lab`]), for tests that add to
+/// its environment or do not wait for it.
+pub fn aerie_command(
+    tb: &Testbed,
+    command: &str,
+    site: &Path,
+    kh: &Path,
+    args: &[&str],
+) -> Command {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_aerie"));
     cmd.arg(command)
         .arg(site)
@@ -125,7 +139,7 @@ pub fn aerie(tb: &Testbed, command: &str, site: &Path, kh: &Path, args: &[&str])
         .args(args)
         .env("HOME", tb.dir())
         .env_remove("SSH_AUTH_SOCK");
-    tb.in_lab(&cmd).output().expect("run aerie")
+    cmd
 }
 
 /// The JSON report of a run.
@@ -160,6 +174,16 @@ pub fn paths(host_report: &Value, key: &str, field: &str) -> Vec<String> {
         .unwrap()
         .iter()
         .map(|f| f[field].as_str().unwrap().to_string())
+        .collect()
+}
+
+/// Per file of a host report, whether it was written.
+pub fn written(host_report: &Value) -> Vec<bool> {
+    host_report["files"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["written"].as_bool().unwrap())
         .collect()
 }
 
