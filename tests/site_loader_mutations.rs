@@ -113,3 +113,115 @@ fn mutated_sites_never_panic_and_every_error_names_a_key() {
         "only {rejected} of 5000 mutants were rejected"
     );
 }
+
+const EUCALYPTUS: &str = include_str!("../examples/eucalyptus.yaml");
+
+/// Every string value of `v` with its key path as findings name it
+/// (`nodes[0].ssh.host`, `site.ntp[0]`).
+fn string_leaves(v: &serde_norway::Value, path: String, out: &mut Vec<String>) {
+    use serde_norway::Value;
+    match v {
+        Value::String(_) => out.push(path),
+        Value::Sequence(items) => {
+            for (i, item) in items.iter().enumerate() {
+                string_leaves(item, format!("{path}[{i}]"), out);
+            }
+        }
+        Value::Mapping(map) => {
+            for (k, item) in map {
+                let k = k.as_str().expect("string keys");
+                let p = if path.is_empty() {
+                    k.to_string()
+                } else {
+                    format!("{path}.{k}")
+                };
+                string_leaves(item, p, out);
+            }
+        }
+        _ => {}
+    }
+}
+
+/// Replaces the value at `path` (as [`string_leaves`] names it).
+fn replace_at(v: &mut serde_norway::Value, path: &str, with: &str) {
+    use serde_norway::Value;
+    let mut cur = v;
+    for part in path.split('.') {
+        let (key, indexes) = match part.find('[') {
+            Some(i) => (&part[..i], &part[i..]),
+            None => (part, ""),
+        };
+        cur = cur.get_mut(key).expect("the path exists");
+        for ix in indexes.split(['[', ']']).filter(|s| !s.is_empty()) {
+            let Value::Sequence(items) = cur else {
+                panic!("{path}: not a list")
+            };
+            cur = &mut items[ix.parse::<usize>().unwrap()];
+        }
+    }
+    *cur = Value::String(with.to_string());
+}
+
+/// A value that starts with '-' ends up read as an option by the command it
+/// becomes an argument of (kickstart's `timezone`, `openstack flavor create`,
+/// `grubby`, ssh, ...): every string value of both examples, replaced by
+/// `--help` (and by `-x`), is refused, by a finding at that key with a fix.
+#[test]
+fn a_leading_hyphen_is_refused_in_every_string_value() {
+    let mut checked = 0;
+    for (name, text) in [("lab", LAB), ("eucalyptus", EUCALYPTUS)] {
+        let doc: serde_norway::Value = serde_norway::from_str(text).unwrap();
+        let mut paths = Vec::new();
+        string_leaves(&doc, String::new(), &mut paths);
+        assert!(paths.len() > 20, "{name}: {paths:?}");
+        for path in &paths {
+            for hostile in ["--help", "-x"] {
+                let mut mutant = doc.clone();
+                replace_at(&mut mutant, path, hostile);
+                let yaml = serde_norway::to_string(&mutant).unwrap();
+                let (_, report) = aerie::site::check_text(&yaml, "hostile", &Default::default());
+                let finding = report
+                    .findings
+                    .iter()
+                    .find(|f| f.key == *path)
+                    .unwrap_or_else(|| {
+                        panic!(
+                            "{name}: {path} = {hostile:?} accepted or reported elsewhere: {:?}",
+                            report.findings
+                        )
+                    });
+                assert!(!report.is_valid(), "{name}: {path} = {hostile:?}");
+                assert!(!finding.fix.is_empty(), "{name}: {path}: {finding:?}");
+                checked += 1;
+            }
+        }
+    }
+    eprintln!("{checked} hostile values refused");
+}
+
+/// Time zones are names of the tz database (compiled into aerie, not read
+/// from this machine); a typo is refused at `site.timezone` with the fix.
+#[test]
+fn time_zones_outside_the_tz_database_are_refused() {
+    for bad in ["Europe/Berln", "Mars/Olympus", "utc", "EST5EDT-x"] {
+        let text = LAB.replacen("timezone: UTC", &format!("timezone: {bad}"), 1);
+        let (_, report) = aerie::site::check_text(&text, "tz", &Default::default());
+        let f = report
+            .findings
+            .iter()
+            .find(|f| f.key == "site.timezone")
+            .unwrap_or_else(|| panic!("{bad} accepted: {:?}", report.findings));
+        assert!(f.message.contains("tz database"), "{bad}: {f:?}");
+        assert!(f.fix.contains("Europe/Berlin"), "{bad}: {f:?}");
+    }
+    for good in [
+        "Europe/Berlin",
+        "America/New_York",
+        "Etc/UTC",
+        "Asia/Kolkata",
+    ] {
+        let text = LAB.replacen("timezone: UTC", &format!("timezone: {good}"), 1);
+        let (_, report) = aerie::site::check_text(&text, "tz", &Default::default());
+        assert!(report.is_valid(), "{good}: {:?}", report.findings);
+    }
+}

@@ -130,6 +130,30 @@ fn nothing_more(_: &str) -> Option<&'static str> {
     None
 }
 
+/// Values that end up as arguments of commands (kickstart's `timezone`,
+/// `timesource` and `ignoredisk`, `openstack flavor create`, `grubby`,
+/// `ip link`, ssh) must not start with '-': it would be read as an option.
+fn no_leading_hyphen(value: &str) -> Option<&'static str> {
+    value
+        .starts_with('-')
+        .then_some("it starts with '-', which a command would read as an option")
+}
+
+/// A time zone: a name of the tz database (compiled in by chrono-tz, so the
+/// check never depends on this machine's /usr/share/zoneinfo).
+fn tz_name(value: &str) -> Option<&'static str> {
+    if let Some(problem) = no_leading_hyphen(value) {
+        return Some(problem);
+    }
+    if value.starts_with('/') || value.contains("..") {
+        return Some("it is a path");
+    }
+    value
+        .parse::<chrono_tz::Tz>()
+        .is_err()
+        .then_some("the tz database has no zone of that name")
+}
+
 checked_text!(
     /// A name used in labels, file names and dnsmasq tags: `[a-z0-9-]`.
     Name,
@@ -167,17 +191,17 @@ checked_text!(
     "give a DNS name such as `0.pool.ntp.org` or an IP address",
     max = 253,
     |c| c.is_ascii_alphanumeric() || c == '-' || c == '.' || c == ':',
-    extra = nothing_more
+    extra = no_leading_hyphen
 );
 
 checked_text!(
     /// A time zone name such as `UTC` or `Europe/Berlin`.
     Timezone,
     "a time zone name",
-    "use a tz database name such as `UTC` or `Europe/Berlin`",
+    "use a tz database name such as `UTC` or `Europe/Berlin` (`timedatectl list-timezones` lists them)",
     max = 64,
     |c| c.is_ascii_alphanumeric() || matches!(c, '/' | '_' | '-' | '+'),
-    extra = |v| (v.starts_with('/') || v.contains("..")).then_some("it is a path")
+    extra = tz_name
 );
 
 checked_text!(
@@ -187,7 +211,7 @@ checked_text!(
     "use the kernel's name for the device, such as `eth0` or `enp3s0f1` (at most 15 characters)",
     max = 15,
     |c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.'),
-    extra = nothing_more
+    extra = no_leading_hyphen
 );
 
 checked_text!(
@@ -197,7 +221,7 @@ checked_text!(
     "use a kernel disk name such as `sda` or `nvme0n1`, or a /dev/disk/by-id/ path",
     max = 255,
     |c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.' | '/' | ':'),
-    extra = |v| v.contains("..").then_some("it contains `..`")
+    extra = |v| no_leading_hyphen(v).or_else(|| v.contains("..").then_some("it contains `..`"))
 );
 
 checked_text!(
@@ -227,7 +251,7 @@ checked_text!(
     "use letters, digits, '.', '_' and '-' (for example `m1.ib`)",
     max = 64,
     |c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'),
-    extra = nothing_more
+    extra = no_leading_hyphen
 );
 
 /// A PCI vendor or product id: exactly four hex digits, stored lowercase.
@@ -459,6 +483,50 @@ mod tests {
             assert!(bad.parse::<Name>().is_err(), "{bad:?} accepted");
         }
         assert!("demo-net".parse::<Name>().is_ok());
+    }
+
+    #[test]
+    fn values_that_become_arguments_refuse_a_leading_hyphen() {
+        fn refused<T: FromStr<Err = FieldError>>(v: &str) -> String {
+            match v.parse::<T>() {
+                Ok(_) => panic!("{v:?} accepted"),
+                Err(e) => e.to_string(),
+            }
+        }
+        for v in ["--help", "-x"] {
+            assert!(refused::<HostOrAddress>(v).contains("read as an option"));
+            assert!(refused::<DeviceName>(v).contains("read as an option"));
+            assert!(refused::<DiskName>(v).contains("read as an option"));
+            assert!(refused::<ObjectName>(v).contains("read as an option"));
+            assert!(refused::<Timezone>(v).contains("read as an option"));
+        }
+        assert!("a-b".parse::<HostOrAddress>().is_ok());
+        assert!("m1.ib-x".parse::<ObjectName>().is_ok());
+        assert!("/dev/disk/by-id/ata-x".parse::<DiskName>().is_ok());
+    }
+
+    #[test]
+    fn time_zones_come_from_the_tz_database() {
+        for ok in [
+            "UTC",
+            "Europe/Berlin",
+            "America/Argentina/Buenos_Aires",
+            "Etc/GMT+5",
+        ] {
+            assert!(ok.parse::<Timezone>().is_ok(), "{ok}");
+        }
+        for bad in [
+            "Europe/Berln",
+            "Mars/Olympus",
+            "utc",
+            "../etc/passwd",
+            "/etc/localtime",
+        ] {
+            assert!(bad.parse::<Timezone>().is_err(), "{bad:?} accepted");
+        }
+        let e = "Europe/Berln".parse::<Timezone>().unwrap_err();
+        assert!(e.message.contains("tz database"), "{e}");
+        assert!(e.fix.contains("Europe/Berlin"), "{e}");
     }
 
     #[test]
