@@ -446,3 +446,93 @@ fn build_writes_the_oemdrv_iso_or_says_why_not() -> Result<()> {
     assert!(out.join("ks.cfg").is_file() && !out.join("oemdrv.iso").exists());
     Ok(())
 }
+
+/// `DIR/NAME` with `text`, creating folders.
+fn write_template(dir: &Path, name: &str, text: &str) -> Result<()> {
+    let path = dir.join(name);
+    std::fs::create_dir_all(path.parent().unwrap())?;
+    std::fs::write(path, text)?;
+    Ok(())
+}
+
+#[test]
+fn templates_override_the_boot_menus() -> Result<()> {
+    let scratch = tempfile::tempdir()?;
+    let t = tempfile::tempdir()?;
+    let dir = t.path().to_string_lossy().into_owned();
+    // GRUB for UEFI from DIR/iso/ (the EFI image's menu includes it), an
+    // isolinux menu from DIR itself using aerie's functions and filters.
+    write_template(
+        t.path(),
+        "iso/grub-efi.cfg.j2",
+        "# site's own UEFI menu for {{ title }}\n{% set local_boot = \"exit\" %}\n{% include \"grub-menu.cfg.j2\" %}",
+    )?;
+    write_template(
+        t.path(),
+        "isolinux.cfg.j2",
+        "default {{ isolinux_ui }}\nlabel {{ \"Only Compute\" | isolinux_label }}\n  menu label {{ \"Only Compute\" | hotkey(\"C\") }}\n  kernel {{ kernel }}\n  append initrd={{ initrd }} {{ stage2_arg(label) }} {{ ks_arg(label, \"compute\") }}\n",
+    )?;
+    let esc = udev_escape(EL9_LABEL);
+
+    let outdir = tempfile::tempdir()?;
+    let out = outdir.path().join("el9.iso");
+    let o = remaster(Layout::El9, &out, &["--templates", &dir])?;
+    assert_eq!(status(&o), 0, "{}", stderr(&o));
+    let isolinux = read_file(&out, "/isolinux/isolinux.cfg", scratch.path())?;
+    assert_eq!(
+        isolinux,
+        format!("default menu.c32\nlabel onlycompute\n  menu label Only ^Compute\n  kernel /images/pxeboot/vmlinuz\n  append initrd=/images/pxeboot/initrd.img inst.stage2=hd:LABEL={esc} inst.ks=hd:LABEL={esc}:/ks/compute.cfg\n")
+    );
+    let efi = read_file(&out, "/EFI/BOOT/grub.cfg", scratch.path())?;
+    assert!(
+        efi.starts_with("# site's own UEFI menu for lab\n# aerie installer menu for site lab\n"),
+        "{efi}"
+    );
+    assert!(efi.ends_with("\texit\n}\n"), "{efi}");
+    assert_eq!(efi_image_grub_cfg(&out, scratch.path())?, efi);
+
+    // EL10: the BIOS menu is still the built-in one; the UEFI menus are the site's.
+    let out = outdir.path().join("el10.iso");
+    let o = remaster(Layout::El10, &out, &["--templates", &dir])?;
+    assert_eq!(status(&o), 0, "{}", stderr(&o));
+    let bios = read_file(&out, "/boot/grub2/grub.cfg", scratch.path())?;
+    assert!(
+        bios.starts_with("# aerie installer menu for site lab\n"),
+        "{bios}"
+    );
+    assert!(bios.contains("\tchainloader (hd0)+1\n"), "{bios}");
+    let efi = read_file(&out, "/EFI/BOOT/grub.cfg", scratch.path())?;
+    assert!(efi.starts_with("# site's own UEFI menu for lab\n"), "{efi}");
+    assert_eq!(efi_image_grub_cfg(&out, scratch.path())?, efi);
+    Ok(())
+}
+
+#[test]
+fn a_broken_menu_template_is_named_with_its_line_and_nothing_is_written() -> Result<()> {
+    let t = tempfile::tempdir()?;
+    write_template(
+        t.path(),
+        "iso/grub-menu.cfg.j2",
+        "# aerie installer menu\nset default=0\nset timeout={{ timeout }}\n",
+    )?;
+    let outdir = tempfile::tempdir()?;
+    let out = outdir.path().join("el9.iso");
+    let o = remaster(
+        Layout::El9,
+        &out,
+        &["--templates", &t.path().to_string_lossy()],
+    )?;
+    let err = stderr(&o);
+    assert_eq!(status(&o), 1, "{err}");
+    assert!(
+        err.contains("template grub-menu.cfg.j2 line 3: undefined value")
+            && err.contains("(from grub-efi.cfg.j2 line 3)"),
+        "{err}"
+    );
+    assert!(
+        names(outdir.path()).is_empty(),
+        "{:?}",
+        names(outdir.path())
+    );
+    Ok(())
+}

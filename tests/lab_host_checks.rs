@@ -192,3 +192,33 @@ fn tcg_is_for_the_qemu_driver_only() {
     assert_eq!(out.status.code(), Some(64), "{text}");
     assert!(text.contains("--driver qemu only"), "{text}");
 }
+
+#[test]
+fn a_broken_vagrantfile_template_from_templates_is_named_and_nothing_is_left() {
+    // `--templates DIR` reaches the vagrant driver: the host passes the
+    // checks, and DIR/vagrant/Vagrantfile.j2 (not the built-in one) fails.
+    let host = HostTree::new(true, "vmx", Some("Y"), PLENTY);
+    let work = tempfile::tempdir().unwrap();
+    let t = tempfile::tempdir().unwrap();
+    std::fs::create_dir(t.path().join("vagrant")).unwrap();
+    std::fs::write(
+        t.path().join("vagrant/Vagrantfile.j2"),
+        "# {{ site }}\n\n{{ no_such }}\n",
+    )
+    .unwrap();
+    let (out, text) = lab_up(
+        &host,
+        work.path(),
+        &["--templates", &t.path().to_string_lossy()],
+    );
+    assert_eq!(out.status.code(), Some(1), "{text}");
+    assert!(
+        text.contains("template Vagrantfile.j2 line 3: undefined value"),
+        "{text}"
+    );
+    assert!(
+        text.contains("everything it had made was removed"),
+        "{text}"
+    );
+    assert_nothing_made(work.path());
+}

@@ -9,6 +9,11 @@ use std::process::Command;
 const SETUP: &str = "run scripts/test-deps.sh (installs vagrant, vagrant-libvirt, ruby)";
 
 fn rendered() -> String {
+    rendered_with(None)
+}
+
+/// The lab example's Vagrantfile, with templates from `dir` first.
+fn rendered_with(dir: Option<&std::path::Path>) -> String {
     let site =
         aerie::site::load::from_str(aerie::site::examples::get("lab").unwrap(), "lab").unwrap();
     let sizes = plan::Sizes {
@@ -17,7 +22,7 @@ fn rendered() -> String {
         disk_gb: 20,
     };
     let p = plan::plan(&site, &sizes, "ae-lab").unwrap();
-    let templates = aerie::templates::Templates::new(None).unwrap();
+    let templates = aerie::templates::Templates::new(dir).unwrap();
     vagrant::render(&p, "generic/rocky9", &templates).unwrap()
 }
 
@@ -107,4 +112,36 @@ fn the_vagrantfile_keeps_the_site() {
     ] {
         assert!(text.contains(want), "missing {want}:\n{text}");
     }
+}
+
+#[test]
+fn an_overridden_vagrantfile_template_takes_effect() {
+    // The site's own Vagrantfile.j2 in DIR/vagrant/: the built-in one with
+    // nested virtualization off and a line of its own (the `ruby` filter
+    // still at hand).
+    let t = tempfile::tempdir().unwrap();
+    std::fs::create_dir(t.path().join("vagrant")).unwrap();
+    let built_in = aerie::templates::built_in("Vagrantfile.j2").unwrap().text;
+    assert!(built_in.contains("lv.nested = true"));
+    std::fs::write(
+        t.path().join("vagrant/Vagrantfile.j2"),
+        format!(
+            "# site's own: {{{{ site | ruby }}}}\n{}",
+            built_in.replace("lv.nested = true", "lv.nested = false")
+        ),
+    )
+    .unwrap();
+    let text = rendered_with(Some(t.path()));
+    assert!(
+        text.starts_with("# site's own: \"lab\"\n# -*- mode: ruby -*-\n"),
+        "{text}"
+    );
+    assert!(text.contains("lv.nested = false") && !text.contains("lv.nested = true"));
+    assert_eq!(
+        text.replacen("# site's own: \"lab\"\n", "", 1)
+            .replace("lv.nested = false", "lv.nested = true"),
+        rendered()
+    );
+    let (ok, out) = vagrant_validate(&text);
+    assert!(ok, "vagrant validate failed:\n{out}");
 }

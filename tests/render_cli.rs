@@ -165,3 +165,51 @@ fn templates_dir_overrides_one_template() {
     assert!(node.contains("\nsite-local-agent\n"), "{node}");
     assert!(!fe.contains("site-local-agent"));
 }
+
+#[test]
+fn templates_dir_kickstart_folder_for_render_and_build() {
+    let tmp = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(tmp.path().join("t/kickstart")).unwrap();
+    let compute = "{% extends \"base.ks.j2\" %}\n{% block packages %}{{ super() }}site-local-agent\n{% endblock %}\n";
+    std::fs::write(tmp.path().join("t/kickstart/compute.ks.j2"), compute).unwrap();
+    let o = render_with_templates(tmp.path());
+    assert!(o.status.success(), "{}", stderr(&o));
+    let node = std::fs::read_to_string(tmp.path().join("out/node1/ks.cfg")).unwrap();
+    assert!(node.contains("\nsite-local-agent\n"), "{node}");
+    let o = aerie(
+        tmp.path(),
+        &[
+            "build",
+            "--example",
+            "lab",
+            "-o",
+            "built",
+            "--templates",
+            "t",
+        ],
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    let node = std::fs::read_to_string(tmp.path().join("built/node1/ks.cfg")).unwrap();
+    assert!(node.contains("\nsite-local-agent\n"), "{node}");
+    // The same template in DIR and DIR/kickstart/: which one was meant is unclear.
+    std::fs::write(tmp.path().join("t/compute.ks.j2"), compute).unwrap();
+    let o = aerie(
+        tmp.path(),
+        &[
+            "render",
+            "--example",
+            "lab",
+            "-o",
+            "again",
+            "--templates",
+            "t",
+        ],
+    );
+    let err = stderr(&o);
+    assert_eq!(o.status.code(), Some(1), "{err}");
+    assert!(
+        err.contains("template compute.ks.j2: ") && err.contains("remove one"),
+        "{err}"
+    );
+    assert!(!tmp.path().join("again").exists());
+}
