@@ -218,7 +218,38 @@ fn wizard_writes_a_whole_lab_and_asks_again_with_the_reason() {
     assert!(hash.matches(PASSWORD));
     assert!(!hash.matches("wrong"));
     assert_eq!(written, expected_lab(&written));
-    assert!(!std::fs::read_to_string(&path).unwrap().contains(PASSWORD));
+    let text = std::fs::read_to_string(&path).unwrap();
+    assert!(!text.contains(PASSWORD));
+    // The untagged mgmt network has no vlan key at all (not `vlan: null`).
+    assert!(!text.contains("null"), "{text}");
+    assert_eq!(text.matches("vlan:").count(), 2, "{text}");
+}
+
+/// With no key picked from ~/.ssh, the first paste prompt does not say
+/// "another"; after one key is pasted it does.
+#[test]
+fn the_first_pasted_key_is_not_called_another() {
+    let sandbox = Sandbox::new();
+    let mut t = sandbox.terminal(&["init", "-o", "lab.yaml"]);
+    t.choose("Cloud profile", 0);
+    t.choose("Distribution installed on the nodes", 0);
+    t.answer("Site name", "lab");
+    t.answer("DNS domain of the site", "lab.example.org");
+    t.answer("Time zone", "");
+    t.answer("DNS servers", "192.0.2.53");
+    t.answer("NTP servers", "0.pool.ntp.org");
+    t.expect("operator@test (~/.ssh/id_ed25519.pub)");
+    // Space unpicks the offered key; enter accepts the (empty) choice.
+    t.keys(" \r");
+    t.answer("Paste an SSH public key for root", PASTED_KEY);
+    t.answer("Paste another SSH public key", "");
+    t.expect("Set a root password");
+    let seen = t.seen().to_string();
+    let first = seen.find("Paste an SSH public key for root").unwrap();
+    assert!(
+        !seen[..first].contains("Paste another"),
+        "\"another\" before any key:\n{seen}"
+    );
 }
 
 #[test]

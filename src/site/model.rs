@@ -99,7 +99,8 @@ pub struct Network {
     pub cidr: IpNet,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub gateway: Option<IpAddr>,
-    #[serde(default)]
+    /// None: untagged (the key is left out when aerie writes a site).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub vlan: Option<u16>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub dhcp_range: Option<[IpAddr; 2]>,

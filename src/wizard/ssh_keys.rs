@@ -63,20 +63,22 @@ pub fn ask(existing: Option<&[SshPublicKey]>) -> anyhow::Result<Vec<SshPublicKey
         }
     }
     loop {
-        let pasted: Option<SshPublicKey> = ask::optional(
-            "Paste another SSH public key, or press enter to go on",
-            None,
-            &|s: &str| {
-                let key: SshPublicKey = field(s)?;
-                if keys.contains(&key) {
-                    return Err(
-                        "that key is already in the list; paste a different key or press enter"
-                            .to_string(),
-                    );
-                }
-                Ok(key)
-            },
-        )?;
+        // "another" only once there is one.
+        let prompt = if keys.is_empty() {
+            "Paste an SSH public key for root, or press enter to go on"
+        } else {
+            "Paste another SSH public key, or press enter to go on"
+        };
+        let pasted: Option<SshPublicKey> = ask::optional(prompt, None, &|s: &str| {
+            let key: SshPublicKey = field(s)?;
+            if keys.contains(&key) {
+                return Err(
+                    "that key is already in the list; paste a different key or press enter"
+                        .to_string(),
+                );
+            }
+            Ok(key)
+        })?;
         match pasted {
             Some(key) => keys.push(key),
             None => return Ok(keys),
