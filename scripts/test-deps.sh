@@ -45,18 +45,22 @@ installed() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q 'install o
 # from the mirror the machine's own suite uses. Any other skew stops with
 # what to do.
 codename=$(. /etc/os-release && echo "${VERSION_CODENAME:-}")
+# The mirror that serves this machine's own suite (deb822 or one-line sources).
 mirror_uri() {
-  local f
+  local f uri=""
   for f in /etc/apt/sources.list.d/*.sources; do
-    [ -f "$f" ] || continue
-    awk -v s="$codename" '/^URIs:/ {u=$2} /^Suites:/ && (" " $0 " ") ~ (" " s " ") && u != "" {print u; exit}' "$f"
+    [ -f "$f" ] && [ -z "$uri" ] || continue
+    uri=$(awk -v s="$codename" '/^URIs:/ {u=$2} /^Suites:/ && (" " $0 " ") ~ (" " s " ") && u != "" {print u; exit}' "$f")
   done
-  grep -hE "^deb[[:space:]]+[^[]*[[:space:]]$codename[[:space:]]" /etc/apt/sources.list /etc/apt/sources.list.d/*.list 2>/dev/null |
-    awk '{print $2}'
+  for f in /etc/apt/sources.list /etc/apt/sources.list.d/*.list; do
+    [ -f "$f" ] && [ -z "$uri" ] || continue
+    uri=$(awk -v s="$codename" '$1 == "deb" { sub(/\[[^]]*\][ \t]*/, ""); if ($3 == s) { print $2; exit } }' "$f")
+  done
+  echo "$uri"
 }
 add_suite_source() {
   local suite=$1 file=/etc/apt/sources.list.d/aerie-test-$1.sources uri
-  uri=$(mirror_uri | head -n1)
+  uri=$(mirror_uri)
   [ -n "$uri" ] || { echo "test-deps: no apt source for $codename to take a mirror from; add $suite by hand" >&2; exit 1; }
   echo "test-deps: adding apt source $suite ($uri) to match the suite of installed packages" >&2
   printf 'Types: deb\nURIs: %s\nSuites: %s\nComponents: main\nSigned-By: /usr/share/keyrings/debian-archive-keyring.gpg\n' \
