@@ -4,7 +4,6 @@
 //! operator can rerun it by hand. Nothing else in aerie spawns processes directly.
 
 use std::ffi::OsStr;
-use std::fmt;
 use std::process::{Command, Output, Stdio};
 
 /// A local program failed to start or exited unsuccessfully.
@@ -30,24 +29,16 @@ pub enum ExecError {
     },
 }
 
-/// A printable, shell-quoted rendering of a command line for messages.
-pub struct CommandLine<'a>(pub &'a Command);
-
-impl fmt::Display for CommandLine<'_> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let program = self.0.get_program().to_string_lossy();
-        write!(f, "{}", quote(&program))?;
-        for arg in self.0.get_args() {
-            write!(f, " {}", quote(&arg.to_string_lossy()))?;
-        }
-        Ok(())
-    }
-}
-
-fn quote(s: &str) -> String {
-    shlex::try_quote(s)
-        .map(|q| q.into_owned())
-        .unwrap_or_else(|_| format!("{s:?}"))
+/// The command line, shell-quoted, for messages; a word no command line can
+/// carry (a NUL byte) is the error that the program could not be started.
+pub fn command_line(cmd: &Command) -> Result<String, ExecError> {
+    let words = std::iter::once(cmd.get_program())
+        .chain(cmd.get_args())
+        .map(OsStr::to_string_lossy);
+    crate::shell::join(words).map_err(|e| ExecError::Spawn {
+        command: cmd.get_program().to_string_lossy().into_owned(),
+        source: std::io::Error::new(std::io::ErrorKind::InvalidInput, e),
+    })
 }
 
 /// Where to get a program aerie drives, for the "not found" message.
@@ -75,7 +66,7 @@ pub fn run(cmd: &mut Command) -> Result<Output, ExecError> {
 
 /// Like [`run`], feeding `input` on stdin.
 pub fn run_with_input(cmd: &mut Command, input: Option<&[u8]>) -> Result<Output, ExecError> {
-    let command = CommandLine(cmd).to_string();
+    let command = command_line(cmd)?;
     cmd.stdin(if input.is_some() {
         Stdio::piped()
     } else {
@@ -105,7 +96,7 @@ pub fn run_with_input(cmd: &mut Command, input: Option<&[u8]>) -> Result<Output,
 /// (for callers that read the status and messages themselves); only a program
 /// that cannot start is an error.
 pub fn output(cmd: &mut Command) -> Result<Output, ExecError> {
-    let command = CommandLine(cmd).to_string();
+    let command = command_line(cmd)?;
     cmd.stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped());
@@ -120,7 +111,7 @@ pub fn run_streaming(
     mut on_line: impl FnMut(&str),
 ) -> Result<Output, ExecError> {
     use std::io::{BufRead, Read};
-    let command = CommandLine(cmd).to_string();
+    let command = command_line(cmd)?;
     cmd.stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped());
@@ -205,7 +196,10 @@ pub fn find_program(program: &str) -> Option<std::path::PathBuf> {
 /// `ssh`); returns only the error when it cannot be started.
 pub fn replace(cmd: &mut Command) -> ExecError {
     use std::os::unix::process::CommandExt;
-    let command = CommandLine(cmd).to_string();
+    let command = match command_line(cmd) {
+        Ok(command) => command,
+        Err(e) => return e,
+    };
     let source = cmd.exec();
     spawn_error(cmd, command, source)
 }
@@ -250,6 +244,13 @@ mod tests {
             .unwrap();
         let err = run(&mut Command::new(&script)).unwrap_err();
         assert!(matches!(err, ExecError::Spawn { .. }), "{err}");
+    }
+
+    #[test]
+    fn a_nul_byte_in_an_argument_is_an_error_not_a_quoting() {
+        let err = run(&mut command("echo", ["a\0b"])).unwrap_err();
+        assert!(matches!(err, ExecError::Spawn { .. }), "{err}");
+        assert!(err.to_string().contains("nul byte"), "{err}");
     }
 
     #[test]

@@ -1,5 +1,6 @@
-//! Writing files the safe way: a temporary file in the same directory, synced,
-//! then renamed over the target, so a reader never sees half a file and a
+//! Writing files the one safe way: a temporary file in the same directory,
+//! fsynced, renamed over the target, then the directory fsynced, so a reader
+//! never sees half a file, a crash never leaves one under the name, and a
 //! failure leaves the old file untouched.
 
 use anyhow::Context;
@@ -13,6 +14,90 @@ pub enum Overwrite {
     Allow,
 }
 
+/// The directory `path` is in: its parent, or `.` for a bare file name.
+pub fn parent_or_dot(path: &Path) -> &Path {
+    match path.parent() {
+        Some(dir) if !dir.as_os_str().is_empty() => dir,
+        _ => Path::new("."),
+    }
+}
+
+/// Make a rename (or a new entry) in `dir` durable.
+pub fn sync_dir(dir: &Path) -> anyhow::Result<()> {
+    std::fs::File::open(dir)
+        .and_then(|d| d.sync_all())
+        .with_context(|| format!("cannot sync the directory {}", dir.display()))
+}
+
+/// The error for an existing output when `--force` was not given.
+pub fn already_exists(path: &Path) -> crate::exit::AlreadyExists {
+    crate::exit::AlreadyExists {
+        path: path.display().to_string(),
+        remedy: "give --force to replace it".to_string(),
+    }
+}
+
+/// A new file's name beside its target (same directory, so the final rename
+/// is atomic). Removed on drop unless [`Staged::commit`] moved it into place.
+pub struct Staged {
+    path: tempfile::TempPath,
+}
+
+impl Staged {
+    /// A name beside `target` that does not exist yet, for a program that
+    /// creates the file itself (xorriso appends to an existing one).
+    pub fn name_beside(target: &Path) -> anyhow::Result<Staged> {
+        let file = Staged::file_beside(target)?;
+        std::fs::remove_file(&file.path)
+            .with_context(|| format!("cannot remove {}", file.path.display()))?;
+        Ok(file)
+    }
+
+    /// An empty file beside `target`, readable by its owner only until
+    /// [`Staged::commit`] gives it its mode.
+    fn file_beside(target: &Path) -> anyhow::Result<Staged> {
+        let dir = parent_or_dot(target);
+        let name = target
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        let path = tempfile::Builder::new()
+            .prefix(&format!(".{name}."))
+            .suffix(".aerie-tmp")
+            .tempfile_in(dir)
+            .with_context(|| format!("cannot create a temporary file in {}", dir.display()))?
+            .into_temp_path();
+        Ok(Staged { path })
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// fsync the file, rename it to `target` (an existing one is replaced
+    /// only with [`Overwrite::Allow`]), fsync the directory.
+    pub fn commit(self, target: &Path, overwrite: Overwrite) -> anyhow::Result<()> {
+        std::fs::File::open(&self.path)
+            .and_then(|f| f.sync_all())
+            .with_context(|| format!("cannot sync {}", self.path.display()))?;
+        let renamed = match overwrite {
+            Overwrite::Allow => self.path.persist(target),
+            Overwrite::Refuse => self.path.persist_noclobber(target),
+        };
+        match renamed {
+            Ok(()) => {}
+            Err(e) if e.error.kind() == std::io::ErrorKind::AlreadyExists => {
+                return Err(already_exists(target).into())
+            }
+            Err(e) => {
+                return Err(anyhow::Error::from(e.error)
+                    .context(format!("cannot write {}", target.display())))
+            }
+        }
+        sync_dir(parent_or_dot(target))
+    }
+}
+
 /// Write `bytes` to `path` atomically with permission bits `mode`.
 pub fn write_atomic(
     path: &Path,
@@ -21,38 +106,20 @@ pub fn write_atomic(
     overwrite: Overwrite,
 ) -> anyhow::Result<()> {
     use std::os::unix::fs::PermissionsExt;
-    let dir = match path.parent() {
-        Some(dir) if !dir.as_os_str().is_empty() => dir,
-        _ => Path::new("."),
-    };
     if overwrite == Overwrite::Refuse && path.exists() {
-        return Err(crate::exit::AlreadyExists {
-            path: path.display().to_string(),
-            remedy: "give --force to replace it".to_string(),
-        }
-        .into());
+        return Err(already_exists(path).into());
     }
-    let mut tmp = tempfile::Builder::new()
-        .prefix(".aerie-")
-        .tempfile_in(dir)
-        .with_context(|| format!("cannot create a temporary file in {}", dir.display()))?;
-    tmp.as_file()
-        .set_permissions(std::fs::Permissions::from_mode(mode))
-        .with_context(|| {
-            format!(
-                "cannot set the mode of a temporary file in {}",
-                dir.display()
-            )
-        })?;
-    tmp.write_all(bytes)
-        .and_then(|_| tmp.as_file().sync_all())
+    let staged = Staged::file_beside(path)?;
+    let mut file = std::fs::OpenOptions::new()
+        .write(true)
+        .open(staged.path())
+        .with_context(|| format!("cannot open {}", staged.path().display()))?;
+    file.set_permissions(std::fs::Permissions::from_mode(mode))
+        .with_context(|| format!("cannot set the mode of {}", staged.path().display()))?;
+    file.write_all(bytes)
         .with_context(|| format!("cannot write {}", path.display()))?;
-    match overwrite {
-        Overwrite::Allow => tmp.persist(path).map(|_| ()).map_err(|e| e.error),
-        Overwrite::Refuse => tmp.persist_noclobber(path).map(|_| ()).map_err(|e| e.error),
-    }
-    .with_context(|| format!("cannot write {}", path.display()))?;
-    Ok(())
+    drop(file);
+    staged.commit(path, overwrite)
 }
 
 #[cfg(test)]

@@ -20,6 +20,7 @@ const LAYERS: &[(&str, &[&str])] = &[
             "exit",
             "exec",
             "fsutil",
+            "shell",
             "pool",
             "local_networks",
             "templates",

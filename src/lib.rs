@@ -14,6 +14,7 @@ pub mod exit;
 pub mod fsutil;
 pub mod local_networks;
 pub mod pool;
+pub mod shell;
 pub mod templates;
 
 // The site: model, load, validate.

@@ -24,6 +24,8 @@ enum HostError {
     MissingOwner(String),
     #[error(transparent)]
     Write(WriteFailure),
+    #[error(transparent)]
+    Quote(#[from] crate::shell::Unquotable),
     #[error("`{command}` failed (exit status {status}): {stderr}")]
     Action {
         command: String,
@@ -41,6 +43,7 @@ impl HostError {
             HostError::Write(WriteFailure::Ssh(e)) => e.kind(),
             HostError::Write(_) => "write-failed",
             HostError::Action { .. } => "action-failed",
+            HostError::Quote(_) => "bad-command",
         }
     }
 }
@@ -146,8 +149,8 @@ fn converge_host(
     if settings.check {
         for a in &runnable {
             report.actions.push(ActionRun {
-                command: a.action.command_line(),
-                why: why(&a.firing, &a.action.trigger),
+                command: a.action.command_line()?,
+                why: why(&a.firing, &a.action.trigger)?,
                 ran: false,
             });
         }
@@ -228,8 +231,8 @@ fn converge_host(
     for &i in &outcome.ran {
         let a = runnable[i];
         report.actions.push(ActionRun {
-            command: a.action.command_line(),
-            why: why(&a.firing, &a.action.trigger),
+            command: a.action.command_line()?,
+            why: why(&a.firing, &a.action.trigger)?,
             ran: true,
         });
         report.status = Status::Changed;
@@ -241,7 +244,7 @@ fn converge_host(
             status,
             stderr,
         }) => Err(HostError::Action {
-            command: runnable[index].action.command_line(),
+            command: runnable[index].action.command_line()?,
             status,
             stderr,
         }),
@@ -270,12 +273,12 @@ fn plan_error(e: converge::PlanError) -> HostError {
     }
 }
 
-fn why(firing: &Firing, trigger: &Trigger) -> String {
-    match (firing, trigger) {
+fn why(firing: &Firing, trigger: &Trigger) -> Result<String, crate::shell::Unquotable> {
+    Ok(match (firing, trigger) {
         (Firing::Changed(paths), _) => format!("{} changed", paths.join(", ")),
         (_, Trigger::Unless { check }) => {
-            format!("`{}` failed", crate::bundle::quote_argv(check))
+            format!("`{}` failed", crate::shell::join(check)?)
         }
         _ => String::new(),
-    }
+    })
 }

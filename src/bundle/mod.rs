@@ -108,21 +108,9 @@ impl Action {
     }
 
     /// The command line, shell-quoted, for reading.
-    pub fn command_line(&self) -> String {
-        quote_argv(&self.argv)
+    pub fn command_line(&self) -> Result<String, crate::shell::Unquotable> {
+        crate::shell::join(&self.argv)
     }
-}
-
-/// Shell-quote an argv for display.
-pub fn quote_argv(argv: &[String]) -> String {
-    argv.iter()
-        .map(|a| {
-            shlex::try_quote(a)
-                .map(|q| q.into_owned())
-                .unwrap_or_else(|_| format!("{a:?}"))
-        })
-        .collect::<Vec<_>>()
-        .join(" ")
 }
 
 impl Trigger {

@@ -31,7 +31,7 @@ pub fn run(args: &ConvergeArgs) -> anyhow::Result<()> {
                 Firing::Changed(paths) => format!("{} changed", paths.join(", ")),
                 _ => "if its check fails".to_string(),
             };
-            println!("would run {} ({why})", a.action.command_line());
+            println!("would run {} ({why})", a.action.command_line()?);
         }
         return Ok(());
     }
@@ -44,13 +44,13 @@ pub fn run(args: &ConvergeArgs) -> anyhow::Result<()> {
     let runs_commands = args.root == std::path::Path::new("/");
     for a in converge::runnable(&plan, !args.install) {
         if !runs_commands {
-            println!("not run (root is not /): {}", a.action.command_line());
+            println!("not run (root is not /): {}", a.action.command_line()?);
             continue;
         }
         if let crate::bundle::Trigger::Unless { check } = &a.action.trigger {
             match exec::run(&mut exec::command(&check[0], &check[1..])) {
                 Ok(_) => {
-                    println!("ok        {}", a.action.command_line());
+                    println!("ok        {}", a.action.command_line()?);
                     continue;
                 }
                 Err(exec::ExecError::Failed { .. }) => {}
@@ -58,7 +58,7 @@ pub fn run(args: &ConvergeArgs) -> anyhow::Result<()> {
             }
         }
         exec::run(&mut exec::command(&a.action.argv[0], &a.action.argv[1..]))?;
-        println!("ran       {}", a.action.command_line());
+        println!("ran       {}", a.action.command_line()?);
     }
     for r in &reasons {
         println!("reboot required: {r}");

@@ -231,9 +231,18 @@ fn flavor(
         .actions
         .iter()
         .find(|a| a.concern == Concern::PciFlavor)?;
-    let command = action.command_line();
     let Trigger::Unless { check } = &action.trigger else {
         return None;
+    };
+    let command = match action.command_line() {
+        Ok(command) => command,
+        Err(e) => {
+            return Some(FlavorReport {
+                command: String::new(),
+                status: "failed".into(),
+                error: Some(e.to_string()),
+            })
+        }
     };
     let (status, error) = match fe.run(check) {
         Err(e) => ("failed", Some(e.to_string())),

@@ -22,7 +22,10 @@ pub fn write(
 ) -> anyhow::Result<()> {
     output::check_target(out, force)?;
     super::xorriso::check_version()?;
-    output::check_room(&output::dir_of(out), payload::size(items) + (4 << 20))?;
+    output::check_room(
+        crate::fsutil::parent_or_dot(out),
+        payload::size(items) + (4 << 20),
+    )?;
     let work = tempfile::Builder::new()
         .prefix("aerie-cfgiso-")
         .tempdir()

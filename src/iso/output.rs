@@ -3,30 +3,13 @@
 //! appends a session) and renamed at the end; room checked first.
 
 use super::IsoError;
-use crate::exit::AlreadyExists;
-use anyhow::Context;
-use std::path::{Path, PathBuf};
-
-/// The output's directory (`.` for a bare file name).
-pub fn dir_of(out: &Path) -> PathBuf {
-    match out.parent() {
-        Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
-        _ => PathBuf::from("."),
-    }
-}
-
-/// The error for an output that exists when --force was not given.
-fn exists(out: &Path) -> AlreadyExists {
-    AlreadyExists {
-        path: out.display().to_string(),
-        remedy: "give --force to replace it".into(),
-    }
-}
+use crate::fsutil::{parent_or_dot, Overwrite, Staged};
+use std::path::Path;
 
 /// Refuse an existing output without `force`; the directory must exist.
 pub fn check_target(out: &Path, force: bool) -> anyhow::Result<()> {
     if out.exists() && !force {
-        return Err(exists(out).into());
+        return Err(crate::fsutil::already_exists(out).into());
     }
     if out.is_dir() {
         anyhow::bail!(
@@ -34,7 +17,7 @@ pub fn check_target(out: &Path, force: bool) -> anyhow::Result<()> {
             out.display()
         );
     }
-    let dir = dir_of(out);
+    let dir = parent_or_dot(out);
     if !dir.is_dir() {
         anyhow::bail!(
             "{} does not exist; create it or choose another -o",
@@ -72,57 +55,32 @@ pub fn check_room(dir: &Path, need: u64) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// A path next to `out` that does not exist; removed on drop unless
-/// [`TempOutput::persist`] renamed it.
+/// A path next to `out` that does not exist (xorriso creates it); removed
+/// on drop unless [`TempOutput::persist`] renamed it.
 pub struct TempOutput {
-    path: tempfile::TempPath,
+    staged: Staged,
 }
 
 impl TempOutput {
     pub fn new(out: &Path) -> anyhow::Result<TempOutput> {
-        let dir = dir_of(out);
-        let name = out
-            .file_name()
-            .map(|n| n.to_string_lossy().into_owned())
-            .unwrap_or_default();
-        let path = tempfile::Builder::new()
-            .prefix(&format!(".{name}."))
-            .suffix(".aerie-tmp")
-            .tempfile_in(&dir)
-            .with_context(|| format!("cannot create a temporary file in {}", dir.display()))?
-            .into_temp_path();
-        std::fs::remove_file(&path).with_context(|| format!("cannot remove {}", path.display()))?;
-        Ok(TempOutput { path })
+        Ok(TempOutput {
+            staged: Staged::name_beside(out)?,
+        })
     }
 
     pub fn path(&self) -> &Path {
-        &self.path
+        self.staged.path()
     }
 
-    /// Rename to `out` (replacing it only with `force`), after one fsync of
-    /// the data: a crash never leaves a half-written ISO under the name.
+    /// Rename to `out` (replacing it only with `force`) by the one atomic
+    /// write: a crash never leaves a half-written ISO under the name.
     pub fn persist(self, out: &Path, force: bool) -> anyhow::Result<()> {
-        std::fs::File::open(&self.path)
-            .and_then(|f| f.sync_all())
-            .with_context(|| format!("cannot sync {}", self.path.display()))?;
-        if force {
-            self.path
-                .persist(out)
-                .map_err(|e| e.error)
-                .with_context(|| format!("cannot rename the new ISO to {}", out.display()))?;
+        let overwrite = if force {
+            Overwrite::Allow
         } else {
-            match self.path.persist_noclobber(out) {
-                Ok(()) => {}
-                Err(e) if e.error.kind() == std::io::ErrorKind::AlreadyExists => {
-                    return Err(exists(out).into())
-                }
-                Err(e) => {
-                    return Err(anyhow::Error::from(e.error)
-                        .context(format!("cannot rename the new ISO to {}", out.display())))
-                }
-            }
-        }
-        Ok(())
+            Overwrite::Refuse
+        };
+        self.staged.commit(out, overwrite)
     }
 }
 

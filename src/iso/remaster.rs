@@ -76,7 +76,7 @@ pub fn remaster(
         .with_context(|| format!("cannot read {}", opts.base.display()))?
         .len();
     output::check_room(
-        &output::dir_of(&opts.out),
+        crate::fsutil::parent_or_dot(&opts.out),
         base_size + payload::size(items) + (16 << 20),
     )?;
     let mut warnings: Vec<String> = bootmenu::label_warning(&probe.label).into_iter().collect();

@@ -110,7 +110,7 @@ fn run_inner(
 
     obs.step("checking the cloud knows every node");
     let after = query(fe, &v.registered)?;
-    let command = crate::bundle::quote_argv(&v.registered.argv);
+    let command = crate::shell::join(&v.registered.argv)?;
     for &i in &pending {
         let j = &mut jobs[i];
         if j.report.error_kind.as_deref() == Some("command-failed") {
@@ -221,7 +221,7 @@ fn deregister(
                 Ok(()) => j.report.commands.push(format!(
                     "on {}: {}",
                     j.report.host,
-                    crate::bundle::quote_argv(&argv)
+                    crate::shell::join(&argv)?
                 )),
                 Err(msg) => j.report.fail(Status::Failed, "node-command-failed", msg),
             }
@@ -276,7 +276,7 @@ fn wait_up(
         }
         std::thread::sleep(settings.poll.min(settings.timeout - elapsed));
     }
-    let command = crate::bundle::quote_argv(&wait.argv);
+    let command = crate::shell::join(&wait.argv)?;
     for &i in &pending {
         let msg = format!(
             "not up after {} s (--timeout) according to `{command}`: {}",

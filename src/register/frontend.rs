@@ -18,13 +18,15 @@ pub enum RunError {
     Ssh(#[from] SshError),
     #[error(transparent)]
     Local(#[from] crate::exec::ExecError),
+    #[error(transparent)]
+    Quote(#[from] crate::shell::Unquotable),
 }
 
 impl RunError {
     pub fn kind(&self) -> &'static str {
         match self {
             RunError::Ssh(e) => e.kind(),
-            RunError::Local(_) => "cannot-run",
+            RunError::Local(_) | RunError::Quote(_) => "cannot-run",
         }
     }
 }
@@ -100,7 +102,7 @@ impl Ran {
 
 impl Frontend<'_> {
     pub fn run(&self, argv: &[String]) -> Result<Ran, RunError> {
-        let command = crate::bundle::quote_argv(argv);
+        let command = crate::shell::join(argv)?;
         let mut words: Vec<&str> = Vec::new();
         if let Some(file) = &self.credentials {
             words.extend(["sh", "-c", WITH_CREDENTIALS, "aerie-credentials", file]);

@@ -75,7 +75,10 @@ fn text_of(v: &Value) -> String {
 
 /// Parse a listing's stdout.
 pub fn parse(listing: &Listing, stdout: &[u8]) -> Result<Listed, ListError> {
-    let command = crate::bundle::quote_argv(&listing.argv);
+    let command = crate::shell::join(&listing.argv).map_err(|e| ListError {
+        command: listing.argv.first().cloned().unwrap_or_default(),
+        problem: format!("nothing aerie could read: {e}"),
+    })?;
     match listing.format {
         ListFormat::Words => Ok(Listed::Words(
             String::from_utf8_lossy(stdout)

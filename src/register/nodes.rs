@@ -86,7 +86,7 @@ impl Sessions {
         } else {
             Err(NodeError::Step(format!(
                 "on {host}: `{}` failed (exit status {}): {}",
-                crate::bundle::quote_argv(argv),
+                crate::shell::join(argv).map_err(|e| NodeError::Step(e.to_string()))?,
                 out.status,
                 out.stderr_text()
             )))

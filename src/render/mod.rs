@@ -116,7 +116,13 @@ pub fn render_site_with(
         out.files.push(OutFile {
             path: format!("{host}/actions.txt"),
             mode: 0o644,
-            content: report::actions_text(&bundle).into_bytes(),
+            content: report::actions_text(&bundle)
+                .map_err(|e| TemplateError {
+                    template: format!("{host}/actions.txt"),
+                    line: None,
+                    message: e.to_string(),
+                })?
+                .into_bytes(),
         });
         out.bundles.push(bundle);
     }

@@ -61,10 +61,7 @@ pub fn write(dir: &Path, rendered: &Rendered, replace: Replace) -> anyhow::Resul
             .into());
         }
     }
-    let parent = match dir.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p,
-        _ => Path::new("."),
-    };
+    let parent = crate::fsutil::parent_or_dot(dir);
     std::fs::create_dir_all(parent)
         .with_context(|| format!("cannot create {}", parent.display()))?;
     let tmp = tempfile::Builder::new()
@@ -106,6 +103,7 @@ pub fn write(dir: &Path, rendered: &Rendered, replace: Replace) -> anyhow::Resul
             return Err(e)
                 .with_context(|| format!("cannot rename the new tree to {}", dir.display()));
         }
+        crate::fsutil::sync_dir(parent)?;
         std::fs::remove_dir_all(&old)
             .with_context(|| format!("cannot remove the old {}", old.display()))?;
         Outcome::Replaced
@@ -115,6 +113,7 @@ pub fn write(dir: &Path, rendered: &Rendered, replace: Replace) -> anyhow::Resul
             return Err(e)
                 .with_context(|| format!("cannot rename the new tree to {}", dir.display()));
         }
+        crate::fsutil::sync_dir(parent)?;
         Outcome::Created
     };
     Ok(outcome)

@@ -15,7 +15,7 @@ fn concern(c: crate::bundle::Concern) -> String {
 }
 
 /// What aerie does on one host, in order, for a person to read.
-pub fn actions_text(bundle: &HostBundle) -> String {
+pub fn actions_text(bundle: &HostBundle) -> Result<String, crate::shell::Unquotable> {
     let mut s = String::new();
     let _ = writeln!(
         s,
@@ -63,7 +63,7 @@ pub fn actions_text(bundle: &HostBundle) -> String {
             Trigger::Changed { paths } => format!("only when {} changed", paths.join(" or ")),
             Trigger::Unless { check } => format!(
                 "unless `{}` succeeds (checked first)",
-                crate::bundle::quote_argv(check)
+                crate::shell::join(check)?
             ),
         };
         let stage = match a.stage {
@@ -74,7 +74,7 @@ pub fn actions_text(bundle: &HostBundle) -> String {
             s,
             "  {}. {}\n     {when}; {stage}  [{}]",
             i + 1,
-            a.command_line(),
+            a.command_line()?,
             concern(a.concern)
         );
     }
@@ -88,7 +88,7 @@ pub fn actions_text(bundle: &HostBundle) -> String {
     for r in &bundle.reboot_required {
         let _ = writeln!(s, "  - {} [{}]", r.reason, concern(r.concern));
     }
-    s
+    Ok(s)
 }
 
 /// The summary of a render.

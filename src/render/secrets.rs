@@ -59,11 +59,7 @@ pub fn needed(profile: &Profile) -> bool {
 /// example) beside the output.
 pub fn default_path(site_file: Option<&Path>, site_name: &str, output: &Path) -> PathBuf {
     let beside = site_file.unwrap_or(output);
-    let dir = match beside.parent() {
-        Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
-        _ => PathBuf::from("."),
-    };
-    dir.join(format!("{site_name}.secrets.yaml"))
+    crate::fsutil::parent_or_dot(beside).join(format!("{site_name}.secrets.yaml"))
 }
 
 impl Secrets {

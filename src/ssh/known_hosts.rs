@@ -96,15 +96,14 @@ impl KnownHosts {
 
     /// Write the file atomically; its directory is created private (0700).
     pub fn save(&self, path: &Path) -> anyhow::Result<()> {
-        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-            if !dir.exists() {
-                use std::os::unix::fs::DirBuilderExt;
-                std::fs::DirBuilder::new()
-                    .recursive(true)
-                    .mode(0o700)
-                    .create(dir)
-                    .with_context(|| format!("cannot create {}", dir.display()))?;
-            }
+        let dir = crate::fsutil::parent_or_dot(path);
+        if !dir.exists() {
+            use std::os::unix::fs::DirBuilderExt;
+            std::fs::DirBuilder::new()
+                .recursive(true)
+                .mode(0o700)
+                .create(dir)
+                .with_context(|| format!("cannot create {}", dir.display()))?;
         }
         crate::fsutil::write_atomic(
             path,

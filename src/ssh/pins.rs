@@ -84,10 +84,10 @@ impl Pins {
                 file_flag: if self.is_default {
                     String::new()
                 } else {
-                    format!(
-                        " --known-hosts {}",
-                        shell_word(&self.path.display().to_string())
-                    )
+                    // The file was read already: its path has no NUL byte.
+                    let path = self.path.display().to_string();
+                    let word = crate::shell::quote(&path).expect("a path the OS took");
+                    format!(" --known-hosts {word}")
                 },
             }),
             Verdict::Unknown => {
@@ -112,10 +112,4 @@ impl Pins {
             }
         }
     }
-}
-
-fn shell_word(s: &str) -> String {
-    shlex::try_quote(s)
-        .map(|q| q.into_owned())
-        .unwrap_or_else(|_| s.to_string())
 }

@@ -309,7 +309,7 @@ pub fn remote_command(sudo: bool, argv: &[&str]) -> Result<String, SshError> {
         words.extend(["sudo", "-n", "--"]);
     }
     words.extend(argv);
-    shlex::try_join(words).map_err(|e| SshError::Io {
+    crate::shell::join(words).map_err(|e| SshError::Io {
         context: "cannot quote a remote command".into(),
         source: std::io::Error::new(std::io::ErrorKind::InvalidInput, e.to_string()),
     })
