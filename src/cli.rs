@@ -281,7 +281,8 @@ pub struct IsoArgs {
     /// Leave the aerie binary off the media (%post then leaves edits of shared files to the SSH road).
     #[arg(long)]
     pub no_binary: bool,
-    /// Read templates from DIR first (see `aerie render --help`).
+    /// Read templates from DIR first: the kickstarts, and the boot menus from
+    /// DIR/iso/ (see `aerie render --help`).
     #[arg(long, value_name = "DIR")]
     pub templates: Option<PathBuf>,
 }
