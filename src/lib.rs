@@ -12,8 +12,8 @@
 pub mod exec;
 pub mod exit;
 pub mod fsutil;
-pub mod local_networks;
-pub mod pool;
+mod local_networks;
+mod pool;
 pub mod shell;
 pub mod templates;
 

@@ -7,9 +7,9 @@
 //! What happened per host is a [`HostReport`]; `report.rs` prints them as text
 //! or JSON.
 
-pub mod diff;
-pub mod host;
-pub mod owners;
+mod diff;
+mod host;
+mod owners;
 pub mod report;
 pub mod run_id;
 pub mod select;

@@ -4,10 +4,10 @@
 //! same state whichever road it took.
 
 pub mod converge;
-pub mod edit;
+mod edit;
 pub mod grub;
-pub mod ini;
-pub mod shellvars;
+mod ini;
+mod shellvars;
 
 pub use crate::profile::Concern;
 pub use edit::Edit;

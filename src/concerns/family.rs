@@ -7,8 +7,6 @@ use crate::site::Distro;
 pub enum Family {
     /// Rocky, Alma, CentOS Stream (EL 9).
     El,
-    /// Debian and Ubuntu.
-    Debian,
 }
 
 pub fn of(distro: Distro) -> Family {
@@ -34,6 +32,5 @@ pub fn grub_regeneration(family: Family, kernel_args: &[String]) -> Vec<Vec<Stri
                 format!("--args={}", kernel_args.join(" ")),
             ],
         ],
-        Family::Debian => vec![vec!["update-grub".into()]],
     }
 }

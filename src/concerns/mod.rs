@@ -1,17 +1,17 @@
 //! Host concerns: one file each, every one a pure function that adds the
 //! files, edits, actions and reboot reasons of its concern to a bundle.
 
-pub mod dhcp_gateway;
-pub mod eucalyptus;
-pub mod family;
+mod dhcp_gateway;
+mod eucalyptus;
+mod family;
 pub mod iommu;
-pub mod metadata_redirect;
+mod metadata_redirect;
 pub mod nested_kvm;
-pub mod pci_flavor;
-pub mod pci_passthrough;
-pub mod pci_scheduler;
-pub mod services;
-pub mod sriov;
+mod pci_flavor;
+mod pci_passthrough;
+mod pci_scheduler;
+mod services;
+mod sriov;
 
 use crate::bundle::{BundleFile, Concern, Edit, FileEdit, HostBundle};
 use crate::profile::{Profile, RoleSpec};

@@ -10,14 +10,14 @@ pub mod bootmenu;
 pub mod cidata;
 pub mod config_iso;
 pub mod efi_image;
-pub mod error;
+mod error;
 pub mod layout;
-pub mod menu_syntax;
-pub mod output;
+mod menu_syntax;
+mod output;
 pub mod payload;
 pub mod probe;
 pub mod remaster;
-pub mod udev;
+mod udev;
 pub mod xorriso;
 
 pub use error::IsoError;

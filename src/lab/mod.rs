@@ -3,17 +3,17 @@
 //! exactly that.
 
 pub mod checks;
-pub mod deliver;
+mod deliver;
 pub mod facts;
-pub mod model;
-pub mod netdev;
+mod model;
+mod netdev;
 pub mod plan;
-pub mod process;
+mod process;
 pub mod progress;
-pub mod qemu;
+mod qemu;
 pub mod state;
 pub mod status;
-pub mod undo;
+mod undo;
 pub mod up;
 pub mod vagrant;
 

@@ -2,7 +2,7 @@
 //! one round trip, under a root prefix) and check them against the site and
 //! the profile's per-role needs (`checks.rs`, pure). Nothing is changed.
 
-pub mod checks;
+mod checks;
 pub mod facts;
 
 use crate::pool;

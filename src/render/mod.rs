@@ -2,10 +2,10 @@
 //! writes: per node its kickstart, bundle, root files and actions, plus the
 //! dispatcher kickstart and a plan. Pure: no file is touched here.
 
-pub mod heredoc;
-pub mod kickstart;
+mod heredoc;
+mod kickstart;
 pub mod output;
-pub mod report;
+mod report;
 pub mod secrets;
 
 use crate::bundle::converge::{self, HostFiles};

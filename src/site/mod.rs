@@ -4,7 +4,7 @@ pub mod examples;
 pub mod fields;
 pub mod findings;
 pub mod load;
-pub mod model;
+mod model;
 pub mod sriov_driver;
 pub mod synthetic;
 pub mod validate;

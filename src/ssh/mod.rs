@@ -4,7 +4,7 @@
 //! files atomically and run its actions (`write`).
 
 pub mod auth;
-pub mod error;
+mod error;
 pub mod known_hosts;
 pub mod pins;
 pub mod read;

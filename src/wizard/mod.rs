@@ -5,7 +5,7 @@
 
 pub mod answers;
 mod ask;
-pub mod defaults;
+mod defaults;
 mod features;
 mod networks;
 mod nodes;
@@ -14,7 +14,7 @@ mod password;
 pub mod review;
 mod rules;
 mod settings;
-pub mod ssh_keys;
+mod ssh_keys;
 
 use crate::site::Site;
 
