@@ -148,6 +148,11 @@ pub struct SiteArg {
     /// Use a built-in example site instead of a file (see `aerie examples`).
     #[arg(long, value_name = "NAME")]
     pub example: Option<String>,
+    /// Use this profile file instead of the built-in one the site's `profile:`
+    /// names (e.g. another release: packages, concerns, preflight and
+    /// registration are data).
+    #[arg(long, value_name = "FILE")]
+    pub profile: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]
@@ -398,10 +403,6 @@ pub struct RegisterArgs {
     /// Run the frontend's commands on this machine (it is the frontend) instead of over SSH.
     #[arg(long)]
     pub local: bool,
-    /// Use this profile file instead of the built-in one for the site's profile
-    /// (e.g. another release: its registration commands are data).
-    #[arg(long, value_name = "FILE")]
-    pub profile: Option<PathBuf>,
     #[command(flatten)]
     pub reach: ReachArgs,
 }

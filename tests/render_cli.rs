@@ -213,3 +213,45 @@ fn templates_dir_kickstart_folder_for_render_and_build() {
     );
     assert!(!tmp.path().join("again").exists());
 }
+
+/// `--profile FILE` replaces the built-in profile in every command that takes
+/// a site: here render and build see a package only the file has, and
+/// validate refuses a broken one.
+#[test]
+fn profile_file_replaces_the_built_in_profile() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let profile = include_str!("../profiles/openstack.yaml").replacen(
+        "    - openstack-keystone\n",
+        "    - openstack-keystone\n    - aerie-profile-marker\n",
+        1,
+    );
+    assert!(profile.contains("aerie-profile-marker"));
+    std::fs::write(d.join("mine.yaml"), profile).unwrap();
+    std::fs::write(d.join("broken.yaml"), "name: [").unwrap();
+    let lab = ["--example", "lab", "--profile", "mine.yaml"];
+    for command in ["render", "build"] {
+        let out_dir = format!("{command}-out");
+        let out = aerie(d, &[&[command][..], &lab, &["-o", &out_dir]].concat());
+        assert!(out.status.success(), "{command}: {}", stderr(&out));
+        let ks = std::fs::read_to_string(d.join(&out_dir).join("fe1/ks.cfg")).unwrap();
+        assert!(ks.contains("aerie-profile-marker"), "{command}");
+        let node = std::fs::read_to_string(d.join(&out_dir).join("node1/ks.cfg")).unwrap();
+        assert!(!node.contains("aerie-profile-marker"), "{command}");
+    }
+    let out = aerie(d, &["render", "--example", "lab", "-o", "plain"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let ks = std::fs::read_to_string(d.join("plain/fe1/ks.cfg")).unwrap();
+    assert!(!ks.contains("aerie-profile-marker"));
+    let out = aerie(
+        d,
+        &["validate", "--example", "lab", "--profile", "broken.yaml"],
+    );
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert!(stderr(&out).contains("broken.yaml"), "{}", stderr(&out));
+    let out = aerie(
+        d,
+        &["validate", "--example", "lab", "--profile", "mine.yaml"],
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+}

@@ -5,20 +5,14 @@ use super::apply_progress::Bars;
 use crate::apply::{self, report, select, HostJob, Settings};
 use crate::cli::{ApplyArgs, OutputFormat};
 use crate::exit::{Reported, UsageError, HOSTS_FAILED};
-use crate::profile::Profile;
-use crate::site;
 use crate::ssh::{self, NewKeys, Pins};
 use std::io::IsTerminal;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 pub fn run(args: &ApplyArgs) -> anyhow::Result<()> {
-    let (site, findings) = site::load_valid(&args.site.source(), &Default::default())?;
-    for warning in findings.findings.iter() {
-        eprintln!("{warning}");
-    }
+    let (site, profile) = super::load(&args.site)?;
     let nodes = select::nodes(&site, &args.hosts, args.role.map(Into::into))?;
-    let profile = Profile::built_in(site.site.profile);
     let mut jobs = Vec::new();
     for node in nodes {
         let host = node.ssh_host(&site).ok_or_else(|| {

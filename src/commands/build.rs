@@ -40,7 +40,7 @@ pub fn run(args: &BuildArgs) -> anyhow::Result<()> {
     };
     let source = args.site.source();
     let (rendered, outcome) = render_to(
-        &source,
+        &args.site,
         &args.output,
         args.templates.as_deref(),
         Options::default(),

@@ -39,14 +39,14 @@ pub fn kernel_args(kargs: Option<&str>) -> anyhow::Result<Vec<String>> {
 
 fn render(
     site: &Site,
+    profile: &Profile,
     templates: &Templates,
     minimal: bool,
     secrets: Option<&render::secrets::Secrets>,
 ) -> anyhow::Result<Rendered> {
-    let profile = Profile::built_in(site.site.profile);
     Ok(render::render_site_with(
         site,
-        &profile,
+        profile,
         templates,
         Options { minimal },
         secrets,
@@ -69,12 +69,8 @@ fn find_node<'a>(site: &'a Site, host: &str) -> anyhow::Result<&'a site::Node> {
 
 pub fn run(args: &IsoArgs) -> anyhow::Result<()> {
     let source = args.site.source();
-    let (site, report) = site::load_valid(&source, &Default::default())?;
-    for warning in report.findings.iter() {
-        eprintln!("{warning}");
-    }
+    let (site, profile) = super::load(&args.site)?;
     let templates = Templates::new(args.templates.as_deref())?;
-    let profile = Profile::built_in(site.site.profile);
     let secrets = super::render::site_secrets(
         &source,
         &site,
@@ -83,7 +79,7 @@ pub fn run(args: &IsoArgs) -> anyhow::Result<()> {
         &args.output,
         Options::default(),
     )?;
-    let rendered = render(&site, &templates, false, secrets.as_ref())
+    let rendered = render(&site, &profile, &templates, false, secrets.as_ref())
         .with_context(|| format!("cannot render {}", source.origin()))?;
     let binary = if args.no_binary {
         None

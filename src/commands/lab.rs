@@ -61,7 +61,7 @@ fn lab_up(args: &LabUpArgs) -> anyhow::Result<()> {
         return Err(UsageError("--accel tcg works with --driver qemu only".into()).into());
     }
     let source = args.site.source();
-    let (site, _) = crate::site::load_valid(&source, &Default::default())?;
+    let (site, profile) = super::load(&args.site)?;
     let prefix = args
         .prefix
         .clone()
@@ -74,6 +74,7 @@ fn lab_up(args: &LabUpArgs) -> anyhow::Result<()> {
     let plan = plan::plan(&site, &sizes, &prefix).map_err(UsageError)?;
     let req = UpRequest {
         site: &site,
+        profile: &profile,
         site_yaml: source.text()?,
         plan,
         dir: args.dir.dir.clone(),

@@ -11,6 +11,7 @@ mod hosts;
 mod init;
 mod iso;
 mod lab;
+mod load;
 mod preflight;
 mod reach;
 mod register;
@@ -22,6 +23,7 @@ mod validate;
 use crate::cli::{Cli, Command};
 
 pub use exit_code::code_for as exit_code;
+pub use load::load;
 
 /// Run a parsed command line.
 pub fn run(cli: Cli) -> anyhow::Result<()> {

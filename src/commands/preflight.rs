@@ -4,15 +4,9 @@ use super::reach;
 use crate::cli::{OutputFormat, PreflightArgs};
 use crate::exit::{Reported, UsageError, HOSTS_FAILED};
 use crate::preflight::{self, HostOutcome, Job};
-use crate::profile::Profile;
-use crate::site;
 
 pub fn run(args: &PreflightArgs) -> anyhow::Result<()> {
-    let (site, findings) = site::load_valid(&args.site.source(), &Default::default())?;
-    for warning in findings.findings.iter() {
-        eprintln!("{warning}");
-    }
-    let profile = Profile::built_in(site.site.profile);
+    let (site, profile) = super::load(&args.site)?;
     let spec = profile
         .preflight
         .clone()

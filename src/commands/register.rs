@@ -13,24 +13,12 @@ use crate::register::listing::NodeNames;
 use crate::register::nodes::{NodeTarget, Sessions};
 use crate::register::report::{self, FlavorReport, Summary};
 use crate::register::{NodeReport, Status};
-use crate::site::{self, Site};
+use crate::site::Site;
 use crate::ssh::{Connection, SshError};
-use anyhow::Context;
 use std::time::Duration;
 
 pub fn run(args: &RegisterArgs) -> anyhow::Result<()> {
-    let (site, findings) = site::load_valid(&args.site.source(), &Default::default())?;
-    for warning in findings.findings.iter() {
-        eprintln!("{warning}");
-    }
-    let profile = match &args.profile {
-        None => Profile::built_in(site.site.profile),
-        Some(path) => {
-            let text = std::fs::read_to_string(path)
-                .with_context(|| format!("cannot read the profile {}", path.display()))?;
-            Profile::parse(&text, &path.display().to_string())?
-        }
-    };
+    let (site, profile) = super::load(&args.site)?;
     let spec = profile
         .registration
         .clone()

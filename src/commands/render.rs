@@ -1,7 +1,7 @@
 //! `aerie render`: a validated site becomes a directory of kickstarts,
 //! bundles and files.
 
-use crate::cli::RenderArgs;
+use crate::cli::{RenderArgs, SiteArg};
 use crate::profile::Profile;
 use crate::render::{self, output, secrets, Options, Templates};
 use crate::site::{self, Source};
@@ -10,18 +10,15 @@ use std::path::Path;
 
 /// Validate, render and write; the rendered tree and how the directory went.
 pub fn render_to(
-    source: &Source,
+    site_arg: &SiteArg,
     dir: &Path,
     templates: Option<&Path>,
     options: Options,
     replace: output::Replace,
     secrets: Option<&Path>,
 ) -> anyhow::Result<(render::Rendered, output::Outcome)> {
-    let (site, report) = site::load_valid(source, &Default::default())?;
-    for warning in report.findings.iter() {
-        eprintln!("{warning}");
-    }
-    let profile = Profile::built_in(site.site.profile);
+    let source = &site_arg.source();
+    let (site, profile) = super::load(site_arg)?;
     let templates = Templates::new(templates)?;
     let secrets = site_secrets(source, &site, &profile, secrets, dir, options)?;
     let rendered = render::render_site_with(&site, &profile, &templates, options, secrets.as_ref())
@@ -63,7 +60,7 @@ pub fn run(args: &RenderArgs) -> anyhow::Result<()> {
         minimal: args.minimal,
     };
     let (rendered, _) = render_to(
-        &args.site.source(),
+        &args.site,
         &args.output,
         args.templates.as_deref(),
         options,

@@ -6,16 +6,12 @@ use crate::exit::{Reported, UsageError, HOSTS_FAILED};
 use crate::profile::Profile;
 use crate::register::frontend::Frontend;
 use crate::register::listing::{self, NodeNames, Seen};
-use crate::site::{self, Role, Site};
+use crate::site::{Role, Site};
 use crate::ssh::{Connection, Pins};
 use crate::status::{self, Job, Row};
 
 pub fn run(args: &StatusArgs) -> anyhow::Result<()> {
-    let (site, findings) = site::load_valid(&args.site.source(), &Default::default())?;
-    for warning in findings.findings.iter() {
-        eprintln!("{warning}");
-    }
-    let profile = Profile::built_in(site.site.profile);
+    let (site, profile) = super::load(&args.site)?;
     let nodes = crate::apply::select::nodes(&site, &args.nodes, None)
         .map_err(|e| UsageError(e.0.replace("--hosts", "--nodes")))?;
     let mut jobs = Vec::new();

@@ -5,6 +5,10 @@ use crate::exit::{Reported, DATA_ERROR};
 use crate::site::{self, validate::Context};
 
 pub fn run(args: &ValidateArgs) -> anyhow::Result<()> {
+    // A profile file given is checked too: a command that uses it would fail.
+    if let Some(path) = &args.site.profile {
+        super::load::profile_file(path)?;
+    }
     let source = args.site.source();
     let text = source.text()?;
     let context = Context {

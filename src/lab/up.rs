@@ -22,6 +22,8 @@ pub trait NestedOffer {
 /// Everything `lab up` was asked.
 pub struct UpRequest<'a> {
     pub site: &'a crate::site::Site,
+    /// The site's profile (the built-in one, or `--profile FILE`).
+    pub profile: &'a crate::profile::Profile,
     /// The site file's text (the qemu driver puts it on the installer ISO).
     pub site_yaml: String,
     pub plan: LabPlan,
@@ -121,7 +123,7 @@ fn vm_records(plan: &LabPlan, dir: &Path, driver: Driver) -> Vec<VmRecord> {
 
 /// Make the lab. Host checks must have passed.
 pub fn up(req: &UpRequest, progress: &Progress) -> anyhow::Result<Ledger> {
-    let rendered = render(req.site, &req.templates)?;
+    let rendered = render(req)?;
     let iso = match (req.driver, &req.iso) {
         (Driver::Qemu, Some(iso)) => Some(std::path::absolute(iso)?),
         (Driver::Qemu, None) => {
@@ -206,15 +208,11 @@ pub fn up(req: &UpRequest, progress: &Progress) -> anyhow::Result<Ledger> {
 }
 
 /// The site's kickstarts and bundles, as `aerie render` makes them.
-fn render(
-    site: &crate::site::Site,
-    templates: &crate::templates::Templates,
-) -> anyhow::Result<crate::render::Rendered> {
-    let profile = crate::profile::Profile::built_in(site.site.profile);
+fn render(req: &UpRequest) -> anyhow::Result<crate::render::Rendered> {
     Ok(crate::render::render_site(
-        site,
-        &profile,
-        templates,
+        req.site,
+        req.profile,
+        &req.templates,
         crate::render::Options::default(),
     )?)
 }
