@@ -7,6 +7,8 @@ packages=(
   # ISO road: remastering and boot tests
   xorriso isolinux syslinux-common grub-efi-amd64-bin grub-pc-bin grub-common
   mtools dosfstools ovmf qemu-system-x86 qemu-utils genisoimage
+  # the aerie binary stripped for the media (strip), read in tests (readelf)
+  binutils
   # test hosts: network namespaces with real sshd
   openssh-server openssh-client iproute2 bridge-utils debootstrap util-linux
   # host configuration checks

@@ -286,6 +286,10 @@ pub struct IsoArgs {
     /// Leave the aerie binary off the media (%post then leaves edits of shared files to the SSH road).
     #[arg(long)]
     pub no_binary: bool,
+    /// Put this aerie binary on the media instead of the running one (e.g. a
+    /// static musl build); it must run on the site's distribution (EL9: glibc 2.34).
+    #[arg(long, value_name = "FILE", conflicts_with = "no_binary")]
+    pub binary: Option<PathBuf>,
     /// Read templates from DIR first: the kickstarts, and the boot menus from
     /// DIR/iso/ (see `aerie render --help`).
     #[arg(long, value_name = "DIR")]

@@ -47,6 +47,7 @@ pub fn install_hint(program: &str) -> String {
         "xorriso" => "xorriso",
         "mcopy" | "mdir" | "mtype" | "mmd" => "mtools",
         "df" => "coreutils",
+        "strip" | "objcopy" => "binutils",
         "qemu-system-x86_64" => "qemu-system-x86",
         "qemu-img" => "qemu-utils",
         "ssh" | "ssh-keygen" => "openssh-client",

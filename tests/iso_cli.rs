@@ -536,3 +536,105 @@ fn a_broken_menu_template_is_named_with_its_line_and_nothing_is_written() -> Res
     );
     Ok(())
 }
+
+/// `readelf -S` and `-V` of a file (binutils: an independent reader).
+fn readelf(flag: &str, file: &Path) -> Result<String> {
+    let out = run(Command::new("readelf").arg("-W").arg(flag).arg(file))?;
+    Ok(String::from_utf8_lossy(&out.stdout).into_owned())
+}
+
+#[test]
+fn the_binary_on_the_media_is_stripped_and_says_its_size() -> Result<()> {
+    let dir = tempfile::tempdir()?;
+    let ks = dir.path().join("ks.iso");
+    let o = run(aerie()
+        .args(["iso", "--example", "lab", "--config-only", "-o"])
+        .arg(&ks))?;
+    let said = String::from_utf8_lossy(&o.stdout).into_owned();
+    assert!(
+        said.contains("the aerie binary, ") && said.contains(" MB (stripped from "),
+        "{said}"
+    );
+
+    let on_media = dir.path().join("aerie");
+    run(Command::new("xorriso")
+        .args(["-osirrox", "on", "-indev"])
+        .arg(&ks)
+        .args(["-extract", "/aerie"])
+        .arg(&on_media)
+        .arg("-end"))?;
+    let running = std::fs::metadata(env!("CARGO_BIN_EXE_aerie"))?.len();
+    let size = std::fs::metadata(&on_media)?.len();
+    eprintln!("aerie on the media: {size} bytes (running binary {running})");
+    assert!(size < running / 2, "{size} of {running} bytes");
+    let sections = readelf("-S", &on_media)?;
+    assert!(!sections.contains(".debug_info"), "{sections}");
+    assert!(!sections.contains(".debug_line"), "{sections}");
+    assert!(!sections.contains(".symtab"), "{sections}");
+    // It still runs.
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(&on_media, std::fs::Permissions::from_mode(0o700))?;
+    let v = run(Command::new(&on_media).arg("--version"))?;
+    assert!(String::from_utf8_lossy(&v.stdout).starts_with("aerie "));
+    Ok(())
+}
+
+/// A binary needing a newer glibc than EL9's 2.34 is refused before anything
+/// is written: the aerie binary, its GLIBC_2.NN version needs renamed to
+/// GLIBC_2.99 (same length: still a valid ELF file).
+#[test]
+fn a_binary_needing_a_newer_glibc_than_the_distro_is_refused() -> Result<()> {
+    let dir = tempfile::tempdir()?;
+    let mut bytes = std::fs::read(env!("CARGO_BIN_EXE_aerie"))?;
+    let mut patched = 0;
+    let pat = b"GLIBC_2.";
+    let mut i = 0;
+    while i + pat.len() + 3 <= bytes.len() {
+        let rest = &bytes[i + pat.len()..];
+        if bytes[i..].starts_with(pat)
+            && rest[0].is_ascii_digit()
+            && rest[1].is_ascii_digit()
+            && rest[2] == 0
+        {
+            bytes[i + pat.len()] = b'9';
+            bytes[i + pat.len() + 1] = b'9';
+            patched += 1;
+        }
+        i += 1;
+    }
+    assert!(patched > 0, "no GLIBC_2.NN strings in the binary");
+    let newer = dir.path().join("aerie-newer");
+    std::fs::write(&newer, &bytes)?;
+    assert!(readelf("-V", &newer)?.contains("GLIBC_2.99"));
+
+    let out = dir.path().join("out");
+    std::fs::create_dir(&out)?;
+    let o = aerie()
+        .args(["iso", "--example", "lab", "--config-only", "--binary"])
+        .arg(&newer)
+        .arg("-o")
+        .arg(out.join("ks.iso"))
+        .output()?;
+    let err = stderr(&o);
+    assert_eq!(status(&o), 69, "{err}");
+    for want in [
+        "needs glibc 2.99",
+        "rocky9 (EL9) ships glibc 2.34",
+        "--binary FILE",
+        "--no-binary",
+        "x86_64-unknown-linux-musl",
+    ] {
+        assert!(err.contains(want), "{want}: {err}");
+    }
+    assert!(names(&out).is_empty(), "{:?}", names(&out));
+
+    // The same binary unpatched goes on the media.
+    let same = dir.path().join("aerie-same");
+    std::fs::copy(env!("CARGO_BIN_EXE_aerie"), &same)?;
+    run(aerie()
+        .args(["iso", "--example", "lab", "--config-only", "--binary"])
+        .arg(&same)
+        .arg("-o")
+        .arg(out.join("ks.iso")))?;
+    Ok(())
+}

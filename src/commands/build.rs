@@ -3,21 +3,35 @@
 
 use super::render::render_to;
 use crate::cli::BuildArgs;
-use crate::iso::{config_iso, payload, IsoError};
+use crate::iso::{binary, config_iso, payload, IsoError};
 use crate::render::{output, Options, Rendered};
+use crate::site::Distro;
 use std::path::Path;
 
 /// Writes DIR/oemdrv.iso (OEMDRV: the dispatcher ks.cfg, per-node folders and
 /// the binary). Without xorriso the main job still succeeds: the kickstarts
 /// are the product, the config ISO a convenience; the skip is said on stdout.
-fn config_iso(rendered: &Rendered, dir: &Path) -> anyhow::Result<bool> {
+/// The aerie binary goes on it when it can run on the site's distribution
+/// (else the ISO is written without it, and the reason said).
+fn config_iso(rendered: &Rendered, dir: &Path, distro: Distro) -> anyhow::Result<bool> {
     let out = dir.join("oemdrv.iso");
-    let items = payload::oemdrv(rendered, None, payload::this_binary().as_deref());
+    let binary = match binary::running().and_then(|b| binary::for_media(&b, distro)) {
+        Ok(b) => Some(b),
+        Err(e) => {
+            println!("  NOTE: oemdrv.iso goes without the aerie binary: {e:#}");
+            None
+        }
+    };
+    let items = payload::oemdrv(rendered, None, binary.as_ref().map(|b| b.path.as_path()));
     match config_iso::write(&out, config_iso::OEMDRV, &items, true, &mut |_| {}) {
         Ok(()) => {
             println!(
-                "  {}/oemdrv.iso      config ISO (label OEMDRV) for a stock installer",
-                dir.display()
+                "  {}/oemdrv.iso      config ISO (label OEMDRV) for a stock installer{}",
+                dir.display(),
+                binary
+                    .as_ref()
+                    .map(|b| format!(", with {}", b.describe()))
+                    .unwrap_or_default()
             );
             Ok(true)
         }
@@ -70,7 +84,11 @@ pub fn run(args: &BuildArgs) -> anyhow::Result<()> {
         );
     }
     println!("  {dir}/plan.txt        the summary");
-    let oemdrv = config_iso(&rendered, &args.output)?;
+    let distro = crate::site::load_valid(&source, &Default::default())?
+        .0
+        .site
+        .distro;
+    let oemdrv = config_iso(&rendered, &args.output, distro)?;
     println!();
     println!("Next:");
     println!("  1. Read {dir}/plan.txt and {dir}/<host>/actions.txt.");

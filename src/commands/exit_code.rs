@@ -45,7 +45,7 @@ fn iso_code(err: &IsoError) -> i32 {
         IsoError::NotAnIso { .. }
         | IsoError::NoBootRecord { .. }
         | IsoError::UnknownLayout { .. } => exit::DATA_ERROR,
-        IsoError::ToolMissing { .. } => exit::UNAVAILABLE,
+        IsoError::ToolMissing { .. } | IsoError::BinaryTooNew { .. } => exit::UNAVAILABLE,
         IsoError::NoRoom { .. } => exit::FAILURE,
     }
 }

@@ -3,7 +3,7 @@
 
 use crate::cli::IsoArgs;
 use crate::exit::UsageError;
-use crate::iso::{cidata, config_iso, payload, remaster};
+use crate::iso::{binary, cidata, config_iso, payload, remaster};
 use crate::profile::Profile;
 use crate::render::{self, Options, Rendered, Templates};
 use crate::site::{self, Site};
@@ -81,11 +81,22 @@ pub fn run(args: &IsoArgs) -> anyhow::Result<()> {
     )?;
     let rendered = render(&site, &profile, &templates, false, secrets.as_ref())
         .with_context(|| format!("cannot render {}", source.origin()))?;
+    // Checked (glibc of the site's distribution) and stripped before
+    // anything is written.
     let binary = if args.no_binary {
         None
     } else {
-        payload::this_binary()
+        let from = match &args.binary {
+            Some(b) => b.clone(),
+            None => binary::running()?,
+        };
+        Some(binary::for_media(&from, site.site.distro)?)
     };
+    let on_media = binary.as_ref().map(|b| b.path.as_path());
+    let binary_note = binary
+        .as_ref()
+        .map(|b| format!(", {}", b.describe()))
+        .unwrap_or_default();
     let out = &args.output;
     let bar = progress_bar("writing");
     let mut tick = |p: f64| bar.set_position((p * 10.0) as u64);
@@ -109,17 +120,16 @@ pub fn run(args: &IsoArgs) -> anyhow::Result<()> {
                 .iter()
                 .find(|b| b.hostname == *host)
                 .context("the node has no bundle")?;
-            let items = cidata::items(&site, node, bundle, binary.as_deref());
+            let items = cidata::items(&site, node, bundle, on_media);
             config_iso::write(out, config_iso::CIDATA, &items, args.force, &mut tick)?;
             bar.finish_and_clear();
             println!(
-                "wrote {} (label {}: user-data, meta-data, network-config for {host}{})",
+                "wrote {} (label {}: user-data, meta-data, network-config for {host}{binary_note})",
                 out.display(),
                 config_iso::CIDATA,
-                if binary.is_some() { ", aerie" } else { "" }
             );
         } else {
-            let items = payload::oemdrv(&rendered, args.node.as_deref(), binary.as_deref());
+            let items = payload::oemdrv(&rendered, args.node.as_deref(), on_media);
             config_iso::write(out, config_iso::OEMDRV, &items, args.force, &mut tick)?;
             bar.finish_and_clear();
             let what = match &args.node {
@@ -130,7 +140,7 @@ pub fn run(args: &IsoArgs) -> anyhow::Result<()> {
                 ),
             };
             println!(
-                "wrote {} (label {}: {what}); attach it next to a stock installer ISO",
+                "wrote {} (label {}: {what}{binary_note}); attach it next to a stock installer ISO",
                 out.display(),
                 config_iso::OEMDRV
             );
@@ -139,13 +149,8 @@ pub fn run(args: &IsoArgs) -> anyhow::Result<()> {
     }
 
     let base = args.base.as_ref().expect("clap requires --base");
-    let items = payload::installer_for_site(
-        &site,
-        &source.text()?,
-        &rendered,
-        &templates,
-        binary.as_deref(),
-    )?;
+    let items =
+        payload::installer_for_site(&site, &source.text()?, &rendered, &templates, on_media)?;
     let opts = remaster::Options {
         base: base.clone(),
         out: out.clone(),
@@ -175,13 +180,8 @@ pub fn run(args: &IsoArgs) -> anyhow::Result<()> {
     );
     println!("  menus: {}", report.menus.join(", "));
     println!(
-        "  /ks/{{frontend,compute,minimal}}.cfg, /aerie/ (site.yaml, {} node folder(s){})",
+        "  /ks/{{frontend,compute,minimal}}.cfg, /aerie/ (site.yaml, {} node folder(s){binary_note})",
         site.nodes.len(),
-        if binary.is_some() {
-            ", the aerie binary"
-        } else {
-            ""
-        }
     );
     Ok(())
 }

@@ -29,6 +29,15 @@ pub enum IsoError {
         problem: String,
         hint: String,
     },
+    /// The aerie binary for the media needs a newer glibc than the site's
+    /// distribution ships: it would not run there.
+    #[error("{binary} needs glibc {needs} (GLIBC_{needs} symbols), but {distro} ships glibc {ships}: it would not run on the installed nodes. Put a binary built for {distro} on the media: build aerie where glibc is {ships} or older (e.g. in a container of that distribution) or statically (`cargo build --release --target x86_64-unknown-linux-musl`) and give it as --binary FILE, or leave it off with --no-binary")]
+    BinaryTooNew {
+        binary: PathBuf,
+        needs: String,
+        distro: String,
+        ships: String,
+    },
     /// The output's file system has too little room.
     #[error("{dir} has {free_mb} MiB free; the ISO needs about {need_mb} MiB: free some space or choose another -o")]
     NoRoom {

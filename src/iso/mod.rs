@@ -6,6 +6,7 @@
 //! probe parsing, layout rules, payload) are separate from the side effects
 //! (xorriso and mtools, both driven as programs through [`crate::exec`]).
 
+pub mod binary;
 pub mod bootmenu;
 pub mod cidata;
 pub mod config_iso;

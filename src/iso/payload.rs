@@ -39,12 +39,6 @@ fn node_files(rendered: &Rendered) -> impl Iterator<Item = &OutFile> {
     })
 }
 
-/// The running aerie binary, if it can be found (put on the media so that
-/// %post applies the bundle's edits with the same code as the SSH road).
-pub fn this_binary() -> Option<PathBuf> {
-    std::env::current_exe().ok().filter(|p| p.is_file())
-}
-
 /// Everything that goes into the remastered installer ISO:
 /// `/ks/{frontend,compute,minimal}.cfg` (the menu entries' kickstarts) and
 /// `/aerie/`: the site file, the dispatcher `ks.cfg`, per node `HOST/ks.cfg`,
@@ -112,9 +106,9 @@ const README: &str = "aerie installer media
 /aerie/ks.cfg     the dispatcher for every node (as `aerie render` writes it)
 /aerie/HOST/      per node: ks.cfg, bundle.json, actions.txt
 /aerie/minimal/HOST/ks.cfg  per node: the operating system only
-/aerie/aerie      the aerie binary that made the media (kickstart %post runs
-                  `aerie converge --install`); built for the machine that made
-                  the media: it needs a compatible glibc on the installed system
+/aerie/aerie      the aerie binary that made the media, stripped
+                  (kickstart %post runs `aerie converge --install`); checked
+                  to need no newer glibc than the site's distribution ships
 ";
 
 /// The OEMDRV volume: `ks.cfg` at the root (the dispatcher, or with `node`

@@ -13,7 +13,7 @@ use crate::exec;
 use crate::exit::UsageError;
 use crate::iso::probe::{self, Probe};
 use crate::iso::xorriso::{self, Xorriso};
-use crate::iso::{bootmenu, efi_image, layout, payload, remaster};
+use crate::iso::{binary, bootmenu, efi_image, layout, payload, remaster};
 use anyhow::Context;
 use std::path::{Path, PathBuf};
 
@@ -147,13 +147,14 @@ fn installer_iso(
         out.display(),
         lab.iso.display()
     ));
-    let binary = payload::this_binary();
+    let binary = binary::for_media(&binary::running()?, lab.site.site.distro)?;
+    progress.say(&format!("  on the installer ISO: {}", binary.describe()));
     let items = payload::installer_for_site(
         lab.site,
         lab.site_yaml,
         lab.rendered,
         lab.templates,
-        binary.as_deref(),
+        Some(&binary.path),
     )?;
     let opts = remaster::Options {
         base: lab.iso.to_path_buf(),
