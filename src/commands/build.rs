@@ -15,6 +15,9 @@ use std::path::Path;
 /// (else the ISO is written without it, and the reason said).
 fn config_iso(rendered: &Rendered, dir: &Path, distro: Distro) -> anyhow::Result<bool> {
     let out = dir.join("oemdrv.iso");
+    if let Err(e) = crate::iso::xorriso::check_version() {
+        return skipped(e);
+    }
     let binary = match binary::running().and_then(|b| binary::for_media(&b, distro)) {
         Ok(b) => Some(b),
         Err(e) => {
@@ -35,14 +38,22 @@ fn config_iso(rendered: &Rendered, dir: &Path, distro: Distro) -> anyhow::Result
             );
             Ok(true)
         }
-        Err(e) if matches!(e.downcast_ref(), Some(IsoError::ToolMissing { .. })) => {
-            println!("  NOTE: oemdrv.iso skipped: {e}");
-            Ok(false)
-        }
-        Err(e) => Err(e.context(format!(
-            "{} was written, but its config ISO failed",
-            dir.display()
-        ))),
+        Err(e) => skipped(e).map_err(|e| {
+            e.context(format!(
+                "{} was written, but its config ISO failed",
+                dir.display()
+            ))
+        }),
+    }
+}
+
+/// A missing tool skips the config ISO (said on stdout); other errors stay.
+fn skipped(e: anyhow::Error) -> anyhow::Result<bool> {
+    if matches!(e.downcast_ref(), Some(IsoError::ToolMissing { .. })) {
+        println!("  NOTE: oemdrv.iso skipped: {e}");
+        Ok(false)
+    } else {
+        Err(e)
     }
 }
 

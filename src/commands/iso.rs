@@ -81,8 +81,13 @@ pub fn run(args: &IsoArgs) -> anyhow::Result<()> {
     )?;
     let rendered = render(&site, &profile, &templates, false, secrets.as_ref())
         .with_context(|| format!("cannot render {}", source.origin()))?;
-    // Checked (glibc of the site's distribution) and stripped before
-    // anything is written.
+    // The tools first (their absence is the first thing to say), then the
+    // binary: checked (glibc of the site's distribution) and stripped
+    // before anything is written.
+    crate::iso::xorriso::check_version()?;
+    if !args.config_only {
+        crate::iso::efi_image::check_tools()?;
+    }
     let binary = if args.no_binary {
         None
     } else {
