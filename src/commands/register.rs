@@ -2,19 +2,14 @@
 
 use super::reach;
 use super::register_progress::Progress;
-use crate::bundle::Concern;
-use crate::bundle::Trigger;
 use crate::cli::{OutputFormat, RegisterArgs};
 use crate::exit::{Reported, UsageError, HOSTS_FAILED};
-use crate::profile::Profile;
 use crate::register::engine::{self, Job};
-use crate::register::frontend::{Frontend, Local, Runner};
 use crate::register::listing::NodeNames;
-use crate::register::nodes::{NodeTarget, Sessions};
+use crate::register::nodes::NodeTarget;
 use crate::register::report::{self, FlavorReport, Summary};
-use crate::register::{NodeReport, Status};
-use crate::site::Site;
-use crate::ssh::{Connection, SshError};
+use crate::register::run;
+use crate::register::NodeReport;
 use std::time::Duration;
 
 pub fn run(args: &RegisterArgs) -> anyhow::Result<()> {
@@ -77,184 +72,38 @@ pub fn run(args: &RegisterArgs) -> anyhow::Result<()> {
         format!("{} ({})", frontend.hostname, reach::address(&fe_target))
     };
     let progress = Progress::new(jobs.len(), Duration::from_secs(args.timeout));
-    let conn = if args.local {
-        None
-    } else {
-        match Connection::open(&fe_target, &opts, &pins) {
-            Ok(c) => Some(c),
-            Err(e) => {
-                fail_all(&mut jobs, &e, &format!("the frontend {fe_label}"));
-                progress.finish();
-                return finish(args, &fe_label, jobs, None);
-            }
-        }
-    };
-    let runner: &dyn Runner = match &conn {
-        Some(c) => c,
-        None => &Local,
-    };
-    let fe = Frontend {
-        runner,
-        credentials: spec.credentials.clone(),
-    };
-
-    let (sessions, errors) = Sessions::open(targets, &opts, &pins, args.reach.parallel as usize);
-    for j in &mut jobs {
-        if let Some(e) = errors.get(&j.report.host) {
-            node_unreachable(j, e);
-        }
-    }
-    if let Some(key) = &spec.copy_frontend_key {
-        copy_frontend_key(&fe, key, &sessions, &mut jobs);
-    }
-    let settings = engine::Settings {
-        timeout: Duration::from_secs(args.timeout),
-        poll: Duration::from_secs_f64(args.poll_interval.max(0.05)),
-    };
-    let on_node = |host: &str, argv: &[String]| sessions.run(host, argv).map_err(|e| e.to_string());
-    engine::run(&fe, &variant, &mut jobs, &settings, &progress, &on_node);
-    let flavor = spec
-        .flavor
-        .then(|| flavor(&fe, &site, frontend, &profile))
-        .flatten();
-    progress.finish();
-    finish(args, &fe_label, jobs, flavor)
-}
-
-fn fail_all(jobs: &mut [Job], e: &SshError, what: &str) {
-    let status = if e.is_unreachable() {
-        Status::Unreachable
-    } else {
-        Status::Failed
-    };
-    for j in jobs {
-        j.report.fail(
-            status,
-            e.kind(),
-            format!("{what}: {e}; nothing was registered"),
-        );
-    }
-}
-
-fn node_unreachable(j: &mut Job, e: &SshError) {
-    let status = if e.is_unreachable() {
-        Status::Unreachable
-    } else {
-        Status::Failed
-    };
-    let mut msg = e.to_string();
-    if matches!(e, SshError::ChangedHostKey { .. }) {
-        msg.push_str(&format!(
-            "; if {0} was reinstalled: `aerie register --reinstalled {0} --accept-new-host-keys`",
-            j.report.host
-        ));
-    }
-    j.report.fail(
-        status,
-        e.kind(),
-        format!("{msg}; nothing was changed for it"),
+    let outcome = run::run(
+        run::Request {
+            site: &site,
+            profile: &profile,
+            spec: &spec,
+            variant: &variant,
+            frontend,
+            frontend_target: (!args.local).then_some(fe_target),
+            frontend_label: &fe_label,
+            jobs,
+            node_targets: targets,
+            options: &opts,
+            pins: &pins,
+            parallel: args.reach.parallel as usize,
+            settings: engine::Settings {
+                timeout: Duration::from_secs(args.timeout),
+                poll: Duration::from_secs_f64(args.poll_interval.max(0.05)),
+            },
+            run_id: crate::apply::run_id::new(),
+        },
+        &progress,
     );
-}
-
-/// Read (or make) the frontend's public key and authorize it on every node.
-fn copy_frontend_key(
-    fe: &Frontend,
-    key: &crate::profile::FrontendKey,
-    sessions: &Sessions,
-    jobs: &mut [Job],
-) {
-    let plain = Frontend {
-        runner: fe.runner,
-        credentials: None,
-    };
-    let read = || plain.run(&["cat".to_string(), key.public.clone()]);
-    let text = match read() {
-        Ok(r) if r.success() => Ok(r),
-        Ok(_) if !key.generate.is_empty() => match plain.run(&key.generate) {
-            Ok(g) if g.success() => read().map_err(|e| e.to_string()),
-            Ok(g) => Err(g.message()),
-            Err(e) => Err(e.to_string()),
-        },
-        Ok(r) => Ok(r),
-        Err(e) => Err(e.to_string()),
-    };
-    let key_line = match text {
-        Ok(r) if r.success() => Ok(String::from_utf8_lossy(&r.output.stdout).trim().to_string()),
-        Ok(r) => Err(r.message()),
-        Err(e) => Err(e),
-    };
-    let run_id = crate::apply::run_id::new();
-    for j in jobs.iter_mut().filter(|j| !j.report.is_done()) {
-        let result = match &key_line {
-            Ok(line) => sessions
-                .authorize(&j.report.host, line, &run_id)
-                .map_err(|e| (e.kind(), e.to_string())),
-            Err(msg) => Err((
-                "frontend-key",
-                format!("cannot read the frontend's key: {msg}"),
-            )),
-        };
-        match result {
-            Ok(true) => j.report.commands.push(format!(
-                "on {}: added the frontend's key ({}) to {}",
-                j.report.host,
-                key.public,
-                crate::register::nodes::AUTHORIZED_KEYS
-            )),
-            Ok(false) => {}
-            Err((kind, msg)) => j.report.fail(Status::Failed, kind, msg),
-        }
-    }
-}
-
-/// The frontend bundle's flavor action: run its check, create when absent.
-fn flavor(
-    fe: &Frontend,
-    site: &Site,
-    frontend: &crate::site::Node,
-    profile: &Profile,
-) -> Option<FlavorReport> {
-    let bundle = crate::concerns::bundle_for(site, frontend, profile);
-    let action = bundle
-        .actions
-        .iter()
-        .find(|a| a.concern == Concern::PciFlavor)?;
-    let Trigger::Unless { check } = &action.trigger else {
-        return None;
-    };
-    let command = match action.command_line() {
-        Ok(command) => command,
-        Err(e) => {
-            return Some(FlavorReport {
-                command: String::new(),
-                status: "failed".into(),
-                error: Some(e.to_string()),
-            })
-        }
-    };
-    let (status, error) = match fe.run(check) {
-        Err(e) => ("failed", Some(e.to_string())),
-        Ok(r) if r.success() => ("present", None),
-        Ok(_) => match fe.run(&action.argv) {
-            Ok(r) if r.success() => ("created", None),
-            Ok(r) => ("failed", Some(r.message())),
-            Err(e) => ("failed", Some(e.to_string())),
-        },
-    };
-    Some(FlavorReport {
-        command,
-        status: status.into(),
-        error,
-    })
+    progress.finish();
+    finish(args, &fe_label, outcome.nodes, outcome.flavor)
 }
 
 fn finish(
     args: &RegisterArgs,
     frontend: &str,
-    jobs: Vec<Job>,
+    nodes: Vec<NodeReport>,
     flavor: Option<FlavorReport>,
 ) -> anyhow::Result<()> {
-    let nodes: Vec<NodeReport> = jobs.into_iter().map(|j| j.report).collect();
     let summary = Summary::of(&nodes);
     match args.reach.output {
         OutputFormat::Json => {

@@ -11,6 +11,7 @@ pub mod frontend;
 pub mod listing;
 pub mod nodes;
 pub mod report;
+pub mod run;
 
 use serde::Serialize;
 
