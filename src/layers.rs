@@ -19,6 +19,7 @@ const LAYERS: &[(&str, &[&str])] = &[
         &[
             "exit",
             "exec",
+            "facts",
             "fsutil",
             "shell",
             "pool",

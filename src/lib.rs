@@ -11,6 +11,7 @@
 // Foundation: leaf helpers, one per kind of side effect.
 pub mod exec;
 pub mod exit;
+pub mod facts;
 pub mod fsutil;
 mod local_networks;
 mod pool;

@@ -30,14 +30,7 @@ pub fn check_target(out: &Path, force: bool) -> anyhow::Result<()> {
 /// Free bytes in `dir`'s file system, from `df -Pk` (None if df cannot tell).
 pub fn free_bytes(dir: &Path) -> Option<u64> {
     let out = crate::exec::run(std::process::Command::new("df").arg("-Pk").arg(dir)).ok()?;
-    parse_df(&String::from_utf8_lossy(&out.stdout))
-}
-
-/// The "Available" column (KiB) of `df -Pk`'s second line, in bytes.
-pub fn parse_df(text: &str) -> Option<u64> {
-    let line = text.lines().nth(1)?;
-    let kib: u64 = line.split_whitespace().nth(3)?.parse().ok()?;
-    Some(kib * 1024)
+    crate::facts::df_available_kib(&String::from_utf8_lossy(&out.stdout)).map(|kib| kib * 1024)
 }
 
 /// Errors with [`IsoError::NoRoom`] when `dir` has less than `need` bytes free.
@@ -87,13 +80,6 @@ impl TempOutput {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn parses_df() {
-        let t = "Filesystem     1024-blocks      Used Available Capacity Mounted on\n/dev/sda1 100 50 42 55% /\n";
-        assert_eq!(parse_df(t), Some(42 * 1024));
-        assert_eq!(parse_df("garbage"), None);
-    }
 
     #[test]
     fn temp_output_never_exists_and_is_cleaned_up() {

@@ -4,29 +4,9 @@
 //! fixture tree in tests, through the hidden `--host-root` flag), so every
 //! state a check distinguishes can be given to the real binary.
 
+use crate::facts;
+pub use crate::facts::CpuVirt;
 use std::path::{Path, PathBuf};
-
-/// The CPU's virtualization extension, from the flags in /proc/cpuinfo.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum CpuVirt {
-    /// Intel VT-x (`vmx`): the module is kvm_intel.
-    Intel,
-    /// AMD-V (`svm`): the module is kvm_amd.
-    Amd,
-    /// Neither flag.
-    None,
-}
-
-impl CpuVirt {
-    /// The KVM module for this CPU.
-    pub fn module(self) -> Option<&'static str> {
-        match self {
-            CpuVirt::Intel => Some("kvm_intel"),
-            CpuVirt::Amd => Some("kvm_amd"),
-            CpuVirt::None => None,
-        }
-    }
-}
 
 /// Whether /dev/kvm can be used.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -92,16 +72,16 @@ impl HostFacts for SysHost {
 
     fn cpu_virt(&self) -> CpuVirt {
         self.read("/proc/cpuinfo")
-            .map_or(CpuVirt::None, |text| parse_cpu_virt(&text))
+            .map_or(CpuVirt::None, |text| CpuVirt::of(&facts::cpu_flags(&text)))
     }
 
     fn nested(&self, module: &str) -> Option<bool> {
         let text = self.read(&format!("/sys/module/{module}/parameters/nested"))?;
-        Some(matches!(text.trim(), "Y" | "y" | "1"))
+        Some(facts::nested_on(&text))
     }
 
     fn mem_available_mib(&self) -> Option<u64> {
-        parse_mem_available_kib(&self.read("/proc/meminfo")?).map(|kib| kib / 1024)
+        facts::meminfo_kib(&self.read("/proc/meminfo")?, "MemAvailable").map(|kib| kib / 1024)
     }
 
     fn disk_free_mib(&self, dir: &Path) -> Option<u64> {
@@ -115,7 +95,7 @@ impl HostFacts for SysHost {
         let mut cmd = crate::exec::command("df", ["-Pk", "--"]);
         cmd.arg(&probe);
         let out = crate::exec::run(&mut cmd).ok()?;
-        parse_df_avail_kib(&String::from_utf8_lossy(&out.stdout)).map(|kib| kib / 1024)
+        facts::df_available_kib(&String::from_utf8_lossy(&out.stdout)).map(|kib| kib / 1024)
     }
 
     fn modprobe_conf(&self) -> PathBuf {
@@ -123,61 +103,9 @@ impl HostFacts for SysHost {
     }
 }
 
-/// `vmx` or `svm` in any `flags` line of /proc/cpuinfo.
-pub fn parse_cpu_virt(cpuinfo: &str) -> CpuVirt {
-    let mut found = CpuVirt::None;
-    for line in cpuinfo.lines() {
-        let Some((key, value)) = line.split_once(':') else {
-            continue;
-        };
-        if key.trim() != "flags" {
-            continue;
-        }
-        for flag in value.split_whitespace() {
-            match flag {
-                "vmx" => return CpuVirt::Intel,
-                "svm" => found = CpuVirt::Amd,
-                _ => {}
-            }
-        }
-    }
-    found
-}
-
-/// `MemAvailable:   123456 kB`.
-pub fn parse_mem_available_kib(meminfo: &str) -> Option<u64> {
-    meminfo.lines().find_map(|l| {
-        let rest = l.strip_prefix("MemAvailable:")?;
-        rest.split_whitespace().next()?.parse().ok()
-    })
-}
-
-/// The `Available` column of `df -Pk`'s second line.
-pub fn parse_df_avail_kib(df: &str) -> Option<u64> {
-    df.lines().nth(1)?.split_whitespace().nth(3)?.parse().ok()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn reads_cpu_flags() {
-        assert_eq!(
-            parse_cpu_virt("processor : 0\nflags\t\t: fpu vme vmx sse\n"),
-            CpuVirt::Intel
-        );
-        assert_eq!(parse_cpu_virt("flags : fpu svm\n"), CpuVirt::Amd);
-        assert_eq!(parse_cpu_virt("flags : fpu sse\n"), CpuVirt::None);
-    }
-
-    #[test]
-    fn reads_meminfo_and_df() {
-        let m = "MemTotal: 2000 kB\nMemAvailable:    1048576 kB\n";
-        assert_eq!(parse_mem_available_kib(m), Some(1048576));
-        let df = "Filesystem 1024-blocks Used Available Capacity Mounted on\n/dev/vda 100 50 2048 50% /\n";
-        assert_eq!(parse_df_avail_kib(df), Some(2048));
-    }
 
     #[test]
     fn fixture_tree_gives_the_states() {

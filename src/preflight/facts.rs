@@ -3,6 +3,7 @@
 //! with their SR-IOV capacity, and free disk space. Every path is read under
 //! a root prefix (`/` on a real host; a fixture directory in tests, or a chroot).
 
+pub use crate::facts::{parse, Facts, PciDevice};
 use crate::ssh::Connection;
 use crate::ssh::SshError;
 
@@ -32,86 +33,6 @@ for p in "$@"; do
 done
 sec end
 "#;
-
-/// One PCI function.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct PciDevice {
-    /// `0000:03:00.0`.
-    pub address: String,
-    /// Lower-case hex without `0x`: `15b3`.
-    pub vendor: String,
-    pub device: String,
-    /// `sriov_totalvfs`, when the function is SR-IOV capable.
-    pub total_vfs: Option<u32>,
-}
-
-/// What a host said.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Facts {
-    pub cpu_flags: Vec<String>,
-    pub cmdline: Option<String>,
-    pub mem_total_kb: Option<u64>,
-    pub iommu_units: Vec<String>,
-    /// (module, value) for kvm_intel / kvm_amd when loaded.
-    pub nested: Vec<(String, String)>,
-    pub pci: Vec<PciDevice>,
-    /// (path, free KiB) for each asked path; None when it could not be measured.
-    pub disk_free_kb: Vec<(String, Option<u64>)>,
-}
-
-impl Facts {
-    /// The arguments of `args` that the running kernel's command line lacks.
-    pub fn missing_kernel_args<'a>(&self, args: &'a [String]) -> Vec<&'a str> {
-        let cmdline = self.cmdline.as_deref().unwrap_or_default();
-        let words: Vec<&str> = cmdline.split_whitespace().collect();
-        args.iter()
-            .map(String::as_str)
-            .filter(|a| !words.contains(a))
-            .collect()
-    }
-}
-
-fn hex(s: &str) -> String {
-    s.trim().trim_start_matches("0x").to_ascii_lowercase()
-}
-
-/// Parse the script's output.
-pub fn parse(text: &str) -> Facts {
-    let mut f = Facts::default();
-    let mut section = "";
-    for line in text.lines() {
-        if let Some(name) = line.strip_prefix("@@") {
-            section = name;
-            continue;
-        }
-        let words: Vec<&str> = line.split_whitespace().collect();
-        match section {
-            "cpuflags" => {
-                if let Some((_, flags)) = line.split_once(':') {
-                    f.cpu_flags = flags.split_whitespace().map(str::to_string).collect();
-                }
-            }
-            "cmdline" if !line.trim().is_empty() => f.cmdline = Some(line.trim().to_string()),
-            "meminfo" => f.mem_total_kb = words.get(1).and_then(|w| w.parse().ok()),
-            "iommu" if !line.trim().is_empty() => f.iommu_units.push(line.trim().to_string()),
-            "nested" if words.len() == 2 => {
-                f.nested.push((words[0].to_string(), words[1].to_string()))
-            }
-            "pci" if words.len() >= 3 => f.pci.push(PciDevice {
-                address: words[0].to_string(),
-                vendor: hex(words[1]),
-                device: hex(words[2]),
-                total_vfs: words.get(3).and_then(|w| w.parse().ok()),
-            }),
-            "disk" if !words.is_empty() => f.disk_free_kb.push((
-                words[0].to_string(),
-                words.get(1).and_then(|w| w.parse().ok()),
-            )),
-            _ => {}
-        }
-    }
-    f
-}
 
 /// Why facts could not be read.
 #[derive(Debug, thiserror::Error)]
