@@ -12,6 +12,8 @@
 
 #[path = "../tests/apply_support/mod.rs"]
 mod apply_support;
+#[path = "../tests/support/harness.rs"]
+mod harness;
 use apply_support::*;
 use std::process::Command;
 use std::time::Instant;

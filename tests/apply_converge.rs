@@ -4,6 +4,8 @@
 //! exactly once after two applies.
 
 mod apply_support;
+#[path = "support/harness.rs"]
+mod harness;
 use apply_support::*;
 
 const EBTABLES_CHECK: &str = "ebtables -t nat --check PREROUTING -p ipv4 --ip-dst 169.254.169.254 --ip-proto tcp --ip-dport 80 -j redirect --redirect-target ACCEPT";

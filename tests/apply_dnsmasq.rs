@@ -3,6 +3,8 @@
 //! served by dnsmasq with that file, is offered router = the site's external gateway.
 
 mod apply_support;
+#[path = "support/harness.rs"]
+mod harness;
 use apply_support::*;
 
 /// Inside the host: a bridge with dnsmasq on it (options as neutron passes them, plus

@@ -4,6 +4,8 @@
 //! sudo) are done; the exit status says some host failed; nothing is half-written.
 
 mod apply_support;
+#[path = "support/harness.rs"]
+mod harness;
 use apply_support::*;
 
 #[test]

@@ -5,6 +5,8 @@
 //! pins its key. The other host, pinned already, is never asked about.
 
 mod apply_support;
+#[path = "support/harness.rs"]
+mod harness;
 #[allow(dead_code)]
 #[path = "support/pty.rs"]
 mod pty;

@@ -3,18 +3,16 @@
 //! --accept-new-host-keys recovers. Other hosts are never affected.
 
 mod apply_support;
+#[path = "support/harness.rs"]
+mod harness;
 use apply_support::*;
-use std::process::Command;
 
 fn aerie_hosts(tb: &Testbed, args: &[&str]) -> std::process::Output {
-    let out = Command::new(env!("CARGO_BIN_EXE_aerie"))
+    harness::aerie()
         .arg("hosts")
         .args(args)
         .env("HOME", tb.dir())
-        .output()
-        .unwrap();
-    assert!(out.status.success(), "{}", explain(&out));
-    out
+        .run()
 }
 
 #[test]

@@ -3,6 +3,8 @@
 //! absent or whole), the other host is done, and the next apply converges.
 
 mod apply_support;
+#[path = "support/harness.rs"]
+mod harness;
 use apply_support::*;
 use std::time::Duration;
 
@@ -30,17 +32,8 @@ fn sshd_killed_mid_apply_leaves_no_partial_file_and_next_apply_converges() {
     for delay_ms in [5u64, 20, 40, 70, 110, 160] {
         // Start over on the victim: none of its bundle files.
         victim.exec_ok(&format!("rm -f {}", paths.join(" ")));
-        let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_aerie"));
-        cmd.arg("apply")
-            .arg(&site)
-            .arg("--known-hosts")
-            .arg(&kh)
-            .arg("--identity")
-            .arg(tb.client_key())
-            .args(["--output", "json"])
-            .env("HOME", tb.dir());
-        let child = tb
-            .in_lab(&cmd)
+        let child = aerie_command(&tb, "apply", &site, &kh, &[])
+            .command()
             .stdout(std::process::Stdio::piped())
             .stderr(std::process::Stdio::piped())
             .spawn()

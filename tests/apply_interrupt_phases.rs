@@ -6,6 +6,8 @@
 //! (`apply_interrupt.rs` kills at moments in time; these are moments in the script.)
 
 mod apply_support;
+#[path = "support/harness.rs"]
+mod harness;
 use apply_support::*;
 use std::time::{Duration, Instant};
 
@@ -52,9 +54,8 @@ fn unhold(h: &TestHost, program: &str) {
 fn apply_killed_when_held(tb: &Testbed, victim: &TestHost) -> serde_json::Value {
     let site = tb.dir().join("site.yaml");
     let kh = tb.dir().join("aerie_known_hosts");
-    let cmd = aerie_command(tb, "apply", &site, &kh, &[]);
-    let child = tb
-        .in_lab(&cmd)
+    let child = aerie_command(tb, "apply", &site, &kh, &[])
+        .command()
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::piped())
         .spawn()

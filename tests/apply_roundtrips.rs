@@ -4,6 +4,8 @@
 //! is written; a failing action stops its host with that action's own message.
 
 mod apply_support;
+#[path = "support/harness.rs"]
+mod harness;
 use apply_support::*;
 use std::collections::BTreeMap;
 
@@ -23,9 +25,9 @@ fn counted(
     kh: &std::path::Path,
     args: &[&str],
 ) -> (serde_json::Value, BTreeMap<String, usize>, Option<i32>) {
-    let mut cmd = aerie_command(tb, "apply", site, kh, args);
-    cmd.env("AERIE_DEBUG_SSH", "1");
-    let out = tb.in_lab(&cmd).output().unwrap();
+    let out = aerie_command(tb, "apply", site, kh, args)
+        .env("AERIE_DEBUG_SSH", "1")
+        .output();
     let channels = String::from_utf8_lossy(&out.stderr)
         .lines()
         .filter_map(|l| {

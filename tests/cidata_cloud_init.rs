@@ -7,20 +7,20 @@
 //!
 //! Needs cloud-init and xorriso (scripts/test-deps.sh); a missing one fails.
 
+#[path = "support/harness.rs"]
+mod harness;
 #[path = "support/iso_fixtures.rs"]
 mod iso_fixtures;
 
 use std::path::Path;
-use std::process::{Command, Output};
+use std::process::Output;
 
 use anyhow::{bail, Context, Result};
-use iso_fixtures::{aerie, read_file, run};
+use harness::{aerie, tool};
+use iso_fixtures::read_file;
 
 fn cloud_init(args: &[&str]) -> Result<Output> {
-    Command::new("cloud-init")
-        .args(args)
-        .output()
-        .context("cannot run cloud-init (run scripts/test-deps.sh)")
+    Ok(tool("cloud-init").args(args).output())
 }
 
 fn text(o: &Output) -> String {
@@ -60,11 +60,12 @@ fn check_node(example: &str, site: &aerie::site::Site, node: &aerie::site::Node)
     let dir = tempfile::tempdir()?;
     let iso = dir.path().join("cidata.iso");
     // In the temp dir: the eucalyptus profile writes its secrets file there.
-    run(aerie()
-        .current_dir(dir.path())
+    aerie()
+        .cwd(dir.path())
         .args(["iso", "--example", example, "--config-only", "--cidata"])
         .args(["--node", host, "--no-binary", "-o"])
-        .arg(&iso))?;
+        .arg(&iso)
+        .try_run()?;
     let user_data = dir.path().join("user-data");
     let network_config = dir.path().join("network-config");
     std::fs::write(&user_data, read_file(&iso, "/user-data", dir.path())?)?;

@@ -2,10 +2,13 @@
 //! host and on a host with the distribution's own files; and actions fire
 //! only when their files changed.
 
+#[path = "support/harness.rs"]
+mod harness;
 mod render_support;
 
 use aerie::bundle::converge::{plan, write_local, Firing, LocalRoot};
 use aerie::bundle::{HostBundle, Trigger};
+use harness::{aerie, OutputText};
 use render_support::*;
 use std::path::Path;
 
@@ -198,20 +201,14 @@ fn an_owner_the_host_does_not_know_stops_the_run_before_any_write() {
 
 /// `aerie converge --root DIR BUNDLE`, the real binary.
 fn converge_cli(bundle: &Path, root: &Path, extra: &[&str]) -> String {
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_aerie"))
+    aerie()
         .arg("converge")
         .arg(bundle)
         .arg("--root")
         .arg(root)
         .args(extra)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout).into_owned()
+        .run()
+        .stdout_text()
 }
 
 #[test]

@@ -3,9 +3,11 @@
 //! through a PATH without it: xorriso, vagrant), 73. Each row checks the code
 //! and the message that comes with it.
 
+#[path = "support/harness.rs"]
+mod harness;
+use harness::{aerie, HostRoot, OutputText};
+
 use std::net::TcpListener;
-use std::path::Path;
-use std::process::Command;
 
 const LAB: &str = include_str!("../examples/lab.yaml");
 
@@ -36,29 +38,6 @@ fn closed_port() -> u16 {
     listener.local_addr().unwrap().port()
 }
 
-/// A lab host as files (read through `AERIE_HOST_ROOT`): with or without
-/// /dev/kvm, VT-x, nested on, plenty of memory.
-fn host_root(dir: &Path, kvm: bool) {
-    std::fs::create_dir_all(dir.join("proc")).unwrap();
-    std::fs::write(
-        dir.join("proc/cpuinfo"),
-        "processor\t: 0\nflags\t\t: fpu vme vmx sse sse2\n",
-    )
-    .unwrap();
-    std::fs::write(
-        dir.join("proc/meminfo"),
-        "MemTotal: 33554432 kB\nMemFree: 1000 kB\nMemAvailable: 33554432 kB\n",
-    )
-    .unwrap();
-    let params = dir.join("sys/module/kvm_intel/parameters");
-    std::fs::create_dir_all(&params).unwrap();
-    std::fs::write(params.join("nested"), "Y\n").unwrap();
-    if kvm {
-        std::fs::create_dir_all(dir.join("dev")).unwrap();
-        std::fs::write(dir.join("dev/kvm"), "").unwrap();
-    }
-}
-
 #[test]
 fn every_documented_exit_code_comes_with_its_message() {
     let work = tempfile::tempdir().unwrap();
@@ -82,8 +61,9 @@ fn every_documented_exit_code_comes_with_its_message() {
     std::fs::create_dir(w.join("full")).unwrap();
     std::fs::write(w.join("full/mine"), "not aerie's").unwrap();
     std::fs::write(w.join("taken.iso"), "mine").unwrap();
-    host_root(&w.join("ready"), true);
-    host_root(&w.join("no-kvm"), false);
+    // Lab hosts as files: VT-x, nested on, plenty of memory; with and without /dev/kvm.
+    HostRoot::new().write(&w.join("ready"));
+    HostRoot::new().kvm(false).write(&w.join("no-kvm"));
     // A PATH with none of the programs aerie drives.
     let empty = w.join("empty-bin");
     std::fs::create_dir(&empty).unwrap();
@@ -207,19 +187,12 @@ fn every_documented_exit_code_comes_with_its_message() {
 
     let mut failures = Vec::new();
     for r in &rows {
-        let mut cmd = Command::new(env!("CARGO_BIN_EXE_aerie"));
-        cmd.args(&r.args)
-            .current_dir(w)
-            .env_remove("AERIE_HOST_ROOT");
+        let mut run = aerie().args(&r.args).cwd(w).env_remove("AERIE_HOST_ROOT");
         if let Some(path) = &r.path {
-            cmd.env("PATH", path);
+            run = run.env("PATH", path);
         }
-        let out = cmd.output().unwrap();
-        let text = format!(
-            "{}{}",
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        );
+        let out = run.output();
+        let text = out.text();
         let missing: Vec<&&str> = r.says.iter().filter(|s| !text.contains(**s)).collect();
         if out.status.code() != Some(r.code) || !missing.is_empty() {
             failures.push(format!(

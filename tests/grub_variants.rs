@@ -2,12 +2,12 @@
 //! 24.04 and Rocky 9 defaults and the awkward cases. The result is read back
 //! the way update-grub / grub2-mkconfig read it: by a shell sourcing the file.
 
-mod render_support;
+#[path = "support/harness.rs"]
+mod harness;
 
 use aerie::bundle::grub::ensure_kernel_args;
-use render_support::*;
+use harness::tool;
 use std::path::Path;
-use std::process::Command;
 
 const VARIANTS: &[&str] = &[
     "debian12",
@@ -38,7 +38,7 @@ fn cmdline_words(text: &str) -> Vec<String> {
         ". '{}' 2>/dev/null; printf '%s' \"$GRUB_CMDLINE_LINUX\"",
         file.path().display()
     );
-    let (ok, out) = run(Command::new(tool("sh")).args(["-c", &script]));
+    let (ok, out) = tool("sh").args(["-c", &script]).outcome();
     assert!(ok, "sh cannot source the file:\n{out}\n{text}");
     out.split_whitespace().map(str::to_string).collect()
 }

@@ -1,14 +1,17 @@
 //! `aerie init`: the wizard on a real pseudo-terminal, the answers file, and
 //! what happens without a terminal. Every test runs the real binary.
 
+#[path = "support/harness.rs"]
+mod harness;
 #[path = "support/pty.rs"]
 mod pty;
 
 use aerie::site::{self, load, Site};
+use harness::aerie;
 use pty::Terminal;
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::process::Stdio;
 use std::time::{Duration, Instant};
 
 const HOME_KEY: &str =
@@ -52,10 +55,11 @@ impl Sandbox {
     /// Run aerie without a terminal (stdin null); fails the test if it has
     /// not finished by the deadline.
     fn run(&self, args: &[&str]) -> (i32, String) {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_aerie"))
+        let mut child = aerie()
             .args(args)
-            .current_dir(self.work())
+            .cwd(self.work())
             .env("HOME", self.home())
+            .command()
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())

@@ -16,6 +16,8 @@
 //! Slow (TCG): ~25-35 s per boot on an idle 2-core machine, two at a time
 //! (`AERIE_QEMU_JOBS`). Each boot prints a `BOOT-TIME` line (`--nocapture`).
 
+#[path = "support/harness.rs"]
+mod harness;
 #[path = "support/qemu.rs"]
 mod qemu;
 
@@ -26,7 +28,8 @@ use std::path::PathBuf;
 use std::sync::OnceLock;
 
 use anyhow::{bail, Result};
-use iso_fixtures::{aerie, base, run, udev_escape, Layout, EL10_LABEL, EL9_LABEL};
+use harness::aerie;
+use iso_fixtures::{base, udev_escape, Layout, EL10_LABEL, EL9_LABEL};
 use qemu::{kernel_command_line, BootSpec, Firmware, Media, Vm};
 
 fn product(layout: Layout) -> &'static str {
@@ -80,7 +83,7 @@ fn remastered(layout: Layout, mode: Mode) -> Result<PathBuf> {
         let build = || -> Result<PathBuf> {
             let base = base(&work_dir(), layout)?;
             let out = work_dir().join(format!("aerie-{}-{mode:?}.iso", layout.name()));
-            run(aerie()
+            aerie()
                 .args(["iso", "--example", "lab", "--no-binary", "--force"])
                 .args(if mode == Mode::Rewrite {
                     &["--rewrite"][..]
@@ -90,7 +93,8 @@ fn remastered(layout: Layout, mode: Mode) -> Result<PathBuf> {
                 .args(["--console", "ttyS0,115200", "--timeout", "2", "--base"])
                 .arg(&base)
                 .arg("-o")
-                .arg(&out))?;
+                .arg(&out)
+                .try_run()?;
             Ok(out)
         };
         build().map_err(|e| format!("{e:#}"))

@@ -2,14 +2,17 @@
 //! remastered ISO holds and keeps, the config volumes, and bad input (a clear
 //! error, no output file, nothing left behind).
 
+#[path = "support/harness.rs"]
+mod harness;
 #[path = "support/iso_fixtures.rs"]
 mod iso_fixtures;
 
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Output;
 
 use anyhow::Result;
+use harness::{aerie, tool};
 use iso_fixtures::*;
 
 fn work_dir() -> PathBuf {
@@ -53,7 +56,7 @@ fn remaster(layout: Layout, out: &Path, extra: &[&str]) -> Result<Output> {
             "--timeout",
             "3",
         ])
-        .output()?;
+        .output();
     assert!(
         names(tmp.path()).is_empty(),
         "temp files left behind: {:?}",
@@ -176,7 +179,7 @@ fn remaster_keeps_the_base_and_adds_aerie(layout: Layout, extra: &[&str]) -> Res
         .arg(&base)
         .arg("-o")
         .arg(&out)
-        .output()?;
+        .output();
     assert_eq!(status(&o), 73, "{}", stderr(&o));
     assert!(stderr(&o).contains("--force"), "{}", stderr(&o));
     assert_eq!(std::fs::metadata(&out)?.len(), before);
@@ -192,7 +195,7 @@ fn remaster_keeps_the_base_and_adds_aerie(layout: Layout, extra: &[&str]) -> Res
         .arg(&base)
         .arg("-o")
         .arg(&out)
-        .output()?;
+        .output();
     assert_eq!(status(&o), 0, "{}", stderr(&o));
     assert!(!listing(&out)?.contains(&"/aerie/aerie".to_string()));
     assert_eq!(names(outdir.path()).len(), 1, "{:?}", names(outdir.path()));
@@ -220,7 +223,7 @@ fn rewrite_el10_keeps_the_base_and_adds_aerie() -> Result<()> {
 }
 
 fn volume_id(iso: &Path) -> Result<String> {
-    let out = run(Command::new("isoinfo").arg("-d").arg("-i").arg(iso))?;
+    let out = tool("isoinfo").arg("-d").arg("-i").arg(iso).try_run()?;
     let text = String::from_utf8_lossy(&out.stdout).into_owned();
     Ok(text
         .lines()
@@ -233,14 +236,16 @@ fn volume_id(iso: &Path) -> Result<String> {
 fn config_volumes_oemdrv_and_cidata() -> Result<()> {
     let dir = tempfile::tempdir()?;
     let rendered = dir.path().join("rendered");
-    run(aerie()
+    aerie()
         .args(["render", "--example", "lab", "-o"])
-        .arg(&rendered))?;
+        .arg(&rendered)
+        .try_run()?;
 
     let ks = dir.path().join("ks.iso");
-    run(aerie()
+    aerie()
         .args(["iso", "--example", "lab", "--config-only", "-o"])
-        .arg(&ks))?;
+        .arg(&ks)
+        .try_run()?;
     assert_eq!(volume_id(&ks)?, "OEMDRV");
     let files = listing(&ks)?;
     for want in [
@@ -259,7 +264,7 @@ fn config_volumes_oemdrv_and_cidata() -> Result<()> {
     );
 
     let one = dir.path().join("node1.iso");
-    run(aerie()
+    aerie()
         .args([
             "iso",
             "--example",
@@ -270,7 +275,8 @@ fn config_volumes_oemdrv_and_cidata() -> Result<()> {
             "--no-binary",
             "-o",
         ])
-        .arg(&one))?;
+        .arg(&one)
+        .try_run()?;
     assert_eq!(volume_id(&one)?, "OEMDRV");
     assert_eq!(
         read_file(&one, "/ks.cfg", dir.path())?,
@@ -279,7 +285,7 @@ fn config_volumes_oemdrv_and_cidata() -> Result<()> {
     assert!(!listing(&one)?.contains(&"/fe1".to_string()));
 
     let ci = dir.path().join("cidata.iso");
-    run(aerie()
+    aerie()
         .args([
             "iso",
             "--example",
@@ -290,7 +296,8 @@ fn config_volumes_oemdrv_and_cidata() -> Result<()> {
             "node1",
             "-o",
         ])
-        .arg(&ci))?;
+        .arg(&ci)
+        .try_run()?;
     assert_eq!(volume_id(&ci)?, "cidata");
     let files = listing(&ci)?;
     for want in ["/user-data", "/meta-data", "/network-config", "/aerie"] {
@@ -306,7 +313,7 @@ fn config_volumes_oemdrv_and_cidata() -> Result<()> {
     let o = aerie()
         .args(["iso", "--example", "lab", "--config-only", "--cidata", "-o"])
         .arg(dir.path().join("x.iso"))
-        .output()?;
+        .output();
     assert_eq!(status(&o), 64, "{}", stderr(&o));
     assert!(stderr(&o).contains("--node"), "{}", stderr(&o));
     assert!(!dir.path().join("x.iso").exists());
@@ -319,16 +326,16 @@ fn refused(base: &Path, want_status: i32, path: Option<&str>) -> Result<String> 
     let dir = tempfile::tempdir()?;
     let tmp = tempfile::tempdir()?;
     let out = dir.path().join("out.iso");
-    let mut cmd = aerie();
-    cmd.env("TMPDIR", tmp.path())
+    let mut cmd = aerie()
+        .env("TMPDIR", tmp.path())
         .args(["iso", "--example", "lab", "--base"])
         .arg(base)
         .arg("-o")
         .arg(&out);
     if let Some(p) = path {
-        cmd.env("PATH", p);
+        cmd = cmd.env("PATH", p);
     }
-    let o = cmd.output()?;
+    let o = cmd.output();
     let err = stderr(&o);
     assert_eq!(status(&o), want_status, "{err}");
     assert!(
@@ -361,10 +368,11 @@ fn bad_bases_are_refused_clearly_with_no_output() -> Result<()> {
     std::fs::create_dir(&data)?;
     std::fs::write(data.join("readme.txt"), "data\n")?;
     let plain = dir.path().join("plain.iso");
-    run(Command::new("xorriso")
+    tool("xorriso")
         .args(["-as", "mkisofs", "-quiet", "-V", "DATA", "-o"])
         .arg(&plain)
-        .arg(&data))?;
+        .arg(&data)
+        .try_run()?;
     let err = refused(&plain, 65, None)?;
     assert!(err.contains("no El Torito boot record"), "{err}");
 
@@ -377,7 +385,7 @@ fn bad_bases_are_refused_clearly_with_no_output() -> Result<()> {
     )?;
     std::fs::write(deb.join("isolinux/txt.cfg"), "default install\n")?;
     let unknown = dir.path().join("unknown.iso");
-    run(Command::new("xorriso")
+    tool("xorriso")
         .args([
             "-as",
             "mkisofs",
@@ -395,7 +403,8 @@ fn bad_bases_are_refused_clearly_with_no_output() -> Result<()> {
             "-o",
         ])
         .arg(&unknown)
-        .arg(&deb))?;
+        .arg(&deb)
+        .try_run()?;
     let err = refused(&unknown, 65, None)?;
     for want in [
         "no installer layout aerie knows",
@@ -428,16 +437,20 @@ fn bad_bases_are_refused_clearly_with_no_output() -> Result<()> {
 fn build_writes_the_oemdrv_iso_or_says_why_not() -> Result<()> {
     let dir = tempfile::tempdir()?;
     let out = dir.path().join("aerie-out");
-    let o = run(aerie().args(["build", "--example", "lab", "-o"]).arg(&out))?;
+    let o = aerie()
+        .args(["build", "--example", "lab", "-o"])
+        .arg(&out)
+        .try_run()?;
     assert!(String::from_utf8_lossy(&o.stdout).contains("oemdrv.iso"));
     assert_eq!(volume_id(&out.join("oemdrv.iso"))?, "OEMDRV");
 
     // Without xorriso the main job still succeeds and says what it skipped.
     let empty = tempfile::tempdir()?;
-    let o = run(aerie()
+    let o = aerie()
         .env("PATH", empty.path())
         .args(["build", "--example", "lab", "--force", "-o"])
-        .arg(&out))?;
+        .arg(&out)
+        .try_run()?;
     let text = String::from_utf8_lossy(&o.stdout);
     assert!(
         text.contains("oemdrv.iso skipped") && text.contains("apt-get install xorriso"),
@@ -539,7 +552,7 @@ fn a_broken_menu_template_is_named_with_its_line_and_nothing_is_written() -> Res
 
 /// `readelf -S` and `-V` of a file (binutils: an independent reader).
 fn readelf(flag: &str, file: &Path) -> Result<String> {
-    let out = run(Command::new("readelf").arg("-W").arg(flag).arg(file))?;
+    let out = tool("readelf").arg("-W").arg(flag).arg(file).try_run()?;
     Ok(String::from_utf8_lossy(&out.stdout).into_owned())
 }
 
@@ -547,9 +560,10 @@ fn readelf(flag: &str, file: &Path) -> Result<String> {
 fn the_binary_on_the_media_is_stripped_and_says_its_size() -> Result<()> {
     let dir = tempfile::tempdir()?;
     let ks = dir.path().join("ks.iso");
-    let o = run(aerie()
+    let o = aerie()
         .args(["iso", "--example", "lab", "--config-only", "-o"])
-        .arg(&ks))?;
+        .arg(&ks)
+        .try_run()?;
     let said = String::from_utf8_lossy(&o.stdout).into_owned();
     assert!(
         said.contains("the aerie binary, ") && said.contains(" MB (stripped from "),
@@ -557,12 +571,13 @@ fn the_binary_on_the_media_is_stripped_and_says_its_size() -> Result<()> {
     );
 
     let on_media = dir.path().join("aerie");
-    run(Command::new("xorriso")
+    tool("xorriso")
         .args(["-osirrox", "on", "-indev"])
         .arg(&ks)
         .args(["-extract", "/aerie"])
         .arg(&on_media)
-        .arg("-end"))?;
+        .arg("-end")
+        .try_run()?;
     let running = std::fs::metadata(env!("CARGO_BIN_EXE_aerie"))?.len();
     let size = std::fs::metadata(&on_media)?.len();
     eprintln!("aerie on the media: {size} bytes (running binary {running})");
@@ -574,7 +589,7 @@ fn the_binary_on_the_media_is_stripped_and_says_its_size() -> Result<()> {
     // It still runs.
     use std::os::unix::fs::PermissionsExt;
     std::fs::set_permissions(&on_media, std::fs::Permissions::from_mode(0o700))?;
-    let v = run(Command::new(&on_media).arg("--version"))?;
+    let v = tool(&on_media).arg("--version").try_run()?;
     assert!(String::from_utf8_lossy(&v.stdout).starts_with("aerie "));
     Ok(())
 }
@@ -614,7 +629,7 @@ fn a_binary_needing_a_newer_glibc_than_the_distro_is_refused() -> Result<()> {
         .arg(&newer)
         .arg("-o")
         .arg(out.join("ks.iso"))
-        .output()?;
+        .output();
     let err = stderr(&o);
     assert_eq!(status(&o), 69, "{err}");
     for want in [
@@ -631,10 +646,11 @@ fn a_binary_needing_a_newer_glibc_than_the_distro_is_refused() -> Result<()> {
     // The same binary unpatched goes on the media.
     let same = dir.path().join("aerie-same");
     std::fs::copy(env!("CARGO_BIN_EXE_aerie"), &same)?;
-    run(aerie()
+    aerie()
         .args(["iso", "--example", "lab", "--config-only", "--binary"])
         .arg(&same)
         .arg("-o")
-        .arg(out.join("ks.iso")))?;
+        .arg(out.join("ks.iso"))
+        .try_run()?;
     Ok(())
 }

@@ -5,6 +5,8 @@
 //! is booted as it is (and survives the rollback), one made for another site
 //! is refused.
 
+#[path = "support/harness.rs"]
+mod harness;
 mod lab_support;
 use lab_support::*;
 use std::path::Path;
@@ -84,13 +86,12 @@ fn up_with_refusing_qemu(ns: &Netns, work: &Path, iso: &Path) -> (std::process::
         bin.path().display(),
         std::env::var("PATH").unwrap()
     );
-    let out = ns
-        .command(env!("CARGO_BIN_EXE_aerie"))
+    let out = harness::aerie()
         .args(small_lab_up(iso, "1"))
         .env("PATH", path)
-        .current_dir(work)
-        .output()
-        .unwrap();
+        .cwd(work)
+        .in_netns(&ns.name)
+        .output();
     let text = String::from_utf8_lossy(&out.stderr).into_owned();
     (out, text)
 }

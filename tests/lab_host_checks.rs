@@ -3,8 +3,12 @@
 //! off (with and without the offered fix), nested on, not enough memory.
 //! Every failure names its fix, exits 69, and nothing is made.
 
+#[path = "support/harness.rs"]
+mod harness;
+use harness::{aerie, HostRoot, OutputText};
+
 use std::path::Path;
-use std::process::{Command, Output};
+use std::process::Output;
 
 /// A host state as files.
 struct HostTree {
@@ -13,28 +17,12 @@ struct HostTree {
 
 impl HostTree {
     fn new(kvm: bool, cpu_flag: &str, nested: Option<&str>, mem_kib: u64) -> HostTree {
-        let dir = tempfile::tempdir().unwrap();
-        let root = dir.path();
-        std::fs::create_dir_all(root.join("proc")).unwrap();
-        std::fs::write(
-            root.join("proc/cpuinfo"),
-            format!("processor\t: 0\nflags\t\t: fpu vme de pse {cpu_flag} sse sse2\n"),
-        )
-        .unwrap();
-        std::fs::write(
-            root.join("proc/meminfo"),
-            format!("MemTotal: 33554432 kB\nMemFree: 1000 kB\nMemAvailable: {mem_kib} kB\n"),
-        )
-        .unwrap();
-        if kvm {
-            std::fs::create_dir_all(root.join("dev")).unwrap();
-            std::fs::write(root.join("dev/kvm"), "").unwrap();
-        }
-        if let Some(value) = nested {
-            let p = root.join("sys/module/kvm_intel/parameters");
-            std::fs::create_dir_all(&p).unwrap();
-            std::fs::write(p.join("nested"), format!("{value}\n")).unwrap();
-        }
+        let dir = HostRoot::new()
+            .kvm(kvm)
+            .cpu_flag(cpu_flag)
+            .nested(nested)
+            .mem_available_kib(mem_kib)
+            .temp();
         HostTree { dir }
     }
 
@@ -43,10 +31,10 @@ impl HostTree {
     }
 }
 
-const PLENTY: u64 = 32 * 1024 * 1024;
+const PLENTY: u64 = HostRoot::PLENTY_KIB;
 
 fn lab_up(host: &HostTree, work: &Path, extra: &[&str]) -> (Output, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_aerie"))
+    let out = aerie()
         .args(["lab", "up", "--example", "lab", "--dir", "lab"])
         // Small disks unless a test says otherwise: the disk check reads
         // this machine's real free space.
@@ -57,14 +45,9 @@ fn lab_up(host: &HostTree, work: &Path, extra: &[&str]) -> (Output, String) {
         })
         .args(extra)
         .env("AERIE_HOST_ROOT", host.root())
-        .current_dir(work)
-        .output()
-        .unwrap();
-    let text = format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
+        .cwd(work)
+        .output();
+    let text = out.text();
     (out, text)
 }
 

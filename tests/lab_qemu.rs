@@ -7,6 +7,8 @@
 //! down` leaves no process, tap, bridge, nft rule, changed sysctl or file
 //! behind.
 
+#[path = "support/harness.rs"]
+mod harness;
 mod lab_support;
 use lab_support::*;
 use std::time::Instant;

@@ -3,10 +3,11 @@
 //! no libvirt daemon is needed to validate), parses with `ruby -c`, and
 //! matches the golden file (`AERIE_BLESS=1` rewrites it).
 
-use aerie::lab::{plan, vagrant};
-use std::process::Command;
+#[path = "support/harness.rs"]
+mod harness;
+use harness::{bless, tool};
 
-const SETUP: &str = "run scripts/test-deps.sh (installs vagrant, vagrant-libvirt, ruby)";
+use aerie::lab::{plan, vagrant};
 
 fn rendered() -> String {
     rendered_with(None)
@@ -26,30 +27,15 @@ fn rendered_with(dir: Option<&std::path::Path>) -> String {
     vagrant::render(&p, "generic/rocky9", &templates).unwrap()
 }
 
-fn tool(program: &str) -> Command {
-    let found = std::env::var_os("PATH")
-        .map(|p| std::env::split_paths(&p).any(|d| d.join(program).is_file()))
-        .unwrap_or(false);
-    assert!(found, "{program} is not installed: {SETUP}");
-    Command::new(program)
-}
-
 /// `vagrant validate` on this Vagrantfile text: (success, stdout + stderr).
 fn vagrant_validate(vagrantfile: &str) -> (bool, String) {
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(dir.path().join("Vagrantfile"), vagrantfile).unwrap();
-    let out = tool("vagrant")
+    tool("vagrant")
         .arg("validate")
-        .current_dir(dir.path())
+        .cwd(dir.path())
         .env("VAGRANT_HOME", dir.path().join("vagrant-home"))
-        .output()
-        .unwrap();
-    let text = format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    (out.status.success(), text)
+        .outcome()
 }
 
 #[test]
@@ -78,21 +64,9 @@ fn ruby_parses_it_and_it_matches_the_golden_file() {
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("Vagrantfile");
     std::fs::write(&file, &text).unwrap();
-    let out = tool("ruby").arg("-c").arg(&file).output().unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    tool("ruby").arg("-c").arg(&file).run();
     let golden = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/golden/lab.Vagrantfile");
-    if std::env::var_os("AERIE_BLESS").is_some() {
-        std::fs::write(golden, &text).unwrap();
-    }
-    let want = std::fs::read_to_string(golden).expect("golden file (AERIE_BLESS=1 writes it)");
-    assert_eq!(
-        text, want,
-        "the Vagrantfile changed; rerun with AERIE_BLESS=1 if that is intended"
-    );
+    bless(std::path::Path::new(golden), &text);
 }
 
 #[test]

@@ -3,12 +3,14 @@
 //! systemctl and the GRUB tools), leaves files byte-identical to
 //! DIR/<host>/root. And the dispatcher's %pre picks the node by MAC.
 
+#[path = "support/harness.rs"]
+mod harness;
 mod render_support;
 
+use harness::{aerie_bin, find_tool, tool};
 use render_support::*;
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
 const STANDIN_LOG: &str = "var/log/aerie-standins.log";
 
@@ -17,7 +19,7 @@ fn copy_program(root: &Path, program: &Path, to: &str) {
     let target = root.join(to.trim_start_matches('/'));
     std::fs::create_dir_all(target.parent().unwrap()).unwrap();
     std::fs::copy(program, &target).unwrap();
-    let (ok, text) = run(Command::new(tool("ldd")).arg(program));
+    let (ok, text) = tool("ldd").arg(program).outcome();
     if !ok {
         return; // static
     }
@@ -42,7 +44,7 @@ fn write_exec(root: &Path, path: &str, text: &str) {
 fn throwaway_root(with_aerie: bool) -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();
     let root = dir.path();
-    copy_program(root, &tool("busybox"), "/bin/busybox");
+    copy_program(root, &find_tool("busybox"), "/bin/busybox");
     for applet in [
         "sh", "cat", "mkdir", "chown", "chmod", "echo", "cp", "rm", "ls", "mount", "basename",
     ] {
@@ -56,9 +58,10 @@ fn throwaway_root(with_aerie: bool) -> tempfile::TempDir {
     std::fs::create_dir_all(root.join("var/log")).unwrap();
     // The installer's chroot has /dev; processes aerie starts read /dev/null.
     std::fs::create_dir_all(root.join("dev")).unwrap();
-    let (ok, text) = run(Command::new(tool("mknod"))
+    let (ok, text) = tool("mknod")
         .arg(root.join("dev/null"))
-        .args(["c", "1", "3"]));
+        .args(["c", "1", "3"])
+        .outcome();
     assert!(ok, "mknod /dev/null (the test runs as root): {text}");
     let standin = |exit: u8| {
         format!("#!/bin/sh\n# stand-in: records the call\necho \"$(basename \"$0\") $*\" >> /{STANDIN_LOG}\ncase \"$1\" in is-enabled) exit 1 ;; esac\nexit {exit}\n")
@@ -67,11 +70,7 @@ fn throwaway_root(with_aerie: bool) -> tempfile::TempDir {
     write_exec(root, "/usr/sbin/grub2-mkconfig", &standin(0));
     write_exec(root, "/usr/sbin/grubby", &standin(0));
     if with_aerie {
-        copy_program(
-            root,
-            Path::new(env!("CARGO_BIN_EXE_aerie")),
-            "/usr/local/sbin/aerie",
-        );
+        copy_program(root, aerie_bin(), "/usr/local/sbin/aerie");
     }
     dir
 }
@@ -117,9 +116,10 @@ fn run_post(example: &str, with_aerie: bool) -> (tempfile::TempDir, Vec<PostRun>
         let ks = std::fs::read_to_string(dir.join(&host).join("ks.cfg")).unwrap();
         let root = throwaway_root(with_aerie);
         std::fs::write(root.path().join("tmp/post.sh"), chroot_post(&ks)).unwrap();
-        let (ok, text) = run(Command::new(tool("chroot"))
+        let (ok, text) = tool("chroot")
             .arg(root.path())
-            .args(["/bin/sh", "/tmp/post.sh"]));
+            .args(["/bin/sh", "/tmp/post.sh"])
+            .outcome();
         assert!(ok, "{example}/{host}: %post failed:\n{text}");
         let log = std::fs::read_to_string(root.path().join(STANDIN_LOG)).unwrap_or_default();
         results.push((
@@ -309,9 +309,10 @@ fn run_dispatcher(
         std::fs::write(p, content).unwrap();
     }
     std::fs::write(root.path().join("tmp/pre.sh"), &pre).unwrap();
-    let (ok, text) = run(Command::new(tool("chroot"))
+    let (ok, text) = tool("chroot")
         .arg(root.path())
-        .args(["/bin/sh", "/tmp/pre.sh"]));
+        .args(["/bin/sh", "/tmp/pre.sh"])
+        .outcome();
     (
         ok,
         text,

@@ -6,6 +6,8 @@
 //! The reading itself (one script over SSH) is the real code path.
 
 mod apply_support;
+#[path = "support/harness.rs"]
+mod harness;
 use apply_support::*;
 use serde_json::Value;
 
@@ -88,18 +90,10 @@ fn preflight(
     kh: &std::path::Path,
     extra: &[&str],
 ) -> std::process::Output {
-    let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_aerie"));
-    cmd.arg("preflight")
-        .arg(site)
-        .arg("--known-hosts")
-        .arg(kh)
-        .arg("--identity")
-        .arg(tb.client_key())
+    lab_aerie(tb, "preflight", site, kh)
         .args(["--facts-root", ROOT])
         .args(extra)
-        .env("HOME", tb.dir())
-        .env_remove("SSH_AUTH_SOCK");
-    tb.in_lab(&cmd).output().unwrap()
+        .output()
 }
 
 fn check<'a>(r: &'a Value, host: &str, name: &str) -> &'a Value {

@@ -5,6 +5,8 @@
 //! calls and answer like `euca_conf` / euca2ools do.
 
 mod apply_support;
+#[path = "support/harness.rs"]
+mod harness;
 mod register_support;
 use apply_support::*;
 use register_support::*;

@@ -4,10 +4,13 @@
 //! run for real on a frontend test host (its cloud tools are STAND-INS).
 
 mod apply_support;
+#[path = "support/harness.rs"]
+mod harness;
 mod register_support;
 #[path = "render_support/mod.rs"]
 mod render_support;
 use apply_support::*;
+use harness::{aerie_bin, tool};
 use register_support::*;
 use render_support::*;
 
@@ -96,9 +99,10 @@ fn frontend_kickstart_carries_the_site_and_a_first_boot_unit_ksvalidator_accepts
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("ks.cfg");
         std::fs::write(&path, &ks).unwrap();
-        let (ok, out) = run(std::process::Command::new(ksvalidator())
+        let (ok, out) = tool(ksvalidator())
             .args(["-v", "RHEL9"])
-            .arg(&path));
+            .arg(&path)
+            .outcome();
         assert!(ok, "{name}: ksvalidator: {out}");
     }
 }
@@ -113,14 +117,12 @@ fn the_first_boot_command_registers_the_nodes_on_the_frontend_itself_standin() {
     // kickstart writes: the site file and the unit's command.
     let site_path = write_site(&tb, &site_yaml(&tb));
     let out_dir = tb.dir().join("rendered");
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_aerie"))
+    harness::aerie()
         .arg("render")
         .arg(&site_path)
         .arg("-o")
         .arg(&out_dir)
-        .output()
-        .unwrap();
-    assert!(out.status.success(), "{}", explain(&out));
+        .run();
     let ks = std::fs::read_to_string(out_dir.join("host1/ks.cfg")).unwrap();
     let unit = heredoc(&ks, "/etc/systemd/system/aerie-register.service");
     let exec_start = unit_line(&unit, "ExecStart=");
@@ -131,11 +133,7 @@ fn the_first_boot_command_registers_the_nodes_on_the_frontend_itself_standin() {
         heredoc(&ks, "/etc/aerie/site.yaml"),
     )
     .unwrap();
-    std::fs::copy(
-        env!("CARGO_BIN_EXE_aerie"),
-        fe.path("/usr/local/sbin/aerie"),
-    )
-    .unwrap();
+    std::fs::copy(aerie_bin(), fe.path("/usr/local/sbin/aerie")).unwrap();
 
     let run = fe.exec(&format!("{exec_start} --poll-interval 0.1 --output json"));
     assert!(
@@ -170,15 +168,13 @@ fn authorized_in_post(ks: &str) -> String {
 }
 
 fn render_cli(site: &std::path::Path, out_dir: &std::path::Path) {
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_aerie"))
+    let out = harness::aerie()
         .arg("render")
         .arg(site)
         .arg("-o")
         .arg(out_dir)
         .arg("--force")
-        .output()
-        .unwrap();
-    assert!(out.status.success(), "{}", explain(&out));
+        .run();
     let stdout = String::from_utf8_lossy(&out.stdout);
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(
@@ -245,11 +241,7 @@ fn eucalyptus_first_boot_reaches_the_nodes_with_render_time_keys_strictly_standi
         std::fs::write(&p, heredoc(&fe_ks, path)).unwrap();
         std::fs::set_permissions(&p, std::fs::Permissions::from_mode(mode)).unwrap();
     }
-    std::fs::copy(
-        env!("CARGO_BIN_EXE_aerie"),
-        fe.path("/usr/local/sbin/aerie"),
-    )
-    .unwrap();
+    std::fs::copy(aerie_bin(), fe.path("/usr/local/sbin/aerie")).unwrap();
     let before = std::fs::read_to_string(fe.path("/etc/aerie/known_hosts")).unwrap();
 
     let run = fe.exec(&format!("{exec_start} --poll-interval 0.1 --output json"));

@@ -4,6 +4,8 @@
 //! formats (JSON for `openstack … -f json`) from a state file.
 
 mod apply_support;
+#[path = "support/harness.rs"]
+mod harness;
 mod register_support;
 use apply_support::*;
 use register_support::*;
@@ -163,16 +165,7 @@ fn a_failing_registration_command_is_reported_per_node_with_its_message_standin(
         );
     }
     // Text output carries the same message.
-    let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_aerie"));
-    cmd.arg("register")
-        .arg(&site)
-        .arg("--known-hosts")
-        .arg(&kh)
-        .arg("--identity")
-        .arg(tb.client_key())
-        .args(FAST)
-        .env("HOME", tb.dir());
-    let out = tb.in_lab(&cmd).output().unwrap();
+    let out = lab_aerie(&tb, "register", &site, &kh).args(FAST).output();
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(text.contains("host2          FAILED [10.44.1.2]"), "{text}");
     assert!(text.contains("Can't connect to MySQL server"), "{text}");

@@ -2,17 +2,13 @@
 //! non-empty directory, replacement of aerie's own output, invalid sites never
 //! rendered, template errors naming template and line, secrets not world-readable.
 
+#[path = "support/harness.rs"]
+mod harness;
+use harness::aerie;
+
 use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
-use std::process::{Command, Output};
-
-fn aerie(dir: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_aerie"))
-        .current_dir(dir)
-        .args(args)
-        .output()
-        .unwrap()
-}
+use std::process::Output;
 
 fn stderr(o: &Output) -> String {
     String::from_utf8_lossy(&o.stderr).into_owned()
@@ -32,14 +28,17 @@ fn render_refuses_a_non_empty_directory_without_force() {
     let tmp = tempfile::tempdir().unwrap();
     std::fs::create_dir(tmp.path().join("out")).unwrap();
     std::fs::write(tmp.path().join("out/notes.txt"), "mine").unwrap();
-    let o = aerie(tmp.path(), &["render", "--example", "lab", "-o", "out"]);
+    let o = aerie()
+        .cwd(tmp.path())
+        .args(["render", "--example", "lab", "-o", "out"])
+        .output();
     assert_eq!(o.status.code(), Some(73), "{}", stderr(&o));
     assert!(stderr(&o).contains("--force"), "{}", stderr(&o));
     assert_eq!(entries(&tmp.path().join("out")), ["notes.txt"]);
-    let o = aerie(
-        tmp.path(),
-        &["render", "--example", "lab", "-o", "out", "--force"],
-    );
+    let o = aerie()
+        .cwd(tmp.path())
+        .args(["render", "--example", "lab", "-o", "out", "--force"])
+        .output();
     assert!(o.status.success(), "{}", stderr(&o));
     assert!(!tmp.path().join("out/notes.txt").exists());
     assert!(tmp.path().join("out/node1/ks.cfg").is_file());
@@ -53,7 +52,10 @@ fn render_refuses_a_non_empty_directory_without_force() {
 #[test]
 fn kickstarts_and_bundles_are_not_world_readable() {
     let tmp = tempfile::tempdir().unwrap();
-    let o = aerie(tmp.path(), &["render", "--example", "lab", "-o", "out"]);
+    let o = aerie()
+        .cwd(tmp.path())
+        .args(["render", "--example", "lab", "-o", "out"])
+        .output();
     assert!(o.status.success(), "{}", stderr(&o));
     for f in ["ks.cfg", "fe1/ks.cfg", "node1/ks.cfg", "node1/bundle.json"] {
         let mode = std::fs::metadata(tmp.path().join("out").join(f))
@@ -69,24 +71,30 @@ fn kickstarts_and_bundles_are_not_world_readable() {
 #[test]
 fn build_replaces_its_own_output_and_nothing_else() {
     let tmp = tempfile::tempdir().unwrap();
-    let first = aerie(tmp.path(), &["build", "--example", "lab"]);
+    let first = aerie()
+        .cwd(tmp.path())
+        .args(["build", "--example", "lab"])
+        .output();
     assert!(first.status.success(), "{}", stderr(&first));
     let text = String::from_utf8_lossy(&first.stdout);
     assert!(
         text.contains("aerie-out") && text.contains("Next:"),
         "{text}"
     );
-    let again = aerie(tmp.path(), &["build", "--example", "lab"]);
+    let again = aerie()
+        .cwd(tmp.path())
+        .args(["build", "--example", "lab"])
+        .output();
     assert!(again.status.success(), "{}", stderr(&again));
     assert!(String::from_utf8_lossy(&again.stdout).contains("replaced"));
 
     let other = tmp.path().join("elsewhere");
     std::fs::create_dir(&other).unwrap();
     std::fs::write(other.join("photo.jpg"), "x").unwrap();
-    let o = aerie(
-        tmp.path(),
-        &["build", "--example", "lab", "-o", "elsewhere"],
-    );
+    let o = aerie()
+        .cwd(tmp.path())
+        .args(["build", "--example", "lab", "-o", "elsewhere"])
+        .output();
     assert_eq!(o.status.code(), Some(73), "{}", stderr(&o));
     assert!(stderr(&o).contains("not aerie output"), "{}", stderr(&o));
     assert_eq!(entries(&other), ["photo.jpg"]);
@@ -99,7 +107,10 @@ fn an_invalid_site_is_never_rendered() {
         .unwrap()
         .replace("num-vfs: 16", "num-vfs: 9999");
     std::fs::write(tmp.path().join("site.yaml"), site).unwrap();
-    let o = aerie(tmp.path(), &["render", "site.yaml", "-o", "out"]);
+    let o = aerie()
+        .cwd(tmp.path())
+        .args(["render", "site.yaml", "-o", "out"])
+        .output();
     assert_eq!(o.status.code(), Some(65), "{}", stderr(&o));
     assert!(stderr(&o).contains("num-vfs"), "{}", stderr(&o));
     assert!(!tmp.path().join("out").exists());
@@ -108,9 +119,9 @@ fn an_invalid_site_is_never_rendered() {
 
 /// `aerie render --example lab -o out --templates t` in `dir`.
 fn render_with_templates(dir: &Path) -> Output {
-    aerie(
-        dir,
-        &[
+    aerie()
+        .cwd(dir)
+        .args([
             "render",
             "--example",
             "lab",
@@ -118,8 +129,8 @@ fn render_with_templates(dir: &Path) -> Output {
             "out",
             "--templates",
             "t",
-        ],
-    )
+        ])
+        .output()
 }
 
 #[test]
@@ -176,9 +187,9 @@ fn templates_dir_kickstart_folder_for_render_and_build() {
     assert!(o.status.success(), "{}", stderr(&o));
     let node = std::fs::read_to_string(tmp.path().join("out/node1/ks.cfg")).unwrap();
     assert!(node.contains("\nsite-local-agent\n"), "{node}");
-    let o = aerie(
-        tmp.path(),
-        &[
+    let o = aerie()
+        .cwd(tmp.path())
+        .args([
             "build",
             "--example",
             "lab",
@@ -186,16 +197,16 @@ fn templates_dir_kickstart_folder_for_render_and_build() {
             "built",
             "--templates",
             "t",
-        ],
-    );
+        ])
+        .output();
     assert!(o.status.success(), "{}", stderr(&o));
     let node = std::fs::read_to_string(tmp.path().join("built/node1/ks.cfg")).unwrap();
     assert!(node.contains("\nsite-local-agent\n"), "{node}");
     // The same template in DIR and DIR/kickstart/: which one was meant is unclear.
     std::fs::write(tmp.path().join("t/compute.ks.j2"), compute).unwrap();
-    let o = aerie(
-        tmp.path(),
-        &[
+    let o = aerie()
+        .cwd(tmp.path())
+        .args([
             "render",
             "--example",
             "lab",
@@ -203,8 +214,8 @@ fn templates_dir_kickstart_folder_for_render_and_build() {
             "again",
             "--templates",
             "t",
-        ],
-    );
+        ])
+        .output();
     let err = stderr(&o);
     assert_eq!(o.status.code(), Some(1), "{err}");
     assert!(
@@ -232,26 +243,32 @@ fn profile_file_replaces_the_built_in_profile() {
     let lab = ["--example", "lab", "--profile", "mine.yaml"];
     for command in ["render", "build"] {
         let out_dir = format!("{command}-out");
-        let out = aerie(d, &[&[command][..], &lab, &["-o", &out_dir]].concat());
+        let out = aerie()
+            .cwd(d)
+            .args([&[command][..], &lab, &["-o", &out_dir]].concat())
+            .output();
         assert!(out.status.success(), "{command}: {}", stderr(&out));
         let ks = std::fs::read_to_string(d.join(&out_dir).join("fe1/ks.cfg")).unwrap();
         assert!(ks.contains("aerie-profile-marker"), "{command}");
         let node = std::fs::read_to_string(d.join(&out_dir).join("node1/ks.cfg")).unwrap();
         assert!(!node.contains("aerie-profile-marker"), "{command}");
     }
-    let out = aerie(d, &["render", "--example", "lab", "-o", "plain"]);
+    let out = aerie()
+        .cwd(d)
+        .args(["render", "--example", "lab", "-o", "plain"])
+        .output();
     assert!(out.status.success(), "{}", stderr(&out));
     let ks = std::fs::read_to_string(d.join("plain/fe1/ks.cfg")).unwrap();
     assert!(!ks.contains("aerie-profile-marker"));
-    let out = aerie(
-        d,
-        &["validate", "--example", "lab", "--profile", "broken.yaml"],
-    );
+    let out = aerie()
+        .cwd(d)
+        .args(["validate", "--example", "lab", "--profile", "broken.yaml"])
+        .output();
     assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
     assert!(stderr(&out).contains("broken.yaml"), "{}", stderr(&out));
-    let out = aerie(
-        d,
-        &["validate", "--example", "lab", "--profile", "mine.yaml"],
-    );
+    let out = aerie()
+        .cwd(d)
+        .args(["validate", "--example", "lab", "--profile", "mine.yaml"])
+        .output();
     assert!(out.status.success(), "{}", stderr(&out));
 }

@@ -2,14 +2,16 @@
 //! equal expected/ byte for byte (and mode for mode). AERIE_BLESS=1 rewrites
 //! expected/ (see tests/golden/README.md).
 
+#[path = "support/harness.rs"]
+mod harness;
 mod render_support;
 
 use render_support::files_under;
 
+use harness::{aerie, blessing, diff, BLESS_HINT};
 use std::collections::BTreeMap;
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
 fn golden_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/golden")
@@ -55,7 +57,7 @@ fn every_example_has_a_golden_case_with_the_same_site() {
 
 #[test]
 fn render_matches_the_golden_trees() {
-    let bless = std::env::var_os("AERIE_BLESS").is_some();
+    let bless = blessing();
     let mut cases: Vec<PathBuf> = std::fs::read_dir(golden_dir())
         .unwrap()
         .map(|e| e.unwrap().path())
@@ -76,19 +78,13 @@ fn render_matches_the_golden_trees() {
                     .collect()
             })
             .unwrap_or_default();
-        let output = Command::new(env!("CARGO_BIN_EXE_aerie"))
+        aerie()
             .arg("render")
             .arg(case.join("site.yaml"))
             .arg("-o")
             .arg(&target)
             .args(&args)
-            .output()
-            .unwrap();
-        assert!(
-            output.status.success(),
-            "{name}: {}",
-            String::from_utf8_lossy(&output.stderr)
-        );
+            .run();
         let got = tree(&target);
         let expected_dir = case.join("expected");
         if bless {
@@ -117,13 +113,10 @@ fn render_matches_the_golden_trees() {
         }
         for (rel, (_, bytes)) in &got {
             if &want[rel].1 != bytes {
-                let diff = similar::TextDiff::from_lines(
+                let diff = diff(
                     std::str::from_utf8(&want[rel].1).unwrap_or(""),
                     std::str::from_utf8(bytes).unwrap_or(""),
-                )
-                .unified_diff()
-                .header("expected", "rendered")
-                .to_string();
+                );
                 failures.push(format!("{name}/{rel}:\n{diff}"));
             }
         }
@@ -134,9 +127,5 @@ fn render_matches_the_golden_trees() {
             ));
         }
     }
-    assert!(
-        failures.is_empty(),
-        "{}\n(regenerate with AERIE_BLESS=1 cargo test --test render_golden, then review git diff)",
-        failures.join("\n")
-    );
+    assert!(failures.is_empty(), "{}\n{BLESS_HINT}", failures.join("\n"));
 }

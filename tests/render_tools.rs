@@ -1,10 +1,12 @@
 //! Rendered files checked by the real tools that will read them: pykickstart's
 //! ksvalidator, dnsmasq, and Python's strict configparser.
 
+#[path = "support/harness.rs"]
+mod harness;
 mod render_support;
 
+use harness::{find_tool, tool};
 use render_support::*;
-use std::process::Command;
 
 #[test]
 fn ksvalidator_accepts_every_rendered_kickstart() {
@@ -13,7 +15,7 @@ fn ksvalidator_accepts_every_rendered_kickstart() {
     for (label, dir, rendered) in rendered_examples() {
         for f in rendered.files.iter().filter(|f| f.path.ends_with("ks.cfg")) {
             let path = dir.path().join("out").join(&f.path);
-            let (ok, text) = run(Command::new(&validator).args(["-v", "RHEL9"]).arg(&path));
+            let (ok, text) = tool(&validator).args(["-v", "RHEL9"]).arg(&path).outcome();
             assert!(ok, "{label}: ksvalidator rejects {}:\n{text}", f.path);
             checked += 1;
         }
@@ -49,7 +51,10 @@ fn a_site_with_several_ssh_keys_gives_valid_kickstarts_carrying_every_key() {
         }
         let file = dir.path().join("ks.cfg");
         std::fs::write(&file, &f.content).unwrap();
-        let (ok, out) = run(Command::new(ksvalidator()).args(["-v", "RHEL9"]).arg(&file));
+        let (ok, out) = tool(ksvalidator())
+            .args(["-v", "RHEL9"])
+            .arg(&file)
+            .outcome();
         assert!(ok, "ksvalidator rejects {}:\n{out}", f.path);
         checked += 1;
     }
@@ -77,13 +82,16 @@ fn ksvalidator_rejects_a_broken_template() {
         .unwrap();
     let file = templates.path().join("ks.cfg");
     std::fs::write(&file, &ks.content).unwrap();
-    let (ok, text) = run(Command::new(ksvalidator()).args(["-v", "RHEL9"]).arg(&file));
+    let (ok, text) = tool(ksvalidator())
+        .args(["-v", "RHEL9"])
+        .arg(&file)
+        .outcome();
     assert!(!ok, "ksvalidator accepted a broken kickstart:\n{text}");
 }
 
 #[test]
 fn dnsmasq_accepts_every_rendered_dnsmasq_file() {
-    let dnsmasq = tool("dnsmasq");
+    let dnsmasq = find_tool("dnsmasq");
     let mut checked = 0;
     for (label, dir, rendered) in rendered_examples() {
         for f in rendered
@@ -92,7 +100,7 @@ fn dnsmasq_accepts_every_rendered_dnsmasq_file() {
             .filter(|f| f.path.contains("/root/etc/dnsmasq"))
         {
             let path = dir.path().join("out").join(&f.path);
-            let (ok, text) = run(Command::new(&dnsmasq).arg("--test").arg("-C").arg(&path));
+            let (ok, text) = tool(&dnsmasq).arg("--test").arg("-C").arg(&path).outcome();
             assert!(
                 ok && text.contains("syntax check OK"),
                 "{label}: {}:\n{text}",
@@ -112,10 +120,11 @@ fn dnsmasq_accepts_every_rendered_dnsmasq_file() {
     // And dnsmasq does reject a bad line, so the check can fail.
     let bad = tempfile::NamedTempFile::new().unwrap();
     std::fs::write(bad.path(), "dhcp-option=tag:x,option:routr,10.0.0.1\n").unwrap();
-    let (ok, _) = run(Command::new(&dnsmasq)
+    let (ok, _) = tool(&dnsmasq)
         .arg("--test")
         .arg("-C")
-        .arg(bad.path()));
+        .arg(bad.path())
+        .outcome();
     assert!(!ok, "dnsmasq accepted an unknown option name");
 }
 
@@ -130,9 +139,7 @@ print(json.dumps(out))
 "#;
 
 fn read_ini(path: &std::path::Path) -> serde_json::Value {
-    let (ok, text) = run(Command::new(tool("python3"))
-        .args(["-c", READ_INI])
-        .arg(path));
+    let (ok, text) = tool("python3").args(["-c", READ_INI]).arg(path).outcome();
     assert!(
         ok,
         "configparser(strict=True) rejects {}:\n{text}",

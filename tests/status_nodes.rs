@@ -7,6 +7,8 @@
 //! /srv/facts/sys/module/...: these machines cannot provide a node's real ones).
 
 mod apply_support;
+#[path = "support/harness.rs"]
+mod harness;
 mod register_support;
 use apply_support::*;
 use register_support::*;
@@ -204,13 +206,7 @@ fn rows_for_in_sync_drifted_changed_key_unknown_key_unreachable_standin() {
     assert_eq!(ours, ["hypervisor list -f json"]);
 
     // The table for people.
-    let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_aerie"));
-    cmd.arg("status")
-        .arg(&site)
-        .arg("--known-hosts")
-        .arg(&kh)
-        .arg("--identity")
-        .arg(tb.client_key())
+    let out = lab_aerie(&tb, "status", &site, &kh)
         .args([
             "--facts-root",
             ROOT,
@@ -219,8 +215,7 @@ fn rows_for_in_sync_drifted_changed_key_unknown_key_unreachable_standin() {
             "--connect-timeout",
             "2",
         ])
-        .env("HOME", tb.dir());
-    let out = tb.in_lab(&cmd).output().unwrap();
+        .output();
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(
         text.contains("host2        10.44.1.2        yes       pinned    yes     no      yes"),

@@ -1,17 +1,12 @@
 //! `aerie validate` driven as a user runs it: the real binary on real files.
 
+#[path = "support/harness.rs"]
+mod harness;
+use harness::aerie;
+
 use std::path::Path;
-use std::process::{Command, Output};
 
 const LAB: &str = include_str!("../examples/lab.yaml");
-
-fn aerie(args: &[&str], dir: &Path) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_aerie"))
-        .args(args)
-        .current_dir(dir)
-        .output()
-        .expect("aerie runs")
-}
 
 fn listing(dir: &Path) -> Vec<String> {
     let mut names: Vec<String> = std::fs::read_dir(dir)
@@ -282,7 +277,7 @@ const INVALID: &[(&str, &str, &str, &str)] = &[
 fn the_example_is_valid() {
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(dir.path().join("site.yaml"), LAB).unwrap();
-    let out = aerie(&["validate"], dir.path());
+    let out = aerie().args(["validate"]).cwd(dir.path()).output();
     assert_eq!(
         out.status.code(),
         Some(0),
@@ -300,7 +295,10 @@ fn every_rule_exits_65_names_the_key_and_writes_nothing() {
         let site = dir.path().join("site.yaml");
         std::fs::write(&site, LAB.replacen(from, to, 1)).unwrap();
         let before = (listing(dir.path()), std::fs::read(&site).unwrap());
-        let out = aerie(&["validate", "site.yaml"], dir.path());
+        let out = aerie()
+            .args(["validate", "site.yaml"])
+            .cwd(dir.path())
+            .output();
         let stderr = String::from_utf8_lossy(&out.stderr);
         assert_eq!(out.status.code(), Some(65), "{rule}: {stderr}");
         assert!(
@@ -323,7 +321,10 @@ fn json_output_carries_the_same_findings() {
         .replacen("gateway: 10.44.1.1", "gateway: 10.44.9.1", 1)
         .replacen("vlan: 102", "vlan: 101", 1);
     std::fs::write(dir.path().join("site.yaml"), text).unwrap();
-    let out = aerie(&["validate", "--output", "json"], dir.path());
+    let out = aerie()
+        .args(["validate", "--output", "json"])
+        .cwd(dir.path())
+        .output();
     assert_eq!(out.status.code(), Some(65));
     let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(json["valid"], false);
@@ -348,7 +349,7 @@ fn syntax_errors_give_line_and_column() {
         LAB.replacen("  domain: lab", "  domain: [lab", 1),
     )
     .unwrap();
-    let out = aerie(&["validate"], dir.path());
+    let out = aerie().args(["validate"]).cwd(dir.path()).output();
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(65), "{stderr}");
     assert!(
@@ -360,12 +361,21 @@ fn syntax_errors_give_line_and_column() {
 #[test]
 fn exit_codes_for_usage_and_missing_files() {
     let dir = tempfile::tempdir().unwrap();
-    let out = aerie(&["validate", "--no-such-flag"], dir.path());
+    let out = aerie()
+        .args(["validate", "--no-such-flag"])
+        .cwd(dir.path())
+        .output();
     assert_eq!(out.status.code(), Some(64));
-    let out = aerie(&["validate", "missing.yaml"], dir.path());
+    let out = aerie()
+        .args(["validate", "missing.yaml"])
+        .cwd(dir.path())
+        .output();
     assert_eq!(out.status.code(), Some(66));
     assert!(String::from_utf8_lossy(&out.stderr).contains("missing.yaml"));
-    let out = aerie(&["validate", "--example", "nope"], dir.path());
+    let out = aerie()
+        .args(["validate", "--example", "nope"])
+        .cwd(dir.path())
+        .output();
     assert_eq!(out.status.code(), Some(64));
     assert!(String::from_utf8_lossy(&out.stderr).contains("lab"));
 }
@@ -373,10 +383,13 @@ fn exit_codes_for_usage_and_missing_files() {
 #[test]
 fn completions_and_man_pages_are_generated() {
     let dir = tempfile::tempdir().unwrap();
-    let out = aerie(&["completions", "bash"], dir.path());
+    let out = aerie()
+        .args(["completions", "bash"])
+        .cwd(dir.path())
+        .output();
     assert!(out.status.success());
     assert!(String::from_utf8_lossy(&out.stdout).contains("validate"));
-    let out = aerie(&["man", "-o", "man"], dir.path());
+    let out = aerie().args(["man", "-o", "man"]).cwd(dir.path()).output();
     assert!(
         out.status.success(),
         "{}",
@@ -389,7 +402,10 @@ fn completions_and_man_pages_are_generated() {
 #[test]
 fn init_writes_the_example_and_never_overwrites_without_force() {
     let dir = tempfile::tempdir().unwrap();
-    let out = aerie(&["init", "--example", "lab"], dir.path());
+    let out = aerie()
+        .args(["init", "--example", "lab"])
+        .cwd(dir.path())
+        .output();
     assert!(
         out.status.success(),
         "{}",
@@ -398,10 +414,16 @@ fn init_writes_the_example_and_never_overwrites_without_force() {
     let site = dir.path().join("site.yaml");
     assert_eq!(std::fs::read_to_string(&site).unwrap(), LAB);
     std::fs::write(&site, "mine").unwrap();
-    let out = aerie(&["init", "--example", "lab"], dir.path());
+    let out = aerie()
+        .args(["init", "--example", "lab"])
+        .cwd(dir.path())
+        .output();
     assert_eq!(out.status.code(), Some(73));
     assert_eq!(std::fs::read_to_string(&site).unwrap(), "mine");
-    let out = aerie(&["init", "--example", "lab", "--force"], dir.path());
+    let out = aerie()
+        .args(["init", "--example", "lab", "--force"])
+        .cwd(dir.path())
+        .output();
     assert!(out.status.success());
     assert_eq!(std::fs::read_to_string(&site).unwrap(), LAB);
 }

@@ -5,9 +5,10 @@
 #[path = "../support/testbed.rs"]
 pub mod testbed;
 
+pub use crate::harness::Run;
 use serde_json::Value;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Output;
 pub use testbed::{TestHost, Testbed};
 
 /// The instances network the site's frontend hands a gateway for (inside the testbed's
@@ -114,32 +115,30 @@ pub fn apply(tb: &Testbed, site: &Path, known_hosts: &Path, args: &[&str]) -> Ou
 
 /// `aerie COMMAND SITE --known-hosts KH --identity KEY --output json ARGS...` in the lab.
 pub fn aerie(tb: &Testbed, command: &str, site: &Path, kh: &Path, args: &[&str]) -> Output {
-    tb.in_lab(&aerie_command(tb, command, site, kh, args))
-        .output()
-        .expect("run aerie")
+    aerie_command(tb, command, site, kh, args).output()
 }
 
-/// The command [`aerie`] runs (before [`Testbed::in_lab`]), for tests that add to
-/// its environment or do not wait for it.
-pub fn aerie_command(
-    tb: &Testbed,
-    command: &str,
-    site: &Path,
-    kh: &Path,
-    args: &[&str],
-) -> Command {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_aerie"));
-    cmd.arg(command)
+/// The run [`aerie`] makes (in the lab), for tests that add to its environment or do
+/// not wait for it.
+pub fn aerie_command(tb: &Testbed, command: &str, site: &Path, kh: &Path, args: &[&str]) -> Run {
+    lab_aerie(tb, command, site, kh)
+        .args(["--output", "json"])
+        .args(args)
+}
+
+/// `aerie COMMAND SITE --known-hosts KH --identity KEY` in the lab, HOME the testbed's
+/// dir, no SSH agent: add args and run it.
+pub fn lab_aerie(tb: &Testbed, command: &str, site: &Path, kh: &Path) -> Run {
+    crate::harness::aerie()
+        .arg(command)
         .arg(site)
         .arg("--known-hosts")
         .arg(kh)
         .arg("--identity")
         .arg(tb.client_key())
-        .args(["--output", "json"])
-        .args(args)
         .env("HOME", tb.dir())
-        .env_remove("SSH_AUTH_SOCK");
-    cmd
+        .env_remove("SSH_AUTH_SOCK")
+        .in_netns(tb.lab_netns())
 }
 
 /// The JSON report of a run.

@@ -3,6 +3,7 @@
 //! it, what is left in it, and the fixture installer ISO.
 #![allow(dead_code)]
 
+use crate::harness::{aerie, tool, OutputText};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -12,21 +13,8 @@ pub const SETUP: &str = "run scripts/test-deps.sh (qemu-system-x86, qemu-utils, 
 
 static COUNTER: AtomicUsize = AtomicUsize::new(0);
 
-fn run(program: &str, args: &[&str]) -> Output {
-    let out = Command::new(program)
-        .args(args)
-        .output()
-        .unwrap_or_else(|e| panic!("cannot run {program}: {e}; {SETUP}"));
-    assert!(
-        out.status.success(),
-        "{program} {args:?} failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    out
-}
-
 pub fn require_root() {
-    let out = run("id", &["-u"]);
+    let out = tool("id").arg("-u").run();
     assert_eq!(
         String::from_utf8_lossy(&out.stdout).trim(),
         "0",
@@ -47,7 +35,7 @@ impl Netns {
             std::process::id(),
             COUNTER.fetch_add(1, Ordering::SeqCst)
         );
-        run("ip", &["netns", "add", &name]);
+        tool("ip").args(["netns", "add", &name]).run();
         Netns { name }
     }
 
@@ -58,30 +46,19 @@ impl Netns {
         cmd
     }
 
+    /// `program args...` in the namespace; it must succeed; its stdout.
     pub fn run(&self, program: &str, args: &[&str]) -> String {
-        let out = self.command(program).args(args).output().unwrap();
-        assert!(
-            out.status.success(),
-            "{program} {args:?} in {} failed: {}",
-            self.name,
-            String::from_utf8_lossy(&out.stderr)
-        );
-        String::from_utf8_lossy(&out.stdout).into_owned()
+        tool(program)
+            .args(args)
+            .in_netns(&self.name)
+            .run()
+            .stdout_text()
     }
 
-    /// The aerie binary inside the namespace.
+    /// The aerie binary inside the namespace: its output, and stdout then stderr.
     pub fn aerie(&self, args: &[&str], cwd: &Path) -> (Output, String) {
-        let out = self
-            .command(env!("CARGO_BIN_EXE_aerie"))
-            .args(args)
-            .current_dir(cwd)
-            .output()
-            .unwrap();
-        let text = format!(
-            "{}{}",
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        );
+        let out = aerie().args(args).cwd(cwd).in_netns(&self.name).output();
+        let text = out.text();
         (out, text)
     }
 

@@ -1,46 +1,19 @@
-//! Shared helpers for the render tests: the real tools they drive, and
-//! rendering the built-in examples. A missing tool fails the test and names
-//! the setup command.
+//! Shared helpers for the render tests: rendering the built-in examples, and
+//! pykickstart's validator (a missing tool fails the test and names the setup
+//! command).
 #![allow(dead_code)]
 
+use crate::harness::find_tool;
 use aerie::profile::Profile;
 use aerie::render::{self, Options, Rendered, Templates};
 use aerie::site::{self, examples, Site, Source};
 use std::path::{Path, PathBuf};
-use std::process::Command;
-
-pub const SETUP: &str = "run `scripts/test-deps.sh` (as root) to install the test tools";
-
-/// A program from PATH (or an absolute path), or a failure naming the setup.
-pub fn tool(program: &str) -> PathBuf {
-    let found = if program.contains('/') {
-        Path::new(program).is_file().then(|| PathBuf::from(program))
-    } else {
-        std::env::var_os("PATH").and_then(|paths| {
-            std::env::split_paths(&paths)
-                .chain([PathBuf::from("/usr/sbin"), PathBuf::from("/sbin")])
-                .map(|d| d.join(program))
-                .find(|p| p.is_file())
-        })
-    };
-    found.unwrap_or_else(|| panic!("{program} is not installed: {SETUP}"))
-}
 
 /// pykickstart's validator: $AERIE_KSVALIDATOR or the test venv's.
 pub fn ksvalidator() -> PathBuf {
     let path = std::env::var("AERIE_KSVALIDATOR")
         .unwrap_or_else(|_| "/opt/aerie-test/venv/bin/ksvalidator".to_string());
-    tool(&path)
-}
-
-/// Run a command; (success, stdout + stderr).
-pub fn run(cmd: &mut Command) -> (bool, String) {
-    let out = cmd
-        .output()
-        .unwrap_or_else(|e| panic!("cannot run {cmd:?}: {e}"));
-    let mut text = String::from_utf8_lossy(&out.stdout).into_owned();
-    text.push_str(&String::from_utf8_lossy(&out.stderr));
-    (out.status.success(), text)
+    find_tool(&path)
 }
 
 pub fn example_site(name: &str) -> Site {

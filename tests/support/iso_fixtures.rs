@@ -1,14 +1,15 @@
 //! Fixture base ISOs (fixtures/iso/make-base-el{9,10}.sh, built once per
 //! test process) and running `aerie iso` on them.
 //!
-//! Include with `#[path = "support/iso_fixtures.rs"] mod iso_fixtures;`.
+//! Include with `#[path = "support/iso_fixtures.rs"] mod iso_fixtures;` (and
+//! `support/harness.rs` as `mod harness`).
 #![allow(dead_code)]
 
+use crate::harness::tool;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
 use std::sync::OnceLock;
 
-use anyhow::{bail, Context, Result};
+use anyhow::Result;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Layout {
@@ -55,19 +56,6 @@ pub fn manifest_dir() -> &'static Path {
     Path::new(env!("CARGO_MANIFEST_DIR"))
 }
 
-pub fn run(cmd: &mut Command) -> Result<Output> {
-    let out = cmd.output().with_context(|| format!("running {cmd:?}"))?;
-    if !out.status.success() {
-        bail!(
-            "{cmd:?} failed ({}):\n{}{}\n(missing tools? run scripts/test-deps.sh)",
-            out.status,
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        );
-    }
-    Ok(out)
-}
-
 /// Builds a fixture base once per test process, in `dir`.
 pub fn base(dir: &Path, layout: Layout) -> Result<PathBuf> {
     static EL9: OnceLock<Result<PathBuf, String>> = OnceLock::new();
@@ -83,7 +71,7 @@ pub fn base(dir: &Path, layout: Layout) -> Result<PathBuf> {
             let _ = std::fs::remove_file(&iso);
             let script =
                 manifest_dir().join(format!("fixtures/iso/make-base-{}.sh", layout.name()));
-            run(Command::new(script).arg(&iso).arg(layout.label()))?;
+            tool(script).arg(&iso).arg(layout.label()).try_run()?;
             Ok(iso)
         };
         build().map_err(|e| format!("{e:#}"))
@@ -92,14 +80,9 @@ pub fn base(dir: &Path, layout: Layout) -> Result<PathBuf> {
     .map_err(anyhow::Error::msg)
 }
 
-/// The aerie binary under test.
-pub fn aerie() -> Command {
-    Command::new(env!("CARGO_BIN_EXE_aerie"))
-}
-
 /// `xorriso ARGS -end`, stdout as text.
 pub fn xorriso(args: &[&str]) -> Result<String> {
-    let out = run(Command::new("xorriso").args(args).arg("-end"))?;
+    let out = tool("xorriso").args(args).arg("-end").try_run()?;
     Ok(String::from_utf8_lossy(&out.stdout).into_owned())
 }
 
@@ -124,13 +107,14 @@ pub fn report_value(report: &str, prefix: &str) -> Option<String> {
 pub fn read_file(iso: &Path, iso_path: &str, scratch: &Path) -> Result<String> {
     let to = scratch.join(iso_path.trim_start_matches('/').replace('/', "_"));
     let _ = std::fs::remove_file(&to);
-    run(Command::new("xorriso")
+    tool("xorriso")
         .args(["-osirrox", "on", "-indev"])
         .arg(iso)
         .arg("-extract")
         .arg(iso_path)
         .arg(&to)
-        .arg("-end"))?;
+        .arg("-end")
+        .try_run()?;
     Ok(std::fs::read_to_string(&to)?)
 }
 
@@ -139,17 +123,19 @@ pub fn efi_image_grub_cfg(iso: &Path, scratch: &Path) -> Result<String> {
     let dir = scratch.join("boot-images");
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir)?;
-    run(Command::new("xorriso")
+    tool("xorriso")
         .args(["-osirrox", "on", "-indev"])
         .arg(iso)
         .arg("-extract_boot_images")
         .arg(format!("{}/", dir.display()))
-        .arg("-end"))?;
+        .arg("-end")
+        .try_run()?;
     let img = dir.join("eltorito_img2_uefi.img");
-    let out = run(Command::new("mtype")
+    let out = tool("mtype")
         .env("MTOOLS_SKIP_CHECK", "1")
         .arg("-i")
         .arg(&img)
-        .arg("::/EFI/BOOT/grub.cfg"))?;
+        .arg("::/EFI/BOOT/grub.cfg")
+        .try_run()?;
     Ok(String::from_utf8_lossy(&out.stdout).into_owned())
 }

@@ -39,7 +39,7 @@ impl Terminal {
         command
             .arg("-c")
             .arg("stty rows 50 cols 200 && exec \"$0\" \"$@\"")
-            .arg(env!("CARGO_BIN_EXE_aerie"))
+            .arg(crate::harness::aerie_bin())
             .args(args)
             .current_dir(dir)
             .env_clear()
