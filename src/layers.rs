@@ -23,6 +23,7 @@ const LAYERS: &[(&str, &[&str])] = &[
             "fsutil",
             "shell",
             "pool",
+            "problem",
             "local_networks",
             "templates",
         ],

@@ -15,6 +15,7 @@ pub mod facts;
 pub mod fsutil;
 mod local_networks;
 mod pool;
+pub mod problem;
 pub mod shell;
 pub mod templates;
 

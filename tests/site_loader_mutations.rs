@@ -98,10 +98,13 @@ fn mutated_sites_never_panic_and_every_error_names_a_key() {
         let (_, report) = result.unwrap_or_else(|_| panic!("round {round} panicked on:\n{text}"));
         for finding in &report.findings {
             assert!(
-                !finding.key.is_empty(),
+                !finding.problem.what.is_empty(),
                 "round {round}: finding without key: {finding:?}"
             );
-            assert!(!finding.message.is_empty(), "round {round}: {finding:?}");
+            assert!(
+                !finding.problem.message.is_empty(),
+                "round {round}: {finding:?}"
+            );
         }
         if !report.is_valid() {
             rejected += 1;
@@ -183,7 +186,7 @@ fn a_leading_hyphen_is_refused_in_every_string_value() {
                 let finding = report
                     .findings
                     .iter()
-                    .find(|f| f.key == *path)
+                    .find(|f| f.problem.what == *path)
                     .unwrap_or_else(|| {
                         panic!(
                             "{name}: {path} = {hostile:?} accepted or reported elsewhere: {:?}",
@@ -191,7 +194,10 @@ fn a_leading_hyphen_is_refused_in_every_string_value() {
                         )
                     });
                 assert!(!report.is_valid(), "{name}: {path} = {hostile:?}");
-                assert!(!finding.fix.is_empty(), "{name}: {path}: {finding:?}");
+                assert!(
+                    !finding.problem.fix.is_empty(),
+                    "{name}: {path}: {finding:?}"
+                );
                 checked += 1;
             }
         }
@@ -209,10 +215,10 @@ fn time_zones_outside_the_tz_database_are_refused() {
         let f = report
             .findings
             .iter()
-            .find(|f| f.key == "site.timezone")
+            .find(|f| f.problem.what == "site.timezone")
             .unwrap_or_else(|| panic!("{bad} accepted: {:?}", report.findings));
-        assert!(f.message.contains("tz database"), "{bad}: {f:?}");
-        assert!(f.fix.contains("Europe/Berlin"), "{bad}: {f:?}");
+        assert!(f.problem.message.contains("tz database"), "{bad}: {f:?}");
+        assert!(f.problem.fix.contains("Europe/Berlin"), "{bad}: {f:?}");
     }
     for good in [
         "Europe/Berlin",

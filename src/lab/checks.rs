@@ -18,13 +18,8 @@ pub struct Needs<'a> {
     pub dir: &'a Path,
 }
 
-/// One failed check.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Problem {
-    pub check: &'static str,
-    pub message: String,
-    pub remedy: String,
-}
+/// One failed check: `what` is the check's name (`kvm`, `nested`, …), `fix` its remedy.
+pub use crate::problem::Problem;
 
 /// Which problem a caller may offer to fix.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -57,8 +52,8 @@ impl fmt::Display for HostNotReady {
             self.problems.len()
         )?;
         for p in &self.problems {
-            writeln!(f, "  [{}] {}", p.check, p.message)?;
-            writeln!(f, "      fix: {}", p.remedy)?;
+            writeln!(f, "  [{}] {}", p.what, p.message)?;
+            writeln!(f, "      fix: {}", p.fix)?;
         }
         if let Some(note) = &self.note {
             write!(f, "  {note}")?;
@@ -99,10 +94,10 @@ pub fn check(facts: &dyn HostFacts, needs: &Needs) -> Outcome {
 fn kvm_checks(out: &mut Outcome, kvm: &KvmDevice, cpu: CpuVirt) {
     if cpu == CpuVirt::None {
         out.problems.push(Problem {
-            check: "cpu",
+            what: "cpu".into(),
             message: "the CPU shows neither vmx (Intel VT-x) nor svm (AMD-V) in /proc/cpuinfo"
                 .into(),
-            remedy: "turn on virtualization (VT-x / AMD-V / SVM) in the firmware setup; inside a \
+            fix: "turn on virtualization (VT-x / AMD-V / SVM) in the firmware setup; inside a \
                      VM, enable nested virtualization on its host; or use `--driver qemu --accel tcg` \
                      (software emulation, slow)"
                 .into(),
@@ -111,16 +106,16 @@ fn kvm_checks(out: &mut Outcome, kvm: &KvmDevice, cpu: CpuVirt) {
     match kvm {
         KvmDevice::Usable => {}
         KvmDevice::Missing => out.problems.push(Problem {
-            check: "kvm",
+            what: "kvm".into(),
             message: "/dev/kvm does not exist".into(),
-            remedy: "load the KVM module (`modprobe kvm_intel` or `modprobe kvm_amd`) after \
+            fix: "load the KVM module (`modprobe kvm_intel` or `modprobe kvm_amd`) after \
                      enabling virtualization in the firmware; or use `--driver qemu --accel tcg`"
                 .into(),
         }),
         KvmDevice::NoAccess(why) => out.problems.push(Problem {
-            check: "kvm",
+            what: "kvm".into(),
             message: format!("/dev/kvm cannot be opened read-write: {why}"),
-            remedy: "run as root or add yourself to the kvm group (`usermod -aG kvm $USER`, then \
+            fix: "run as root or add yourself to the kvm group (`usermod -aG kvm $USER`, then \
                      log in again)"
                 .into(),
         }),
@@ -133,12 +128,12 @@ fn nested_check(out: &mut Outcome, facts: &dyn HostFacts, module: &'static str) 
         Some(true) => {}
         Some(false) => {
             out.problems.push(Problem {
-                check: "nested",
+                what: "nested".into(),
                 message: format!(
                     "nested virtualization is off (/sys/module/{module}/parameters/nested): \
                      the compute nodes could not run instances with KVM"
                 ),
-                remedy: format!(
+                fix: format!(
                     "write `options {module} nested=1` to {} (aerie offers to, or give \
                      --enable-nested), then reload the module with no VMs running \
                      (`modprobe -r {module} && modprobe {module}`) or reboot the host",
@@ -148,9 +143,9 @@ fn nested_check(out: &mut Outcome, facts: &dyn HostFacts, module: &'static str) 
             out.fixable = Some(Fixable::NestedOff(module));
         }
         None => out.problems.push(Problem {
-            check: "nested",
+            what: "nested".into(),
             message: format!("the {module} module is not loaded (no /sys/module/{module})"),
-            remedy: format!(
+            fix: format!(
                 "`modprobe {module}` (with `options {module} nested=1` in {})",
                 conf.display()
             ),
@@ -163,13 +158,13 @@ fn memory_check(out: &mut Outcome, facts: &dyn HostFacts, needs: &Needs) {
     match facts.mem_available_mib() {
         Some(have) if have >= want => {}
         Some(have) => out.problems.push(Problem {
-            check: "memory",
+            what: "memory".into(),
             message: format!(
                 "the lab's VMs need {} MiB and the host keeps {HOST_RESERVE_MIB} MiB, but only \
                  {have} MiB are available (MemAvailable in /proc/meminfo)",
                 needs.memory_mib
             ),
-            remedy: "give the VMs less memory (`--memory MIB`), use a site with fewer nodes, or \
+            fix: "give the VMs less memory (`--memory MIB`), use a site with fewer nodes, or \
                      stop other VMs and programs"
                 .into(),
         }),
@@ -183,13 +178,13 @@ fn disk_check(out: &mut Outcome, facts: &dyn HostFacts, needs: &Needs) {
     match facts.disk_free_mib(needs.dir) {
         Some(have) if have >= needs.disk_mib => {}
         Some(have) => out.problems.push(Problem {
-            check: "disk",
+            what: "disk".into(),
             message: format!(
                 "the VMs' disks may grow to {} MiB but {} has {have} MiB free",
                 needs.disk_mib,
                 needs.dir.display()
             ),
-            remedy: "free space, give smaller disks (`--disk-gb N`), or put the lab elsewhere \
+            fix: "free space, give smaller disks (`--disk-gb N`), or put the lab elsewhere \
                      (`--dir DIR`)"
                 .into(),
         }),
@@ -275,11 +270,11 @@ mod tests {
         }
     }
 
-    fn checks(s: &State, accel: Accel) -> Vec<&'static str> {
+    fn checks(s: &State, accel: Accel) -> Vec<String> {
         check(s, &needs(accel))
             .problems
-            .iter()
-            .map(|p| p.check)
+            .into_iter()
+            .map(|p| p.what)
             .collect()
     }
 
@@ -310,7 +305,7 @@ mod tests {
         };
         let out = check(&s, &needs(Accel::Kvm));
         assert_eq!(out.fixable, Some(Fixable::NestedOff("kvm_intel")));
-        assert!(out.problems[0].remedy.contains("modprobe -r kvm_intel"));
+        assert!(out.problems[0].fix.contains("modprobe -r kvm_intel"));
     }
 
     #[test]
@@ -326,6 +321,6 @@ mod tests {
             "{:?}",
             out.problems
         );
-        assert!(out.problems[0].remedy.contains("--memory"));
+        assert!(out.problems[0].fix.contains("--memory"));
     }
 }

@@ -4,6 +4,7 @@
 use super::facts::Facts;
 use crate::bundle::Concern;
 use crate::concerns::iommu;
+use crate::problem::Problem;
 use crate::profile::{Profile, RoleNeeds};
 use crate::site::{Iommu, Node, Site};
 use serde::Serialize;
@@ -15,32 +16,54 @@ pub enum Outcome {
     Fail,
 }
 
-/// One row of the table.
-#[derive(Debug, Clone, Serialize)]
+/// One row of the table: the check's name (`what`), what was found
+/// (`message`), and for a failed check its remedy (`fix`).
+#[derive(Debug, Clone)]
 pub struct Check {
-    pub check: String,
     pub outcome: Outcome,
-    /// What was found.
-    pub detail: String,
+    pub problem: Problem,
+}
+
+impl Check {
+    /// The remedy of a failed check.
+    pub fn remedy(&self) -> Option<&str> {
+        (self.outcome == Outcome::Fail).then_some(self.problem.fix.as_str())
+    }
+}
+
+/// A check as JSON: `check`, `outcome`, `detail`, and `remedy` when it failed.
+#[derive(Serialize)]
+struct CheckJson<'a> {
+    check: &'a str,
+    outcome: Outcome,
+    detail: &'a str,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub remedy: Option<String>,
+    remedy: Option<&'a str>,
+}
+
+impl Serialize for Check {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        CheckJson {
+            check: &self.problem.what,
+            outcome: self.outcome,
+            detail: &self.problem.message,
+            remedy: self.remedy(),
+        }
+        .serialize(s)
+    }
 }
 
 fn pass(check: &str, detail: String) -> Check {
     Check {
-        check: check.into(),
         outcome: Outcome::Pass,
-        detail,
-        remedy: None,
+        problem: Problem::new(check, detail, ""),
     }
 }
 
 fn fail(check: &str, detail: String, remedy: String) -> Check {
     Check {
-        check: check.into(),
         outcome: Outcome::Fail,
-        detail,
-        remedy: Some(remedy),
+        problem: Problem::new(check, detail, remedy),
     }
 }
 

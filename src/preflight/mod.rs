@@ -117,9 +117,9 @@ pub fn table(reports: &[HostReport]) -> String {
             let _ = writeln!(
                 out,
                 "{:<12} {:<22} {result:<6} {}",
-                r.host, c.check, c.detail
+                r.host, c.problem.what, c.problem.message
             );
-            if let Some(remedy) = &c.remedy {
+            if let Some(remedy) = c.remedy() {
                 let _ = writeln!(out, "{:<12} {:<22} {:<6} remedy: {remedy}", "", "", "");
             }
         }

@@ -1,5 +1,6 @@
 //! What validation found: errors and warnings, each naming a key path and the fix.
 
+pub use crate::problem::Problem;
 use serde::Serialize;
 use std::fmt;
 
@@ -11,18 +12,43 @@ pub enum Severity {
     Warning,
 }
 
-/// One problem with a site, at a key path such as `networks[1].gateway`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+/// One problem with a site, at a key path such as `networks[1].gateway`
+/// (the problem's `what`; `key` in JSON).
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Finding {
     pub severity: Severity,
-    pub key: String,
-    pub message: String,
-    pub fix: String,
+    pub problem: Problem,
     /// Line and column in the file, where known (syntax and type errors).
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub line: Option<usize>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub column: Option<usize>,
+}
+
+/// A finding as JSON: `severity`, `key`, `message`, `fix`, then `line` and
+/// `column` where known.
+#[derive(Serialize)]
+struct FindingJson<'a> {
+    severity: Severity,
+    key: &'a str,
+    message: &'a str,
+    fix: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    line: Option<usize>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    column: Option<usize>,
+}
+
+impl Serialize for Finding {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        FindingJson {
+            severity: self.severity,
+            key: &self.problem.what,
+            message: &self.problem.message,
+            fix: &self.problem.fix,
+            line: self.line,
+            column: self.column,
+        }
+        .serialize(s)
+    }
 }
 
 impl Finding {
@@ -33,9 +59,7 @@ impl Finding {
     ) -> Self {
         Finding {
             severity: Severity::Error,
-            key: key.into(),
-            message: message.into(),
-            fix: fix.into(),
+            problem: Problem::new(key, message, fix),
             line: None,
             column: None,
         }
@@ -63,9 +87,9 @@ impl fmt::Display for Finding {
         if let (Some(line), Some(column)) = (self.line, self.column) {
             write!(f, "line {line} column {column}: ")?;
         }
-        write!(f, "{}: {}", self.key, self.message)?;
-        if !self.fix.is_empty() {
-            write!(f, "\n  fix: {}", self.fix)?;
+        write!(f, "{}: {}", self.problem.what, self.problem.message)?;
+        if !self.problem.fix.is_empty() {
+            write!(f, "\n  fix: {}", self.problem.fix)?;
         }
         Ok(())
     }

@@ -20,11 +20,11 @@ fn assert_error(site: &Site, key: &str, words: &str) {
     assert!(
         found
             .iter()
-            .any(|f| f.key == key && f.message.contains(words)),
+            .any(|f| f.problem.what == key && f.problem.message.contains(words)),
         "expected an error at {key} mentioning {words:?}, got {found:#?}"
     );
     assert!(
-        found.iter().all(|f| !f.fix.is_empty()),
+        found.iter().all(|f| !f.problem.fix.is_empty()),
         "a finding without a fix: {found:#?}"
     );
 }
@@ -54,8 +54,8 @@ fn every_example_is_valid_without_warnings() {
 #[test]
 fn cidr_that_does_not_parse() {
     let f = parse_error("cidr: 10.44.1.0/24", "cidr: 10.44.1.0/33");
-    assert_eq!(f.key, "networks[1].cidr");
-    assert!(f.message.contains("10.44.1.0/33"), "{f:?}");
+    assert_eq!(f.problem.what, "networks[1].cidr");
+    assert!(f.problem.message.contains("10.44.1.0/33"), "{f:?}");
     assert!(f.line.is_some() && f.column.is_some());
 }
 
@@ -80,16 +80,19 @@ fn value_outside_its_list() {
         ("iommu: intel", "iommu: arm", "features.iommu"),
     ] {
         let f = parse_error(from, to);
-        assert_eq!(f.key, key);
-        assert!(f.message.contains("unknown variant"), "{f:?}");
+        assert_eq!(f.problem.what, key);
+        assert!(f.problem.message.contains("unknown variant"), "{f:?}");
     }
 }
 
 #[test]
 fn site_and_network_names_outside_the_charset() {
-    assert_eq!(parse_error("name: lab", "name: Lab_1").key, "site.name");
     assert_eq!(
-        parse_error("name: mgmt", "name: mgmt net").key,
+        parse_error("name: lab", "name: Lab_1").problem.what,
+        "site.name"
+    );
+    assert_eq!(
+        parse_error("name: mgmt", "name: mgmt net").problem.what,
         "networks[0].name"
     );
 }
@@ -97,7 +100,7 @@ fn site_and_network_names_outside_the_charset() {
 #[test]
 fn dns_server_that_is_not_an_address() {
     let f = parse_error("dns: [192.0.2.53]", "dns: [ns1.example.org]");
-    assert_eq!(f.key, "site.dns[0]");
+    assert_eq!(f.problem.what, "site.dns[0]");
 }
 
 #[test]
@@ -106,7 +109,7 @@ fn password_hash_that_is_not_sha512_crypt() {
         "root-password-hash: \"$6$aerielabsalt$",
         "root-password-hash: \"$1$aerielabsalt$",
     );
-    assert_eq!(f.key, "site.root-password-hash");
+    assert_eq!(f.problem.what, "site.root-password-hash");
 }
 
 #[test]
@@ -306,7 +309,7 @@ fn unknown_sriov_driver() {
 #[test]
 fn pci_id_that_is_not_four_hex_digits() {
     let f = parse_error("vendor-id: \"15b3\"", "vendor-id: \"15b\"");
-    assert_eq!(f.key, "features.sriov.passthrough[0].vendor-id");
+    assert_eq!(f.problem.what, "features.sriov.passthrough[0].vendor-id");
 }
 
 #[test]
@@ -347,9 +350,9 @@ fn values_with_newlines_control_or_shell_metacharacters() {
         ("admin@laptop", "admin@laptop\\n", "site.ssh-keys[0]"),
     ] {
         let f = parse_error(from, to);
-        assert_eq!(f.key, key, "{f:?}");
+        assert_eq!(f.problem.what, key, "{f:?}");
         assert!(
-            f.message.contains("not allowed") || f.message.contains("contains"),
+            f.problem.message.contains("not allowed") || f.problem.message.contains("contains"),
             "{f:?}"
         );
     }
@@ -358,11 +361,11 @@ fn values_with_newlines_control_or_shell_metacharacters() {
 #[test]
 fn unknown_key() {
     let f = parse_error("gateway: 10.20.0.1", "gatway: 10.20.0.1");
-    assert_eq!(f.key, "networks[0].gatway");
-    assert!(f.fix.contains("did you mean `gateway`"), "{f:?}");
+    assert_eq!(f.problem.what, "networks[0].gatway");
+    assert!(f.problem.fix.contains("did you mean `gateway`"), "{f:?}");
     let f = parse_error("nested-kvm: true", "nested_kvm: true");
-    assert_eq!(f.key, "features.nested_kvm");
-    assert!(f.fix.contains("nested-kvm"), "{f:?}");
+    assert_eq!(f.problem.what, "features.nested_kvm");
+    assert!(f.problem.fix.contains("nested-kvm"), "{f:?}");
 }
 
 #[test]
@@ -371,7 +374,7 @@ fn all_errors_come_in_one_run() {
     site.networks[1].gateway = Some("10.44.9.1".parse().unwrap());
     site.networks[2].vlan = Some(5000);
     site.nodes[2].hostname = "node1".parse().unwrap();
-    let keys: Vec<String> = errors(&site).into_iter().map(|f| f.key).collect();
+    let keys: Vec<String> = errors(&site).into_iter().map(|f| f.problem.what).collect();
     for key in [
         "networks[1].gateway",
         "networks[2].vlan",
@@ -393,8 +396,10 @@ fn warnings_for_risky_but_legal_sites() {
         findings.iter().all(|f| f.severity == Severity::Warning),
         "{findings:#?}"
     );
-    assert!(findings.iter().any(|f| f.key == "networks[0].gateway"));
     assert!(findings
         .iter()
-        .any(|f| f.key == "networks[1].cidr" && f.message.contains("this machine")));
+        .any(|f| f.problem.what == "networks[0].gateway"));
+    assert!(findings.iter().any(
+        |f| f.problem.what == "networks[1].cidr" && f.problem.message.contains("this machine")
+    ));
 }

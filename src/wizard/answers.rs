@@ -156,7 +156,7 @@ mod tests {
             .0
             .findings
             .into_iter()
-            .map(|f| f.key)
+            .map(|f| f.problem.what)
             .collect()
     }
 

@@ -24,7 +24,7 @@ pub fn new_errors(before: &Site, after: &Site, about: impl Fn(&str) -> bool) -> 
     message(
         check(after, &Context::default())
             .into_iter()
-            .filter(|f| about(&f.key) && !old.contains(f)),
+            .filter(|f| about(&f.problem.what) && !old.contains(f)),
     )
 }
 
@@ -33,14 +33,14 @@ pub fn errors_at(site: &Site, key: &str) -> Result<(), String> {
     message(
         check(site, &Context::default())
             .into_iter()
-            .filter(|f| under(&f.key, key)),
+            .filter(|f| under(&f.problem.what, key)),
     )
 }
 
 fn message(findings: impl Iterator<Item = Finding>) -> Result<(), String> {
     let errors: Vec<String> = findings
         .filter(|f| f.severity == Severity::Error)
-        .map(|f| format!("{}; {}", f.message, f.fix))
+        .map(|f| format!("{}; {}", f.problem.message, f.problem.fix))
         .collect();
     if errors.is_empty() {
         Ok(())
