@@ -23,12 +23,21 @@ packages=(
   # cidata volumes checked by cloud-init itself (schema, net-convert); its
   # units are only linked, nothing starts (policy-rc.d, no systemd needed)
   cloud-init
+  # the test bed's real OpenStack (tests/support/cloud.rs): its database, message
+  # queue and virtual switch (userspace datapath: no kernel module needed); the
+  # services themselves come from PyPI into a venv (below)
+  mariadb-server rabbitmq-server openvswitch-switch curl
 )
 # A real installer kernel and initrd for boot tests; installed on its own (its
 # 133 MB .deb once failed to unpack inside a combined install).
 netboot=debian-installer-12-netboot-amd64
 
 venv=${AERIE_TEST_VENV:-/opt/aerie-test/venv}
+# OpenStack from PyPI, pinned by tests/cloud/requirements.txt. Made with Debian's
+# python3 (/usr/bin/python3, 3.11), the same interpreter at the same path as in the
+# test hosts' root filesystem, so the venv bind-mounted into a host runs there.
+openstack_venv=${AERIE_TEST_OPENSTACK_VENV:-/opt/aerie-test/openstack}
+openstack_reqs=$(cd "$(dirname "$0")/.." && pwd)/tests/cloud/requirements.txt
 
 installed() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q 'install ok installed'; }
 
@@ -144,8 +153,18 @@ if [ ! -x "$venv/bin/ksvalidator" ]; then
 fi
 "$venv/bin/ksvalidator" --help >/dev/null
 
+# The venv records the requirements it was made from; a changed file remakes it.
+if ! cmp -s "$openstack_reqs" "$openstack_venv/aerie-requirements.txt"; then
+  echo "test-deps: installing OpenStack (keystone, placement, nova, neutron) into $openstack_venv"
+  rm -rf "$openstack_venv"
+  /usr/bin/python3 -m venv "$openstack_venv"
+  "$openstack_venv/bin/pip" install -q --no-deps -r "$openstack_reqs"
+  cp "$openstack_reqs" "$openstack_venv/aerie-requirements.txt"
+fi
+"$openstack_venv/bin/nova-manage" --version >/dev/null 2>&1 || { echo "test-deps: $openstack_venv is broken: remove it and run this again" >&2; exit 1; }
+
 # The root filesystem the SSH test hosts run on (cached between runs).
 if [ -x "$(dirname "$0")/make-test-rootfs.sh" ]; then
   "$(dirname "$0")/make-test-rootfs.sh"
 fi
-echo "test-deps: ready (ksvalidator at $venv/bin/ksvalidator)"
+echo "test-deps: ready (ksvalidator at $venv/bin/ksvalidator, OpenStack in $openstack_venv)"
