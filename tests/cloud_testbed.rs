@@ -28,6 +28,7 @@ fn real_cloud_registers_fake_computes_and_neutron_dnsmasq_offers_the_gateway() {
 
     hypervisors_listed_after_discover_hosts(&cloud);
     neutron_dnsmasq_offers_the_subnet_gateway_on_the_vlan(&mut cloud);
+    aeries_dhcp_option_tag_file_changes_nothing_on_neutrons_dnsmasq(&mut cloud);
 
     cloud.stop().unwrap();
     // Nothing of the cloud is left in the hosts: sshd only, no neutron namespace.
@@ -93,4 +94,67 @@ fn neutron_dnsmasq_offers_the_subnet_gateway_on_the_vlan(cloud: &mut Cloud) {
     assert_eq!(offer.ip, ip);
     // The same client on another VLAN: nothing answers.
     assert_eq!(cloud.dhcp_offer(102, &mac).unwrap(), None);
+}
+
+/// Today's dhcp-gateway concern writes `dhcp-option=tag:<network>,option:router,GW`
+/// lines and points neutron's DHCP agent at them (`dnsmasq_config_file`). Neutron's
+/// dnsmasq loads the file, but only ever sets the tags `subnet-<uuid>`, `port-<uuid>`,
+/// `ipxe`, `ipxe6`: a subnet without a gateway gets no router from it.
+fn aeries_dhcp_option_tag_file_changes_nothing_on_neutrons_dnsmasq(cloud: &mut Cloud) {
+    // The file exactly as aerie renders it for the example site's frontend
+    // (demo2-net: VLAN 102, gateway 10.44.2.1).
+    let out_dir = cloud.frontend().dir.join("render");
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_aerie"))
+        .args(["render", "--example", "lab", "-o"])
+        .arg(&out_dir)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", cloud::explain(&out));
+    let file = std::fs::read_to_string(out_dir.join("fe1/root/etc/dnsmasq-nova.conf")).unwrap();
+    assert!(
+        file.contains("dhcp-option=tag:demo2-net,option:router,10.44.2.1"),
+        "{file}"
+    );
+    let fe = cloud.frontend();
+    std::fs::write(fe.path("/etc/dnsmasq-nova.conf"), &file).unwrap();
+    // aerie's edit of dhcp_agent.ini: [DEFAULT] dnsmasq_config_file.
+    fe.exec_ok(
+        "sed -i 's|^\\[DEFAULT\\]$|[DEFAULT]\\ndnsmasq_config_file = /etc/dnsmasq-nova.conf|' \
+         /etc/neutron/dhcp_agent.ini && grep -q '^dnsmasq_config_file = /etc/dnsmasq-nova.conf$' \
+         /etc/neutron/dhcp_agent.ini",
+    );
+    cloud.restart_dhcp_agent().unwrap();
+    // demo2-net on its VLAN, with no gateway of neutron's own.
+    cloud.admin_ok(&format!(
+        "openstack network create demo2-net --provider-network-type vlan \
+         --provider-physical-network {PHYSNET} --provider-segment 102 -f json && \
+         openstack subnet create demo2-subnet --network demo2-net --subnet-range 10.44.2.0/24 \
+         --gateway none --allocation-pool start=10.44.2.10,end=10.44.2.200 -f json"
+    ));
+    let port =
+        json(&cloud.admin_ok("openstack port create --network demo2-net client2-port -f json"));
+    let mac = port["mac_address"].as_str().unwrap().to_string();
+    let net_id = cloud
+        .admin_ok("openstack network show demo2-net -f value -c id")
+        .trim()
+        .to_string();
+    cloud.wire_dhcp_ports("demo2-net").unwrap();
+    // Neutron's dnsmasq for demo2-net did load aerie's file...
+    let cmdline = fe.exec_ok("ps -eo args | grep '^dnsmasq' || true");
+    let line = cmdline
+        .lines()
+        .find(|l| l.contains(&net_id))
+        .unwrap_or_else(|| panic!("no dnsmasq for {net_id}:\n{cmdline}"));
+    assert!(
+        line.contains("--conf-file=/etc/dnsmasq-nova.conf"),
+        "{line}"
+    );
+    assert!(line.contains("set:subnet-"), "{line}");
+    // ...and the client on demo2-net's VLAN is offered an address but no router.
+    let offer = cloud
+        .dhcp_offer(102, &mac)
+        .unwrap()
+        .unwrap_or_else(|| panic!("no DHCP offer on VLAN 102\n{}", cloud.log_tails()));
+    assert_eq!(offer.router, "", "{offer:?}");
+    assert_eq!(offer.subnet, "255.255.255.0");
 }

@@ -225,7 +225,7 @@ impl<'a> Cloud<'a> {
     }
 
     /// The frontend (host 1).
-    pub fn frontend(&self) -> &TestHost {
+    pub fn frontend(&self) -> &'a TestHost {
         self.tb.host(1)
     }
 
@@ -296,6 +296,33 @@ impl<'a> Cloud<'a> {
             if !o.status.success() {
                 bail!("cloud: tagging {tap}: {}", explain(&o));
             }
+        }
+        Ok(())
+    }
+
+    /// Restart neutron-dhcp-agent (after a change to its configuration); neutron then
+    /// restarts each network's dnsmasq. Returns when the agent is alive again.
+    pub fn restart_dhcp_agent(&mut self) -> Result<()> {
+        let name = "host1:neutron-dhcp-agent";
+        if let Some(i) = self.children.iter().position(|(n, _)| n == name) {
+            let (_, mut child) = self.children.remove(i);
+            kill_tree(child.id());
+            let _ = child.wait();
+        }
+        let fe = self.tb.host(1);
+        self.spawn_in(
+            fe,
+            "neutron-dhcp-agent",
+            "neutron-dhcp-agent --config-file /etc/neutron/neutron.conf \
+             --config-file /etc/neutron/dhcp_agent.ini",
+        )?;
+        let out = self.admin(&format!("python3 {SCRIPTS}/probe.py agent-restarted 300"));
+        if !out.status.success() {
+            bail!(
+                "cloud: DHCP agent not back:\n{}\n{}",
+                explain(&out),
+                self.log_tails()
+            );
         }
         Ok(())
     }
@@ -929,5 +956,23 @@ fn kill_in_pidns(h: &TestHost) {
             return;
         }
         std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+/// SIGKILL `pid` and all its descendants (children first collected, then killed).
+fn kill_tree(pid: u32) {
+    let mut all = vec![pid];
+    let mut i = 0;
+    while i < all.len() {
+        let p = all[i];
+        let kids = fs::read_to_string(format!("/proc/{p}/task/{p}/children")).unwrap_or_default();
+        all.extend(
+            kids.split_whitespace()
+                .filter_map(|s| s.parse::<u32>().ok()),
+        );
+        i += 1;
+    }
+    for p in all.iter().rev() {
+        let _ = Command::new("kill").args(["-9", &p.to_string()]).status();
     }
 }
