@@ -2,11 +2,12 @@
 //! and neutron from PyPI on real-sshd test hosts. One cloud for the whole binary (its
 //! start-up is the expensive part), checked step by step in one test.
 
+mod apply_support;
 #[path = "support/cloud.rs"]
 mod cloud;
-#[path = "support/testbed.rs"]
-mod testbed;
 
+use apply_support::testbed;
+use apply_support::{aerie, known_hosts_copy, report, site_yaml, write_site};
 use cloud::{Cloud, PHYSNET};
 use serde_json::Value;
 use testbed::Testbed;
@@ -26,7 +27,7 @@ fn real_cloud_registers_fake_computes_and_neutron_dnsmasq_offers_the_gateway() {
     let mode = std::os::unix::fs::MetadataExt::mode(&std::fs::metadata(&rc).unwrap());
     assert_eq!(mode & 0o777, 0o600);
 
-    hypervisors_listed_after_discover_hosts(&cloud);
+    aerie_register_maps_the_computes_then_a_rerun_changes_nothing(&tb, &cloud);
     neutron_dnsmasq_offers_the_subnet_gateway_on_the_vlan(&mut cloud);
     aeries_dhcp_option_tag_file_changes_nothing_on_neutrons_dnsmasq(&mut cloud);
 
@@ -44,7 +45,10 @@ fn real_cloud_registers_fake_computes_and_neutron_dnsmasq_offers_the_gateway() {
     assert!(!tb.dir().join("cloud").exists());
 }
 
-fn hypervisors_listed_after_discover_hosts(cloud: &Cloud) {
+/// `aerie register` with the openstack profile, against the real nova: it waits for
+/// each nova-compute, runs `nova-manage cell_v2 discover_hosts`, checks the hypervisor
+/// list and makes the PCI flavor; a second run changes nothing in nova's databases.
+fn aerie_register_maps_the_computes_then_a_rerun_changes_nothing(tb: &Testbed, cloud: &Cloud) {
     // nova-compute registered its service; nothing is mapped into the cell yet.
     let services =
         json(&cloud.admin_ok("openstack compute service list --service nova-compute -f json"));
@@ -56,8 +60,22 @@ fn hypervisors_listed_after_discover_hosts(cloud: &Cloud) {
         .collect();
     hosts.sort();
     assert_eq!(hosts, ["host2", "host3"], "{services:#}");
-    let out = cloud.admin_ok("nova-manage cell_v2 discover_hosts --verbose");
-    assert!(out.contains("host2") && out.contains("host3"), "{out}");
+    assert_eq!(cloud.sql("SELECT host FROM nova_api.host_mappings"), "");
+
+    let site = write_site(tb, &site_yaml(tb));
+    let kh = known_hosts_copy(tb);
+    let args = ["--poll-interval", "0.5", "--timeout", "120"];
+    let out = aerie(tb, "register", &site, &kh, &args);
+    assert!(out.status.success(), "{}", cloud::explain(&out));
+    let r = report(&out);
+    for h in ["host2", "host3"] {
+        assert_eq!(node(&r, h)["status"], "registered", "{r:#}");
+    }
+    assert_eq!(r["flavor"]["status"], "created", "{r:#}");
+    assert_eq!(
+        cloud.sql("SELECT host FROM nova_api.host_mappings ORDER BY host"),
+        "host2\nhost3\n"
+    );
     let hv = json(&cloud.admin_ok("openstack hypervisor list -f json"));
     let mut names: Vec<&str> = hv
         .as_array()
@@ -68,6 +86,41 @@ fn hypervisors_listed_after_discover_hosts(cloud: &Cloud) {
     names.sort();
     // The fake driver names its node after the host.
     assert_eq!(names, ["host2", "host3"], "{hv:#}");
+    // The PCI flavor, once, with the site's alias.
+    let flavor = json(&cloud.admin_ok("openstack flavor show m1.ib -f json"));
+    assert_eq!(flavor["vcpus"], 2, "{flavor:#}");
+    assert!(
+        flavor["properties"].to_string().contains("ib-vf:1"),
+        "{flavor:#}"
+    );
+
+    // A second run: nothing changes in nova's host mappings, compute nodes or flavors.
+    let snapshot = || {
+        cloud.sql(
+            "SELECT host, cell_id FROM nova_api.host_mappings ORDER BY host; \
+             SELECT name, flavorid, vcpus, memory_mb FROM nova_api.flavors ORDER BY name; \
+             SELECT key, value FROM nova_api.flavor_extra_specs ORDER BY key; \
+             SELECT host, hypervisor_hostname, mapped FROM nova.compute_nodes ORDER BY host",
+        )
+    };
+    let before = snapshot();
+    let out = aerie(tb, "register", &site, &kh, &args);
+    assert!(out.status.success(), "{}", cloud::explain(&out));
+    let r = report(&out);
+    for h in ["host2", "host3"] {
+        assert_eq!(node(&r, h)["status"], "already-registered", "{r:#}");
+    }
+    assert_eq!(r["flavor"]["status"], "present", "{r:#}");
+    assert_eq!(snapshot(), before);
+}
+
+fn node<'a>(report: &'a Value, name: &str) -> &'a Value {
+    report["nodes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|h| h["host"] == name)
+        .unwrap_or_else(|| panic!("no report for {name}: {report:#}"))
 }
 
 fn neutron_dnsmasq_offers_the_subnet_gateway_on_the_vlan(cloud: &mut Cloud) {
@@ -140,11 +193,19 @@ fn aeries_dhcp_option_tag_file_changes_nothing_on_neutrons_dnsmasq(cloud: &mut C
         .to_string();
     cloud.wire_dhcp_ports("demo2-net").unwrap();
     // Neutron's dnsmasq for demo2-net did load aerie's file...
-    let cmdline = fe.exec_ok("ps -eo args | grep '^dnsmasq' || true");
-    let line = cmdline
-        .lines()
-        .find(|l| l.contains(&net_id))
-        .unwrap_or_else(|| panic!("no dnsmasq for {net_id}:\n{cmdline}"));
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(120);
+    let line = loop {
+        let cmdline = fe.exec_ok("ps -eo args | grep '^dnsmasq' || true");
+        if let Some(l) = cmdline.lines().find(|l| l.contains(&net_id)) {
+            break l.to_string();
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no dnsmasq for {net_id}:\n{cmdline}\n{}",
+            cloud.log_tails()
+        );
+        std::thread::sleep(std::time::Duration::from_millis(500));
+    };
     assert!(
         line.contains("--conf-file=/etc/dnsmasq-nova.conf"),
         "{line}"
