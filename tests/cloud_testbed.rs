@@ -99,7 +99,7 @@ fn aerie_register_maps_the_computes_then_a_rerun_changes_nothing(tb: &Testbed, c
         cloud.sql(
             "SELECT host, cell_id FROM nova_api.host_mappings ORDER BY host; \
              SELECT name, flavorid, vcpus, memory_mb FROM nova_api.flavors ORDER BY name; \
-             SELECT key, value FROM nova_api.flavor_extra_specs ORDER BY key; \
+             SELECT `key`, value FROM nova_api.flavor_extra_specs ORDER BY `key`; \
              SELECT host, hypervisor_hostname, mapped FROM nova.compute_nodes ORDER BY host",
         )
     };

@@ -1,7 +1,9 @@
 //! `aerie register` on an OpenStack site, against real-sshd test hosts. The
-//! frontend (host1) holds STAND-INS for `openstack` and `nova-manage` (the real
-//! tools cannot run here) that record their calls and answer in the real
-//! formats (JSON for `openstack … -f json`) from a state file.
+//! frontend (host1) holds STAND-INS for `openstack` and `nova-manage` that record
+//! their calls and answer in the real formats (JSON for `openstack … -f json`) from a
+//! state file: they inject what a real cloud does not do on demand (nodes that come
+//! up late or never, never mapped, failing commands). The same registration against
+//! the real nova (tests/support/cloud.rs) is in tests/cloud_testbed.rs.
 
 mod apply_support;
 #[path = "support/harness.rs"]

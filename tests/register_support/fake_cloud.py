@@ -1,6 +1,9 @@
 #!/usr/bin/python3
 # aerie test STAND-IN for the cloud's command-line tools (openstack, nova-manage,
-# euca_conf, euserv-*): the real ones cannot run on these machines. It records every
+# euca_conf, euserv-*). The Eucalyptus tools cannot run on these machines; the
+# OpenStack ones do (tests/support/cloud.rs, tests/cloud_testbed.rs), and this
+# stand-in stays for them only where a test injects what a real cloud does not do
+# on demand (nodes up late or never, never mapped, failing calls). It records every
 # call the way the harness's stand-ins do (/var/log/aerie-standin/<name>.log, one
 # line per call, arguments separated by 0x1f) and answers in the real tools' output
 # formats (JSON for `openstack ... -f json`) from a small state file the test writes:

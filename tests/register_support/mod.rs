@@ -1,5 +1,6 @@
 //! Shared by tests/register_*.rs, status_*.rs: the frontend's cloud tools as
-//! STAND-INS (the real OpenStack and Eucalyptus tools cannot run here), and
+//! STAND-INS (the Eucalyptus tools cannot run here; the real OpenStack does, in
+//! tests/cloud_testbed.rs, and the stand-in stays for injected behaviour), and
 //! running aerie's SSH commands in the lab.
 #![allow(dead_code)]
 
