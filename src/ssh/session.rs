@@ -26,9 +26,11 @@ pub struct Target {
 pub struct Options {
     pub connect_timeout: Duration,
     /// Longest wait for any one reply once connected (a command's whole run included).
+    /// No libssh2 keepalive: in blocking mode libssh2 waits on the socket only until the
+    /// next keepalive is due and then fails with "Timed out waiting on socket", so a
+    /// remote command silent for longer than the interval (a real `openstack` call on a
+    /// busy frontend) failed; this timeout is the only one.
     pub io_timeout: Duration,
-    /// Keepalive interval once connected.
-    pub keepalive: Duration,
     pub identities: Identities,
 }
 
@@ -37,7 +39,6 @@ impl Default for Options {
         Options {
             connect_timeout: Duration::from_secs(10),
             io_timeout: Duration::from_secs(300),
-            keepalive: Duration::from_secs(15),
             identities: Identities {
                 agent: true,
                 files: Vec::new(),
@@ -180,7 +181,6 @@ impl Connection {
         pins.verify(&pattern, &blob_key_type(blob), blob)?;
         auth::authenticate(&session, &target.user, &opts.identities)?;
         session.set_timeout(millis(opts.io_timeout));
-        session.set_keepalive(false, opts.keepalive.as_secs().max(1) as u32);
         let conn = Connection {
             session,
             sudo: target.user != "root",
@@ -235,7 +235,6 @@ impl Connection {
     /// early) is no error of its own: its status and messages say why.
     pub fn run_partial(&self, argv: &[&str], stdin: Option<&[u8]>) -> Result<Partial, SshError> {
         let line = self.command_line(argv)?;
-        let _ = self.session.keepalive_send();
         let what = argv.first().copied().unwrap_or("");
         self.channels.fetch_add(1, Ordering::Relaxed);
         let mut ch = self
