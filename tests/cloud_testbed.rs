@@ -65,8 +65,15 @@ fn aerie_register_maps_the_computes_then_a_rerun_changes_nothing(tb: &Testbed, c
     let site = write_site(tb, &site_yaml(tb));
     let kh = known_hosts_copy(tb);
     let args = ["--poll-interval", "0.5", "--timeout", "120"];
+    let t = std::time::Instant::now();
     let out = aerie(tb, "register", &site, &kh, &args);
-    assert!(out.status.success(), "{}", cloud::explain(&out));
+    assert!(
+        out.status.success(),
+        "after {:?}: {}\nfrontend sshd log:\n{}",
+        t.elapsed(),
+        cloud::explain(&out),
+        std::fs::read_to_string(&tb.host(1).sshd_log).unwrap_or_default()
+    );
     let r = report(&out);
     for h in ["host2", "host3"] {
         assert_eq!(node(&r, h)["status"], "registered", "{r:#}");
