@@ -5,6 +5,8 @@
 mod apply_support;
 #[path = "support/cloud.rs"]
 mod cloud;
+#[path = "support/harness.rs"]
+mod harness;
 
 use apply_support::testbed;
 use apply_support::{aerie, known_hosts_copy, report, site_yaml, write_site};
@@ -164,12 +166,10 @@ fn aeries_dhcp_option_tag_file_changes_nothing_on_neutrons_dnsmasq(cloud: &mut C
     // The file exactly as aerie renders it for the example site's frontend
     // (demo2-net: VLAN 102, gateway 10.44.2.1).
     let out_dir = cloud.frontend().dir.join("render");
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_aerie"))
+    harness::aerie()
         .args(["render", "--example", "lab", "-o"])
         .arg(&out_dir)
-        .output()
-        .unwrap();
-    assert!(out.status.success(), "{}", cloud::explain(&out));
+        .run();
     let file = std::fs::read_to_string(out_dir.join("fe1/root/etc/dnsmasq-nova.conf")).unwrap();
     assert!(
         file.contains("dhcp-option=tag:demo2-net,option:router,10.44.2.1"),
