@@ -384,3 +384,62 @@ fn edit_with_enter_throughout_keeps_the_site() {
     assert_eq!(site::load_file(&path).unwrap(), before);
     assert_eq!(mode(&path), 0o600);
 }
+
+/// Debian 12 is offered with OpenStack (not with Eucalyptus, which ships EL
+/// packages only), and its nodes are not asked for a disk to install to.
+#[test]
+fn wizard_offers_debian12_and_asks_no_install_disk() {
+    let sandbox = Sandbox::new();
+    let mut t = sandbox.terminal(&["init", "-o", "deb.yaml"]);
+    t.choose("Cloud profile", 0);
+    t.expect("debian12 (installed outside aerie");
+    t.choose("", 3);
+    t.answer("Site name", "deb");
+    t.answer("DNS domain of the site", "deb.example.org");
+    t.answer("Time zone", "");
+    t.answer("DNS servers", "192.0.2.53");
+    t.answer("NTP servers", "0.pool.ntp.org");
+    t.expect("operator@test (~/.ssh/id_ed25519.pub)");
+    t.keys("\r");
+    t.answer("Paste another SSH public key", "");
+    t.confirm("Set a root password", false);
+    t.answer("Network name", "");
+    t.choose("Purpose of mgmt", 0);
+    t.answer("Network of mgmt in CIDR notation", "10.20.0.0/24");
+    t.answer("VLAN id of mgmt", "");
+    t.answer("Gateway of mgmt", "10.20.0.1");
+    t.confirm("Add another network?", false);
+    for (i, host) in ["fe1", "node1"].into_iter().enumerate() {
+        if i > 0 {
+            t.confirm("Add another node?", true);
+        }
+        t.expect("Host name");
+        t.answer(&format!("({host})"), "");
+        t.answer(&format!("Role of {host}"), "");
+        let next = t.expect_any(&[&format!("Disk to install {host} on"), "Management device"]);
+        assert_eq!(next, 1, "a Debian node was asked for an install disk");
+        t.keys("\r");
+        t.answer("MAC address of that device", "");
+        t.expect(&format!("Address of {host} on mgmt"));
+        t.keys("\r");
+    }
+    t.confirm("Add another node?", false);
+    t.choose("IOMMU", 0);
+    t.confirm("Set up SR-IOV", false);
+    t.confirm("Redirect the metadata address", true);
+    t.confirm("Turn on nested KVM", true);
+    t.confirm("Write this site to deb.yaml?", true);
+    t.expect("wrote deb.yaml");
+    assert_eq!(t.exit_code(), 0);
+    let written = site::load_file(&sandbox.path("deb.yaml")).unwrap();
+    assert_eq!(written.site.distro.as_str(), "debian12");
+    assert!(written.nodes.iter().all(|n| n.install_disk.is_none()));
+    let (code, report) = sandbox.run(&["validate", "deb.yaml"]);
+    assert_eq!(code, 0, "{report}");
+
+    let mut t = sandbox.terminal(&["init", "-o", "euca.yaml"]);
+    t.choose("Cloud profile", 1);
+    t.choose("centos-stream9", 0);
+    t.expect("Site name");
+    assert!(!t.seen().contains("debian12"), "{}", t.seen());
+}

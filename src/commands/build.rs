@@ -64,6 +64,14 @@ pub fn run(args: &BuildArgs) -> anyhow::Result<()> {
         output::Replace::IfMarked
     };
     let source = args.site.source();
+    let distro = crate::site::load_valid(&source, &Default::default())?
+        .0
+        .site
+        .distro;
+    if !distro.installs_by_kickstart() {
+        let (site, _) = crate::site::load_valid(&source, &Default::default())?;
+        super::load::kickstart_road(&site, "aerie build")?;
+    }
     let (rendered, outcome) = render_to(
         &args.site,
         &args.output,
@@ -95,10 +103,6 @@ pub fn run(args: &BuildArgs) -> anyhow::Result<()> {
         );
     }
     println!("  {dir}/plan.txt        the summary");
-    let distro = crate::site::load_valid(&source, &Default::default())?
-        .0
-        .site
-        .distro;
     let oemdrv = config_iso(&rendered, &args.output, distro)?;
     println!();
     println!("Next:");

@@ -70,6 +70,9 @@ fn find_node<'a>(site: &'a Site, host: &str) -> anyhow::Result<&'a site::Node> {
 pub fn run(args: &IsoArgs) -> anyhow::Result<()> {
     let source = args.site.source();
     let (site, profile) = super::load(&args.site)?;
+    if !(args.config_only && args.cidata) {
+        super::load::kickstart_road(&site, "aerie iso")?;
+    }
     let templates = Templates::new(args.templates.as_deref())?;
     let secrets = super::render::site_secrets(
         &source,

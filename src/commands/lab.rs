@@ -62,6 +62,7 @@ fn lab_up(args: &LabUpArgs) -> anyhow::Result<()> {
     }
     let source = args.site.source();
     let (site, profile) = super::load(&args.site)?;
+    super::load::kickstart_road(&site, "aerie lab up")?;
     let prefix = args
         .prefix
         .clone()

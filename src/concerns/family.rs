@@ -7,17 +7,22 @@ use crate::site::Distro;
 pub enum Family {
     /// Rocky, Alma, CentOS Stream (EL 9).
     El,
+    /// Debian 12.
+    Debian,
 }
 
 pub fn of(distro: Distro) -> Family {
     match distro {
         Distro::Rocky9 | Distro::Alma9 | Distro::CentosStream9 => Family::El,
+        Distro::Debian12 => Family::Debian,
     }
 }
 
 /// The commands that regenerate the boot loader's configuration after
 /// `/etc/default/grub` changed. EL 9 boots BootLoaderSpec entries, whose
 /// options `grubby` updates; `grub2-mkconfig` keeps grub.cfg in step.
+/// Debian's `update-grub` regenerates /boot/grub/grub.cfg from the defaults,
+/// which is where Debian's kernels take their command line.
 pub fn grub_regeneration(family: Family, kernel_args: &[String]) -> Vec<Vec<String>> {
     match family {
         Family::El => vec![
@@ -32,5 +37,6 @@ pub fn grub_regeneration(family: Family, kernel_args: &[String]) -> Vec<Vec<Stri
                 format!("--args={}", kernel_args.join(" ")),
             ],
         ],
+        Family::Debian => vec![vec!["update-grub".into()]],
     }
 }

@@ -27,12 +27,12 @@ pub struct Ctx<'a> {
 
 /// The bundle for one node: a pure function of the site, node and profile.
 pub fn bundle_for(site: &Site, node: &Node, profile: &Profile) -> HostBundle {
-    let role = profile.role(node.role);
+    let role = profile.role_on(node.role, site.site.distro);
     let ctx = Ctx {
         site,
         node,
         profile,
-        role,
+        role: &role,
     };
     let mut bundle = HostBundle {
         hostname: node.hostname.to_string(),

@@ -26,6 +26,7 @@ pub type Glibc = (u32, u32);
 pub fn distro_glibc(distro: Distro) -> (&'static str, Glibc) {
     match distro {
         Distro::Rocky9 | Distro::Alma9 | Distro::CentosStream9 => ("EL9", (2, 34)),
+        Distro::Debian12 => ("Debian 12", (2, 36)),
     }
 }
 

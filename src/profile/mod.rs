@@ -12,9 +12,10 @@ pub use registration::{
     expand, FrontendKey, ListFormat, Listing, Per, RegistrationSpec, Step, Variant, Vars,
 };
 
-use crate::site::{ProfileName, Role};
+use crate::site::{Distro, ProfileName, Role};
 use anyhow::Context;
 use serde::{Deserialize, Serialize};
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 
 /// One profile file.
@@ -58,6 +59,20 @@ pub struct RoleSpec {
     #[serde(default)]
     pub concerns: Vec<Concern>,
     /// Services restarted when one of these files changed.
+    #[serde(default)]
+    pub restart: BTreeMap<String, Vec<String>>,
+    /// The role's package and service names on Debian, where they differ
+    /// from EL's (no part: the profile does not run on Debian).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub debian: Option<DebianRole>,
+}
+
+/// What one role installs, enables and restarts on Debian.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case", deny_unknown_fields)]
+pub struct DebianRole {
+    pub packages: Vec<String>,
+    pub services: Vec<String>,
     #[serde(default)]
     pub restart: BTreeMap<String, Vec<String>>,
 }
@@ -132,6 +147,30 @@ impl Profile {
         }
     }
 
+    /// The role as installed on `distro`: on Debian, the packages, services
+    /// and restarts of its `debian` part (EL's when it has none: a site
+    /// cannot be loaded with such a profile, see `missing_debian`).
+    pub fn role_on(&self, role: Role, distro: Distro) -> Cow<'_, RoleSpec> {
+        let spec = self.role(role);
+        match (distro.installs_by_kickstart(), &spec.debian) {
+            (false, Some(debian)) => Cow::Owned(RoleSpec {
+                packages: debian.packages.clone(),
+                services: debian.services.clone(),
+                restart: debian.restart.clone(),
+                ..spec.clone()
+            }),
+            _ => Cow::Borrowed(spec),
+        }
+    }
+
+    /// The roles without a `debian` part (a Debian site needs one per role).
+    pub fn missing_debian(&self) -> Vec<Role> {
+        [Role::Frontend, Role::Compute]
+            .into_iter()
+            .filter(|r| self.role(*r).debian.is_none())
+            .collect()
+    }
+
     /// OpenStack renamed `[pci] passthrough_whitelist` to `device_spec` in Zed.
     pub fn pci_spec_key(&self) -> &'static str {
         const BEFORE_ZED: &[&str] = &[
@@ -160,6 +199,22 @@ mod tests {
             assert!(reg.variant(&profile.release).is_some(), "{name}");
             assert!(profile.preflight.is_some(), "{name}");
         }
+    }
+
+    #[test]
+    fn debian_names_replace_el_names_on_debian_only() {
+        let p = Profile::built_in(ProfileName::Openstack);
+        assert!(p.missing_debian().is_empty());
+        let el = p.role_on(Role::Compute, Distro::Rocky9);
+        assert!(el.packages.iter().any(|x| x == "openstack-nova-compute"));
+        let deb = p.role_on(Role::Compute, Distro::Debian12);
+        assert!(deb.packages.iter().any(|x| x == "nova-compute"));
+        assert!(!deb.packages.iter().any(|x| x.starts_with("openstack-")));
+        assert!(deb.services.iter().all(|x| !x.starts_with("openstack-")));
+        assert_eq!(deb.restart["/etc/nova/nova.conf"], ["nova-compute"]);
+        assert_eq!(deb.concerns, el.concerns);
+        let euca = Profile::built_in(ProfileName::Eucalyptus);
+        assert_eq!(euca.missing_debian(), [Role::Frontend, Role::Compute]);
     }
 
     #[test]

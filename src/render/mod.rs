@@ -1,6 +1,8 @@
 //! Rendering: a validated site becomes, in memory, the tree `aerie render`
 //! writes: per node its kickstart, bundle, root files and actions, plus the
-//! dispatcher kickstart and a plan. Pure: no file is touched here.
+//! dispatcher kickstart and a plan. Pure: no file is touched here. A site
+//! whose distribution is not installed by kickstart (Debian) gets no
+//! kickstarts: its nodes take their bundles by cloud-init or SSH.
 
 mod heredoc;
 mod kickstart;
@@ -59,6 +61,11 @@ pub fn bundle_for(
         empty.compute.concerns.clear();
         empty.frontend.restart.clear();
         empty.compute.restart.clear();
+        for role in [&mut empty.frontend, &mut empty.compute] {
+            if let Some(debian) = &mut role.debian {
+                debian.restart.clear();
+            }
+        }
         crate::concerns::bundle_for(site, node, &empty)
     } else {
         crate::concerns::bundle_for(site, node, profile)
@@ -85,6 +92,7 @@ pub fn render_site_with(
     secrets: Option<&secrets::Secrets>,
 ) -> Result<Rendered, TemplateError> {
     let mut out = Rendered::default();
+    let kickstarts = site.site.distro.installs_by_kickstart();
     for node in &site.nodes {
         let bundle = bundle_for(site, node, profile, options);
         let host = node.hostname.as_str();
@@ -93,13 +101,17 @@ pub fn render_site_with(
         } else {
             profile.role(node.role).kickstart.as_str()
         };
-        let context = kickstart::context(site, node, profile, &bundle, options.minimal, secrets);
-        let ks = templates.render(template, &context)?;
-        out.files.push(OutFile {
-            path: format!("{host}/ks.cfg"),
-            mode: 0o600,
-            content: ks.into_bytes(),
-        });
+        // Debian nodes are installed outside aerie: no kickstart for them.
+        if kickstarts {
+            let context =
+                kickstart::context(site, node, profile, &bundle, options.minimal, secrets);
+            let ks = templates.render(template, &context)?;
+            out.files.push(OutFile {
+                path: format!("{host}/ks.cfg"),
+                mode: 0o600,
+                content: ks.into_bytes(),
+            });
+        }
         out.files.push(OutFile {
             path: format!("{host}/bundle.json"),
             mode: 0o600,
@@ -126,12 +138,14 @@ pub fn render_site_with(
         });
         out.bundles.push(bundle);
     }
-    let dispatch = templates.render("dispatch.ks.j2", &report::dispatch_context(site))?;
-    out.files.push(OutFile {
-        path: "ks.cfg".into(),
-        mode: 0o600,
-        content: dispatch.into_bytes(),
-    });
+    if kickstarts {
+        let dispatch = templates.render("dispatch.ks.j2", &report::dispatch_context(site))?;
+        out.files.push(OutFile {
+            path: "ks.cfg".into(),
+            mode: 0o600,
+            content: dispatch.into_bytes(),
+        });
+    }
     out.files.push(OutFile {
         path: "plan.txt".into(),
         mode: 0o644,

@@ -140,6 +140,14 @@ pub fn plan_text(
             }
         );
     }
+    if !site.site.distro.installs_by_kickstart() {
+        let _ = writeln!(
+            s,
+            "\nNo kickstarts: {} nodes are installed outside aerie. Give each node its cloud-init\nvolume (`aerie iso SITE --config-only --cidata --node HOST`: cloud-init writes the\nbundle and runs `aerie converge`), or configure running nodes over SSH (`aerie apply SITE`).\nHOST/bundle.json       the node's bundle, as the SSH road and `aerie converge` read it\nHOST/actions.txt       files, edits, commands and reboot reasons, in order\nHOST/root/PATH         every file the bundle writes; shared files (edits) are shown\n                       applied to an EMPTY file, i.e. only what aerie sets in them",
+            site.site.distro.as_str()
+        );
+        return s;
+    }
     let _ = writeln!(
         s,
         "\nks.cfg                 one kickstart for every node: its %pre finds the node by MAC\n                       (or aerie.node=HOSTNAME on the boot line) and includes HOST/ks.cfg\nHOST/ks.cfg            the node's own kickstart (valid on its own, too)\nHOST/bundle.json       the node's bundle, as the SSH road and `aerie converge` read it\nHOST/actions.txt       files, edits, commands and reboot reasons, in order\nHOST/root/PATH         every file the bundle writes; shared files (edits) are shown\n                       applied to an EMPTY file, i.e. only what aerie sets in them"

@@ -59,6 +59,9 @@ pub enum Distro {
     Rocky9,
     Alma9,
     CentosStream9,
+    /// Debian 12 (bookworm): installed outside aerie (no kickstart); aerie
+    /// configures it through cloud-init (cidata) or over SSH.
+    Debian12,
 }
 
 /// What a network carries.
@@ -280,6 +283,15 @@ impl Distro {
             Distro::Rocky9 => "rocky9",
             Distro::Alma9 => "alma9",
             Distro::CentosStream9 => "centos-stream9",
+            Distro::Debian12 => "debian12",
+        }
+    }
+
+    /// Whether aerie installs this distribution with a kickstart (Anaconda).
+    pub fn installs_by_kickstart(self) -> bool {
+        match self {
+            Distro::Rocky9 | Distro::Alma9 | Distro::CentosStream9 => true,
+            Distro::Debian12 => false,
         }
     }
 }

@@ -21,7 +21,39 @@ pub fn check(site: &Site, context: &Context) -> Vec<Finding> {
     check_networks(site, context, &mut out);
     check_nodes(site, &mut out);
     check_features(site, &mut out);
+    check_distro(site, &mut out);
     out
+}
+
+/// What does not fit the distribution: Debian is installed outside aerie
+/// (no kickstart), and Eucalyptus ships for EL only.
+fn check_distro(site: &Site, out: &mut Vec<Finding>) {
+    let distro = site.site.distro;
+    if distro.installs_by_kickstart() {
+        return;
+    }
+    if site.site.profile == ProfileName::Eucalyptus {
+        out.push(Finding::error(
+            "site.distro",
+            format!(
+                "the eucalyptus profile does not run on {}: Eucalyptus ships EL packages only",
+                distro.as_str()
+            ),
+            "use `distro: rocky9` (or alma9, centos-stream9) with the eucalyptus profile, or `profile: openstack` on Debian",
+        ));
+    }
+    for (i, node) in site.nodes.iter().enumerate() {
+        if node.install_disk.is_some() {
+            out.push(Finding::error(
+                format!("nodes[{i}].install-disk"),
+                format!(
+                    "install-disk chooses the disk a kickstart installs to, and {} nodes are not installed by kickstart",
+                    distro.as_str()
+                ),
+                "remove install-disk (install Debian on the node yourself; aerie configures it through cloud-init or SSH), or use a kickstart distro (rocky9, alma9, centos-stream9)",
+            ));
+        }
+    }
 }
 
 fn check_networks(site: &Site, context: &Context, out: &mut Vec<Finding>) {

@@ -403,3 +403,44 @@ fn warnings_for_risky_but_legal_sites() {
         |f| f.problem.what == "networks[1].cidr" && f.problem.message.contains("this machine")
     ));
 }
+
+fn debian(site: &mut Site) {
+    site.site.distro = Distro::Debian12;
+}
+
+#[test]
+fn debian12_fits_openstack_without_kickstart_keys() {
+    let mut site = lab();
+    debian(&mut site);
+    for node in &mut site.nodes {
+        node.install_disk = None;
+    }
+    assert_eq!(errors(&site), [], "a Debian OpenStack site is valid");
+}
+
+#[test]
+fn debian12_refuses_install_disk_by_its_key() {
+    let mut site = lab();
+    debian(&mut site);
+    site.nodes[1].install_disk = Some("sda".parse().unwrap());
+    assert_error(&site, "nodes[1].install-disk", "not installed by kickstart");
+}
+
+#[test]
+fn debian12_refuses_eucalyptus() {
+    let mut site = lab();
+    debian(&mut site);
+    site.site.profile = ProfileName::Eucalyptus;
+    assert_error(&site, "site.distro", "Eucalyptus ships EL packages only");
+}
+
+#[test]
+fn debian12_parses_and_a_misspelling_names_the_key() {
+    let text = examples::get("lab")
+        .unwrap()
+        .replacen("distro: rocky9", "distro: debian12", 1);
+    let site = load::from_str(&text, "lab").unwrap();
+    assert_eq!(site.site.distro, Distro::Debian12);
+    let f = parse_error("distro: rocky9", "distro: debian-12");
+    assert!(f.to_string().contains("distro"), "{f}");
+}

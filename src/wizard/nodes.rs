@@ -106,17 +106,20 @@ fn ask_one(
             |o| o.role,
         ),
     )?;
-    node.install_disk = ask::optional(
-        &format!(
-            "Disk to install {} on (e.g. sda, nvme0n1; `none` if it is only reached over SSH)",
-            node.hostname
-        ),
-        match old {
-            Some(o) => o.install_disk.as_ref().map(ToString::to_string),
-            None => Some("sda".to_string()),
-        },
-        &field,
-    )?;
+    // Only a kickstart installs to a disk; Debian nodes are installed outside aerie.
+    if settings.distro.installs_by_kickstart() {
+        node.install_disk = ask::optional(
+            &format!(
+                "Disk to install {} on (e.g. sda, nvme0n1; `none` if it is only reached over SSH)",
+                node.hostname
+            ),
+            match old {
+                Some(o) => o.install_disk.as_ref().map(ToString::to_string),
+                None => Some("sda".to_string()),
+            },
+            &field,
+        )?;
+    }
 
     let mut management_done = false;
     for net in networks {

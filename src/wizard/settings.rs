@@ -14,13 +14,21 @@ pub fn ask(base: Option<&Settings>) -> anyhow::Result<Settings> {
         ],
         base.map_or(ProfileName::Openstack, |b| b.profile),
     )?;
+    let mut distros = vec![
+        (Distro::Rocky9, "rocky9".to_string()),
+        (Distro::Alma9, "alma9".to_string()),
+        (Distro::CentosStream9, "centos-stream9".to_string()),
+    ];
+    // Eucalyptus ships EL packages only (validation refuses it on Debian).
+    if profile == ProfileName::Openstack {
+        distros.push((
+            Distro::Debian12,
+            "debian12 (installed outside aerie; configured by cloud-init or SSH)".to_string(),
+        ));
+    }
     let distro = ask::choose(
         "Distribution installed on the nodes",
-        &[
-            (Distro::Rocky9, "rocky9".to_string()),
-            (Distro::Alma9, "alma9".to_string()),
-            (Distro::CentosStream9, "centos-stream9".to_string()),
-        ],
+        &distros,
         base.map_or(Distro::Rocky9, |b| b.distro),
     )?;
     let name = ask::value(
