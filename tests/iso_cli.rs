@@ -71,8 +71,14 @@ fn remaster_keeps_the_base_and_adds_aerie(layout: Layout, extra: &[&str]) -> Res
     let out = outdir.path().join(format!("aerie-{}.iso", layout.name()));
     let o = remaster(layout, &out, extra)?;
     assert_eq!(status(&o), 0, "{}", stderr(&o));
-    // Labels needing escapes draw a warning.
-    assert!(stderr(&o).contains("needs udev escaping"), "{}", stderr(&o));
+    // The fixture labels need escapes: the base's inst.stage2 is replaced
+    // by the UUID form, and the command says so.
+    let said = String::from_utf8_lossy(&o.stdout).into_owned();
+    assert!(
+        said.contains("changed: the base's inst.stage2=hd:LABEL=")
+            && said.contains("needs udev escaping"),
+        "{said}"
+    );
     assert_eq!(
         names(outdir.path()),
         BTreeSet::from([out.file_name().unwrap().to_string_lossy().into_owned()])
@@ -135,10 +141,15 @@ fn remaster_keeps_the_base_and_adds_aerie(layout: Layout, extra: &[&str]) -> Res
         }
     }
 
-    // aerie's menu in every loader config, and in the EFI image.
-    let esc = udev_escape(layout.label());
-    let ks = format!("inst.ks=hd:LABEL={esc}:/ks/frontend.cfg");
-    let stage2 = format!("inst.stage2=hd:LABEL={esc}");
+    // aerie's menu in every loader config, and in the EFI image; every
+    // entry finds the media by the UUID blkid reads from the output.
+    let uuid = blkid(&out, "UUID")?;
+    assert!(
+        said.contains(&format!("finds the media by hd:UUID={uuid}")),
+        "{said}"
+    );
+    let ks = format!("inst.ks=hd:UUID={uuid}:/ks/frontend.cfg");
+    let stage2 = format!("inst.stage2=hd:UUID={uuid}");
     let menus: &[&str] = match layout {
         Layout::El9 => &["/isolinux/isolinux.cfg", "/EFI/BOOT/grub.cfg"],
         Layout::El10 => &["/boot/grub2/grub.cfg", "/EFI/BOOT/grub.cfg"],
@@ -158,6 +169,7 @@ fn remaster_keeps_the_base_and_adds_aerie(layout: Layout, extra: &[&str]) -> Res
         ] {
             assert!(text.contains(t), "{m}: {t} missing:\n{text}");
         }
+        assert!(!text.contains("hd:LABEL="), "{m}:\n{text}");
     }
     let tree_efi = read_file(&out, "/EFI/BOOT/grub.cfg", scratch.path())?;
     let in_image = efi_image_grub_cfg(&out, scratch.path())?;
@@ -483,18 +495,18 @@ fn templates_override_the_boot_menus() -> Result<()> {
     write_template(
         t.path(),
         "isolinux.cfg.j2",
-        "default {{ isolinux_ui }}\nlabel {{ \"Only Compute\" | isolinux_label }}\n  menu label {{ \"Only Compute\" | hotkey(\"C\") }}\n  kernel {{ kernel }}\n  append initrd={{ initrd }} {{ stage2_arg(label) }} {{ ks_arg(label, \"compute\") }}\n",
+        "default {{ isolinux_ui }}\nlabel {{ \"Only Compute\" | isolinux_label }}\n  menu label {{ \"Only Compute\" | hotkey(\"C\") }}\n  kernel {{ kernel }}\n  append initrd={{ initrd }} {{ stage2_arg(device) }} {{ ks_arg(device, \"compute\") }}\n",
     )?;
-    let esc = udev_escape(EL9_LABEL);
 
     let outdir = tempfile::tempdir()?;
     let out = outdir.path().join("el9.iso");
     let o = remaster(Layout::El9, &out, &["--templates", &dir])?;
     assert_eq!(status(&o), 0, "{}", stderr(&o));
     let isolinux = read_file(&out, "/isolinux/isolinux.cfg", scratch.path())?;
+    let uuid = blkid(&out, "UUID")?;
     assert_eq!(
         isolinux,
-        format!("default menu.c32\nlabel onlycompute\n  menu label Only ^Compute\n  kernel /images/pxeboot/vmlinuz\n  append initrd=/images/pxeboot/initrd.img inst.stage2=hd:LABEL={esc} inst.ks=hd:LABEL={esc}:/ks/compute.cfg\n")
+        format!("default menu.c32\nlabel onlycompute\n  menu label Only ^Compute\n  kernel /images/pxeboot/vmlinuz\n  append initrd=/images/pxeboot/initrd.img inst.stage2=hd:UUID={uuid} inst.ks=hd:UUID={uuid}:/ks/compute.cfg\n")
     );
     let efi = read_file(&out, "/EFI/BOOT/grub.cfg", scratch.path())?;
     assert!(

@@ -68,9 +68,16 @@ fn qemu_lab_boots_every_node_and_down_leaves_nothing() {
     assert_eq!(pids.len(), 3, "{state}");
 
     // Each VM boots the installer kernel with its own command line: the
-    // installer ISO's stage 2 and its role's kickstart, found by the base's
-    // label (udev-escaped), and its node.
-    let label = r"Rocky\x209.4\x20x86_64";
+    // installer ISO's stage 2 and its role's kickstart, found by the ISO's
+    // UUID as blkid reads it (the base's label needs escaping, which GRUB
+    // breaks: one reference for every boot path), and its node.
+    let blkid = std::process::Command::new("blkid")
+        .args(["-p", "-o", "value", "-s", "UUID"])
+        .arg(lab.join("installer.iso"))
+        .output()
+        .unwrap();
+    let uuid = String::from_utf8_lossy(&blkid.stdout).trim().to_string();
+    assert!(!uuid.is_empty(), "blkid reads no UUID from installer.iso");
     let mut times = Vec::new();
     for (node, role) in [
         ("fe1", "frontend"),
@@ -80,8 +87,8 @@ fn qemu_lab_boots_every_node_and_down_leaves_nothing() {
         let log = lab.join(format!("{node}.serial.log"));
         let (line, at) = wait_for_command_line(&log, start, boot_deadline()).unwrap();
         for want in [
-            format!("inst.stage2=hd:LABEL={label} "),
-            format!("inst.ks=hd:LABEL={label}:/ks/{role}.cfg "),
+            format!("inst.stage2=hd:UUID={uuid} "),
+            format!("inst.ks=hd:UUID={uuid}:/ks/{role}.cfg "),
             format!("aerie.node={node} "),
             "console=ttyS0,115200".to_string(),
         ] {

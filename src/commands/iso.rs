@@ -184,9 +184,16 @@ pub fn run(args: &IsoArgs) -> anyhow::Result<()> {
         base.display(),
         report.layout.as_str(),
         report.label,
-        report.uuid.as_deref().unwrap_or("none")
+        crate::iso::media_ref::udev_uuid(&report.uuid)
     );
     println!("  menus: {}", report.menus.join(", "));
+    println!(
+        "  the installer finds the media by {}",
+        report.media.device()
+    );
+    for c in &report.changes {
+        println!("  changed: {c}");
+    }
     println!(
         "  /ks/{{frontend,compute,minimal}}.cfg, /aerie/ (site.yaml, {} node folder(s){binary_note})",
         site.nodes.len(),

@@ -5,9 +5,11 @@
 //!
 //! Entries: Install Front-End (default), Install Compute Node, Install
 //! minimal OS, Rescue, Boot from local disk. The install entries boot
-//! `inst.ks=hd:LABEL=<udev-escaped label>:/ks/<role>.cfg`.
+//! `inst.stage2=` and `inst.ks=…:/ks/<role>.cfg` on the media as
+//! [`MediaRef`] names it (a label with nothing to escape, else the UUID).
 
 use super::layout::{INITRD, KERNEL};
+use super::media_ref::MediaRef;
 use super::{menu_syntax, udev};
 use crate::templates::{TemplateError, Templates};
 use serde::Serialize;
@@ -55,10 +57,10 @@ impl Console {
 pub struct MenuSpec {
     /// Shown as the menu's title (the site's name).
     pub title: String,
-    /// The ISO's volume label, as is (escaped by the templates' filters).
+    /// The ISO's volume label, as is (GRUB's `search -l` finds its root by it).
     pub label: String,
-    /// The base's own `inst.stage2=…` argument, kept.
-    pub stage2: String,
+    /// Where the kernel finds the media (every `inst.stage2=`, `inst.ks=`).
+    pub media: MediaRef,
     pub console: Option<Console>,
     /// Extra kernel arguments (`--kargs`), each one word.
     pub kargs: Vec<String>,
@@ -74,17 +76,6 @@ pub const ROLE_KICKSTARTS: [(&str, &str, char); 3] = [
     ("Install Compute Node", "compute", 'C'),
     ("Install minimal OS", "minimal", 'm'),
 ];
-
-/// `inst.stage2=hd:LABEL=<escaped>`: the installer's stage 2 on the media
-/// labelled `label` (what lorax writes into its menus).
-pub fn stage2_arg(label: &str) -> String {
-    format!("inst.stage2=hd:LABEL={}", udev::escape(label))
-}
-
-/// `inst.ks=hd:LABEL=<escaped>:/ks/<name>.cfg`.
-pub fn ks_arg(label: &str, name: &str) -> String {
-    format!("inst.ks=hd:LABEL={}:/ks/{name}.cfg", udev::escape(label))
-}
 
 /// One menu entry.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -109,13 +100,13 @@ pub fn entries(spec: &MenuSpec) -> Vec<Entry> {
         .map(|(title, name, hotkey)| Entry {
             title,
             hotkey: *hotkey,
-            kernel_args: tail(vec![spec.stage2.clone(), ks_arg(&spec.label, name)]),
+            kernel_args: tail(vec![spec.media.stage2_arg(), spec.media.ks_arg(name)]),
         })
         .collect();
     out.push(Entry {
         title: "Rescue",
         hotkey: 'R',
-        kernel_args: tail(vec![spec.stage2.clone(), "inst.rescue".into()]),
+        kernel_args: tail(vec![spec.media.stage2_arg(), "inst.rescue".into()]),
     });
     out.push(Entry {
         title: "Boot from local disk",
@@ -150,7 +141,8 @@ impl MenuFile {
 }
 
 /// What the menu templates see: the spec's fields, the kernel and initrd,
-/// and the entries with their kernel arguments.
+/// the entries with their kernel arguments, and `device`, the media's
+/// `hd:LABEL=…`/`hd:UUID=…` reference.
 #[derive(Serialize)]
 struct Context<'a> {
     #[serde(flatten)]
@@ -158,16 +150,20 @@ struct Context<'a> {
     kernel: &'static str,
     initrd: &'static str,
     entries: Vec<Entry>,
+    device: String,
 }
 
 /// The templates with the menus' filters (see [`menu_syntax::add_filters`])
-/// and functions `stage2_arg(label)`, `ks_arg(label, role)`.
+/// and functions `stage2_arg(device)`, `ks_arg(device, role)` (`device` as
+/// the context has it: `hd:UUID=…` or `hd:LABEL=…`, never to be escaped).
 pub fn menu_templates(templates: &Templates) -> Templates {
     templates.extended(|env| {
         menu_syntax::add_filters(env);
-        env.add_function("stage2_arg", |label: String| stage2_arg(&label));
-        env.add_function("ks_arg", |label: String, role: String| {
-            ks_arg(&label, &role)
+        env.add_function("stage2_arg", |device: String| {
+            format!("inst.stage2={device}")
+        });
+        env.add_function("ks_arg", |device: String, role: String| {
+            format!("inst.ks={device}:/ks/{role}.cfg")
         });
     })
 }
@@ -183,6 +179,7 @@ pub fn render(
         kernel: KERNEL,
         initrd: INITRD,
         entries: entries(spec),
+        device: spec.media.device(),
     };
     templates.render(menu.template(), &context)
 }
@@ -197,18 +194,22 @@ pub fn find_stage2(menu: &str) -> Option<String> {
     Some(rest[..end].to_string())
 }
 
-/// A warning for labels GRUB may hand to the kernel differently: Debian's
-/// GRUB 2.06 doubles backslashes on the command line (`\x20` -> `\\x20`),
-/// isolinux does not.
-pub fn label_warning(label: &str) -> Option<String> {
-    udev::needs_escaping(label).then(|| {
-        format!(
-            "the base's label {label:?} needs udev escaping ({}); isolinux passes it as is, but \
-             some GRUB builds double the backslashes on the kernel command line, so UEFI (and \
-             EL10 BIOS) boots may not find the media by label. lorax-built media use labels \
-             without such characters.",
-            udev::escape(label)
-        )
+/// What is said when the base's own `inst.stage2=` is replaced: why, when
+/// its label needs escaping (GRUB doubles backslashes on the kernel's
+/// command line, so dracut would never find such a label).
+pub fn stage2_change(label: &str, base: &str, new: &str) -> Option<String> {
+    (base != new).then(|| {
+        let why = if udev::needs_escaping(label) {
+            format!(
+                ": the label {label:?} needs udev escaping ({}), and GRUB doubles every \
+                 backslash on the kernel's command line, so every entry finds the media by \
+                 UUID instead",
+                udev::escape(label)
+            )
+        } else {
+            String::new()
+        };
+        format!("the base's {base} is {new} in aerie's menus{why}")
     })
 }
 
@@ -220,7 +221,7 @@ mod tests {
         MenuSpec {
             title: "lab".into(),
             label: "Rocky 9.4 x86_64".into(),
-            stage2: r"inst.stage2=hd:LABEL=Rocky\x209.4\x20x86_64".into(),
+            media: MediaRef::for_iso("Rocky 9.4 x86_64", "2026112118300500"),
             console: Some("ttyS0,115200".parse().unwrap()),
             kargs: vec!["ip=dhcp".into()],
             timeout_s: 7,
@@ -233,33 +234,17 @@ mod tests {
     }
 
     #[test]
-    fn ks_argument_escapes_the_label() {
-        assert_eq!(
-            ks_arg("EL10 (x86_64) #@", "frontend"),
-            r"inst.ks=hd:LABEL=EL10\x20\x28x86_64\x29\x20#@:/ks/frontend.cfg"
-        );
-    }
-
-    #[test]
-    fn stage2_argument_escapes_the_label() {
-        assert_eq!(
-            stage2_arg("Rocky 9.4 x86_64"),
-            r"inst.stage2=hd:LABEL=Rocky\x209.4\x20x86_64"
-        );
-    }
-
-    #[test]
     fn argument_functions_in_templates() {
         let t = menu_templates(&Templates::new(None).unwrap()).extended(|env| {
             env.add_template(
                 "t",
-                r#"{{ stage2_arg("A B") }} {{ ks_arg("A B", "compute") }}"#,
+                r#"{{ stage2_arg("hd:UUID=x") }} {{ ks_arg("hd:UUID=x", "compute") }}"#,
             )
             .unwrap();
         });
         assert_eq!(
             t.render("t", &()).unwrap(),
-            r"inst.stage2=hd:LABEL=A\x20B inst.ks=hd:LABEL=A\x20B:/ks/compute.cfg"
+            "inst.stage2=hd:UUID=x inst.ks=hd:UUID=x:/ks/compute.cfg"
         );
     }
 
@@ -285,7 +270,7 @@ mod tests {
             "{s}"
         );
         assert!(s.contains(
-            r"  append initrd=/images/pxeboot/initrd.img inst.stage2=hd:LABEL=Rocky\x209.4\x20x86_64 inst.ks=hd:LABEL=Rocky\x209.4\x20x86_64:/ks/frontend.cfg console=tty0 console=ttyS0,115200 ip=dhcp"
+            "  append initrd=/images/pxeboot/initrd.img inst.stage2=hd:UUID=2026-11-21-18-30-05-00 inst.ks=hd:UUID=2026-11-21-18-30-05-00:/ks/frontend.cfg console=tty0 console=ttyS0,115200 ip=dhcp"
         ), "{s}");
         assert!(s.contains("inst.rescue console=tty0"));
         assert!(s.ends_with("\nlabel bootfromlocaldisk\n  menu label ^Boot from local disk\n  localboot 0xffff\n"), "{s}");
@@ -310,7 +295,7 @@ mod tests {
         ), "{efi}");
         assert!(efi.contains("search --no-floppy --set=root -l 'Rocky 9.4 x86_64'\n\nmenuentry 'Install Front-End' --hotkey=f {\n"), "{efi}");
         assert!(efi.contains(
-            "\tlinux /images/pxeboot/vmlinuz 'inst.stage2=hd:LABEL=Rocky\\x209.4\\x20x86_64' 'inst.ks=hd:LABEL=Rocky\\x209.4\\x20x86_64:/ks/frontend.cfg' console=tty0 console=ttyS0,115200 ip=dhcp\n\tinitrd /images/pxeboot/initrd.img\n}\n"
+            "\tlinux /images/pxeboot/vmlinuz inst.stage2=hd:UUID=2026-11-21-18-30-05-00 inst.ks=hd:UUID=2026-11-21-18-30-05-00:/ks/frontend.cfg console=tty0 console=ttyS0,115200 ip=dhcp\n\tinitrd /images/pxeboot/initrd.img\n}\n"
         ), "{efi}");
         let titles: Vec<&str> = efi
             .lines()
@@ -366,10 +351,18 @@ mod tests {
     }
 
     #[test]
-    fn warns_about_labels_needing_escapes() {
-        assert!(label_warning("Rocky-9-4-x86_64-dvd").is_none());
-        assert!(label_warning("Rocky 9.4")
-            .unwrap()
-            .contains(r"Rocky\x209.4"));
+    fn says_why_the_base_stage2_is_replaced() {
+        let l = "inst.stage2=hd:LABEL=Rocky-9";
+        assert_eq!(stage2_change("Rocky-9", l, l), None);
+        let said = stage2_change(
+            "Rocky 9.4",
+            r"inst.stage2=hd:LABEL=Rocky\x209.4",
+            "inst.stage2=hd:UUID=2026-11-21-18-30-05-00",
+        )
+        .unwrap();
+        assert!(
+            said.contains("GRUB doubles") && said.contains(r"Rocky\x209.4"),
+            "{said}"
+        );
     }
 }

@@ -13,6 +13,7 @@ pub mod config_iso;
 pub mod efi_image;
 mod error;
 pub mod layout;
+pub mod media_ref;
 mod menu_syntax;
 mod output;
 pub mod payload;

@@ -6,6 +6,7 @@
 
 use super::bootmenu::{self, MenuFile, MenuSpec};
 use super::layout::{self, EfiTarget, Layout, Menu};
+use super::media_ref::{self, MediaRef};
 use super::output::{self, TempOutput};
 use super::payload::{self, Item};
 use super::probe::{self, Probe};
@@ -47,9 +48,14 @@ pub enum WriteMode {
 pub struct Report {
     pub layout: layout::Kind,
     pub label: String,
-    pub uuid: Option<String>,
+    /// xorriso's form (`2026112118300500`): the base's, kept.
+    pub uuid: String,
+    /// How every boot entry finds the media.
+    pub media: MediaRef,
     /// ISO paths of the menus written (the EFI image's as `EFI image:…`).
     pub menus: Vec<String>,
+    /// What aerie changed of the base besides adding its menus and files.
+    pub changes: Vec<String>,
     pub warnings: Vec<String>,
 }
 
@@ -79,7 +85,17 @@ pub fn remaster(
         crate::fsutil::parent_or_dot(&opts.out),
         base_size + payload::size(items) + (16 << 20),
     )?;
-    let mut warnings: Vec<String> = bootmenu::label_warning(&probe.label).into_iter().collect();
+    let mut warnings: Vec<String> = Vec::new();
+    let mut changes: Vec<String> = Vec::new();
+    // The UUID is kept (a base without one gets one), and every entry finds
+    // the media through the one reference builder.
+    let uuid = probe.uuid.clone().unwrap_or_else(|| {
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs());
+        media_ref::new_uuid(now)
+    });
+    let media = MediaRef::for_iso(&probe.label, &uuid);
 
     let work = tempfile::Builder::new()
         .prefix("aerie-iso-")
@@ -115,20 +131,20 @@ pub fn remaster(
     }
     let orig_text = std::fs::read_to_string(&orig)
         .with_context(|| format!("cannot read the base's {}", first_menu.iso_path()))?;
-    let stage2 = bootmenu::find_stage2(&orig_text).unwrap_or_else(|| {
-        let s = bootmenu::stage2_arg(&probe.label);
-        warnings.push(format!(
-            "no inst.stage2= in the base's {}; using {s}",
+    let stage2 = media.stage2_arg();
+    match bootmenu::find_stage2(&orig_text) {
+        Some(base) => changes.extend(bootmenu::stage2_change(&probe.label, &base, &stage2)),
+        None => warnings.push(format!(
+            "no inst.stage2= in the base's {}; using {stage2}",
             first_menu.iso_path()
-        ));
-        s
-    });
+        )),
+    }
 
     // 2. aerie's menus.
     let spec = MenuSpec {
         title: opts.title.clone(),
         label: probe.label.clone(),
-        stage2,
+        media: media.clone(),
         console: opts.console.clone(),
         kargs: opts.kargs.clone(),
         timeout_s: opts.timeout_s,
@@ -170,9 +186,9 @@ pub fn remaster(
     }
 
     // 3. The payload.
-    let media = t.join("media");
-    std::fs::create_dir(&media).context("cannot create the staging folder")?;
-    let payload_maps = payload::stage(items, &media)?;
+    let staging = t.join("media");
+    std::fs::create_dir(&staging).context("cannot create the staging folder")?;
+    let payload_maps = payload::stage(items, &staging)?;
 
     // 4. Remaster: every -map / -append_partition after the replay.
     let tmp = TempOutput::new(&opts.out)?;
@@ -191,9 +207,7 @@ pub fn remaster(
         }
     };
     let mut x = x.replay_boot().joliet();
-    if let Some(uuid) = &probe.uuid {
-        x = x.uuid(uuid);
-    }
+    x = x.uuid(&uuid);
     for (from, to) in payload_maps.iter().chain(&maps) {
         x = x.map(from, to);
     }
@@ -209,8 +223,10 @@ pub fn remaster(
     Ok(Report {
         layout: layout.kind,
         label: probe.label,
-        uuid: probe.uuid,
+        uuid,
+        media,
         menus,
+        changes,
         warnings,
     })
 }

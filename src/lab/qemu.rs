@@ -11,9 +11,10 @@ use super::state::{Ledger, Made};
 use super::{netdev, process};
 use crate::exec;
 use crate::exit::UsageError;
+use crate::iso::media_ref::MediaRef;
 use crate::iso::probe::{self, Probe};
 use crate::iso::xorriso::{self, Xorriso};
-use crate::iso::{binary, bootmenu, efi_image, layout, payload, remaster};
+use crate::iso::{binary, efi_image, layout, payload, remaster};
 use anyhow::Context;
 use std::path::{Path, PathBuf};
 
@@ -43,7 +44,7 @@ pub struct QemuLab<'a> {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Installer {
     /// aerie's installer ISO (`aerie iso` made it): booted as it is.
-    Aerie { label: String },
+    Aerie { media: MediaRef },
     /// A distribution's installer ISO: remastered into `DIR/installer.iso`.
     Base { label: String },
 }
@@ -93,7 +94,10 @@ pub fn preflight(lab: &QemuLab) -> anyhow::Result<Installer> {
             ))
             .into());
         }
-        return Ok(Installer::Aerie { label: probe.label });
+        let uuid = probe.uuid.unwrap_or_default();
+        return Ok(Installer::Aerie {
+            media: MediaRef::for_iso(&probe.label, &uuid),
+        });
     }
     // A base: refused now (unknown layout, missing tools) rather than half-way.
     layout::detect(lab.iso, &probe)?;
@@ -108,13 +112,13 @@ pub fn up(
     ledger: &mut Ledger,
     progress: &Progress,
 ) -> anyhow::Result<()> {
-    let (iso, label) = installer_iso(lab, installer, ledger, progress)?;
+    let (iso, media) = installer_iso(lab, installer, ledger, progress)?;
     let files = boot_files(lab.dir, &iso, ledger, progress)?;
     disks(lab, ledger, progress)?;
     network(lab.plan, ledger, progress)?;
     for vm in &lab.plan.vms {
         progress.step(format!("starting {}", vm.name));
-        start_vm(lab, vm, &iso, &label, &files, ledger)?;
+        start_vm(lab, vm, &iso, &media, &files, ledger)?;
         progress.say(&format!(
             "  started {} ({} MiB, {} CPU)",
             vm.name, vm.memory_mib, vm.cpus
@@ -123,24 +127,24 @@ pub fn up(
     Ok(())
 }
 
-/// The ISO the VMs boot and its label: `--iso` when aerie made it, else
+/// The ISO the VMs boot and how its kernel finds it: `--iso` when aerie made it, else
 /// `DIR/installer.iso` remastered from it as `aerie iso --base` does.
 fn installer_iso(
     lab: &QemuLab,
     installer: &Installer,
     ledger: &mut Ledger,
     progress: &Progress,
-) -> anyhow::Result<(PathBuf, String)> {
-    let label = match installer {
-        Installer::Aerie { label } => {
+) -> anyhow::Result<(PathBuf, MediaRef)> {
+    match installer {
+        Installer::Aerie { media } => {
             progress.say(&format!(
                 "  {} was made by aerie: the VMs boot it as it is (its kickstarts, not a new rendering of the site)",
                 lab.iso.display()
             ));
-            return Ok((lab.iso.to_path_buf(), label.clone()));
+            return Ok((lab.iso.to_path_buf(), media.clone()));
         }
-        Installer::Base { label } => label,
-    };
+        Installer::Base { .. } => {}
+    }
     let out = lab.dir.join(INSTALLER_ISO);
     progress.step(format!(
         "making the installer ISO {} from {}",
@@ -180,7 +184,7 @@ fn installer_iso(
         report.layout.as_str(),
         report.label
     ));
-    Ok((out, label.clone()))
+    Ok((out, report.media))
 }
 
 /// The installer's kernel and initrd, for direct kernel boot.
@@ -234,11 +238,11 @@ fn boot_files(
 /// of its role has it (stage 2 and the role's kickstart on the ISO, by
 /// label), plus the node by name (the dispatcher picks its kickstart) and
 /// the serial console the lab logs.
-pub fn kernel_args(label: &str, role: &str, node: &str) -> String {
+pub fn kernel_args(media: &MediaRef, role: &str, node: &str) -> String {
     format!(
         "{} {} aerie.node={node} console={CONSOLE}",
-        bootmenu::stage2_arg(label),
-        bootmenu::ks_arg(label, role)
+        media.stage2_arg(),
+        media.ks_arg(role)
     )
 }
 
@@ -372,7 +376,7 @@ fn start_vm(
     lab: &QemuLab,
     vm: &VmPlan,
     iso: &Path,
-    label: &str,
+    media: &MediaRef,
     files: &BootFiles,
     ledger: &mut Ledger,
 ) -> anyhow::Result<()> {
@@ -388,7 +392,7 @@ fn start_vm(
         lab.dir,
         iso,
         files,
-        &kernel_args(label, vm.role.as_str(), &vm.name),
+        &kernel_args(media, vm.role.as_str(), &vm.name),
     );
     exec::run(&mut exec::command("qemu-system-x86_64", &args))
         .with_context(|| format!("cannot start the VM {}", vm.name))?;
@@ -413,10 +417,11 @@ mod tests {
 
     #[test]
     fn kernel_args_name_the_node_and_its_role_kickstart() {
-        let a = kernel_args("Rocky 9.4 x86_64", "compute", "node1");
+        let media = MediaRef::for_iso("Rocky 9.4 x86_64", "2026112118300500");
+        let a = kernel_args(&media, "compute", "node1");
         assert_eq!(
             a,
-            r"inst.stage2=hd:LABEL=Rocky\x209.4\x20x86_64 inst.ks=hd:LABEL=Rocky\x209.4\x20x86_64:/ks/compute.cfg aerie.node=node1 console=ttyS0,115200"
+            "inst.stage2=hd:UUID=2026-11-21-18-30-05-00 inst.ks=hd:UUID=2026-11-21-18-30-05-00:/ks/compute.cfg aerie.node=node1 console=ttyS0,115200"
         );
     }
 

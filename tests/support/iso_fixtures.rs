@@ -80,6 +80,20 @@ pub fn base(dir: &Path, layout: Layout) -> Result<PathBuf> {
     .map_err(anyhow::Error::msg)
 }
 
+/// A tag (`LABEL`, `UUID`) of an ISO as blkid (util-linux) reads it: what
+/// udev puts under /dev/disk/by-label and by-uuid, where dracut looks.
+pub fn blkid(iso: &Path, tag: &str) -> Result<String> {
+    let out = tool("blkid")
+        .args(["-p", "-o", "value", "-s", tag])
+        .arg(iso)
+        .try_run()?;
+    let v = String::from_utf8_lossy(&out.stdout).trim().to_string();
+    if v.is_empty() {
+        anyhow::bail!("blkid reads no {tag} from {}", iso.display());
+    }
+    Ok(v)
+}
+
 /// `xorriso ARGS -end`, stdout as text.
 pub fn xorriso(args: &[&str]) -> Result<String> {
     let out = tool("xorriso").args(args).arg("-end").try_run()?;
