@@ -1,50 +1,55 @@
 //! Benchmark (`cargo bench --bench apply`, via `scripts/bench-apply.sh`). Prints
-//! figures; asserts only that the runs succeeded.
+//! figures; asserts only that the runs did what they should.
 //!
-//! For each N in $AERIE_BENCH_HOSTS (default "50 200"): N test hosts, then
-//!   1. `aerie apply` first run (every file written, actions run),
-//!   2. `aerie apply` again (no-op),
-//!   3. the raw lower bound of the same writes: `xargs -P50` running
-//!      `ssh HOST 'cat > FILE'` once per (host, file), the same bytes aerie wrote.
+//! For each N in $AERIE_BENCH_HOSTS (default "10 50 200"), on N fresh test hosts
+//! (the test site: a frontend and compute nodes with every feature on, so a compute
+//! node gets 5 files, the GRUB and nova.conf edits and the ebtables check-or-insert),
+//! in one run:
+//!   1. the floor: one OpenSSH session per host writing three 2 kB files,
+//!      `xargs -P50` running `ssh HOST 'head -c 2048 > f1; head -c 2048 > f2; head -c 2048 > f3'`
+//!      (`head -c`, not `cat`: the three files share one stdin);
+//!   2. `aerie apply --parallel 50`, first run (every file written, actions run);
+//!   3. `aerie apply` again (nothing to do);
+//!   4. the floor again (the figure is the mean of both).
 //!
-//! aerie runs under `/usr/bin/time -v` for its peak RSS. $AERIE_BIN picks the binary
-//! (the script passes the release build).
+//! aerie runs under `/usr/bin/time -v` for its peak RSS, with `AERIE_DEBUG_SSH=1`
+//! for the SSH channels it opened per host. $AERIE_BIN picks the binary (the script
+//! passes the release build); $AERIE_BASELINE_BIN, when set, runs another build the
+//! same way on its own fresh hosts, for a before/after in the same run.
 
 #[path = "../tests/apply_support/mod.rs"]
 mod apply_support;
 #[path = "../tests/support/harness.rs"]
 mod harness;
 use apply_support::*;
+use std::path::Path;
 use std::process::Command;
 use std::time::Instant;
 
-fn aerie_bin() -> String {
-    std::env::var("AERIE_BIN").unwrap_or_else(|_| env!("CARGO_BIN_EXE_aerie").to_string())
+/// One timed apply.
+struct Timed {
+    seconds: f64,
+    rss_mb: f64,
+    /// Mean SSH channels per host.
+    channels: f64,
+    report: serde_json::Value,
 }
 
-/// (seconds, peak RSS in MB, JSON report) of one timed apply.
-fn timed_apply(
-    tb: &Testbed,
-    site: &std::path::Path,
-    kh: &std::path::Path,
-    parallel: usize,
-) -> (f64, f64, serde_json::Value) {
+fn timed_apply(tb: &Testbed, bin: &str, site: &Path, kh: &Path) -> Timed {
     let time = testbed::require_tool("time").expect("/usr/bin/time (scripts/test-deps.sh)");
+    let inner = aerie_command(tb, "apply", site, kh, &["--parallel", "50"]);
     let mut cmd = Command::new(time);
-    cmd.arg("-v")
-        .arg(aerie_bin())
-        .arg("apply")
-        .arg(site)
-        .arg("--known-hosts")
-        .arg(kh)
-        .arg("--identity")
-        .arg(tb.client_key())
-        .args(["--output", "json", "--parallel", &parallel.to_string()])
-        .env("HOME", tb.dir())
-        .env_remove("SSH_AUTH_SOCK");
+    cmd.arg("-v").arg(bin).args(inner.get_args());
+    for (k, v) in inner.get_envs() {
+        match v {
+            Some(v) => cmd.env(k, v),
+            None => cmd.env_remove(k),
+        };
+    }
+    cmd.env("AERIE_DEBUG_SSH", "1");
     let start = Instant::now();
     let out = tb.in_lab(&cmd).output().unwrap();
-    let secs = start.elapsed().as_secs_f64();
+    let seconds = start.elapsed().as_secs_f64();
     assert!(out.status.success(), "{}", explain(&out));
     let stderr = String::from_utf8_lossy(&out.stderr);
     let rss_kb: f64 = stderr
@@ -55,35 +60,47 @@ fn timed_apply(
         })
         .and_then(|v| v.trim().parse().ok())
         .expect("time -v output");
-    (secs, rss_kb / 1024.0, report(&out))
+    // "debug: HOST: N ssh channel(s)" (a build without the counter prints none).
+    let counts: Vec<f64> = stderr
+        .lines()
+        .filter_map(|l| l.strip_prefix("debug: ")?.split(": ").nth(1))
+        .filter_map(|rest| rest.split(' ').next()?.parse().ok())
+        .collect();
+    let channels = if counts.is_empty() {
+        f64::NAN
+    } else {
+        counts.iter().sum::<f64>() / counts.len() as f64
+    };
+    Timed {
+        seconds,
+        rss_mb: rss_kb / 1024.0,
+        channels,
+        report: report(&out),
+    }
 }
 
-/// The raw bound: one `ssh HOST 'cat > FILE'` per written file, 50 at a time.
-fn raw_bound(tb: &Testbed, r: &serde_json::Value) -> (f64, usize) {
+/// The floor: one session per host, three 2 kB files, 50 sessions at a time.
+fn floor(tb: &Testbed) -> f64 {
     let kh = tb.known_hosts_file();
-    let dir = tb.dir().join("raw");
+    let dir = tb.dir().join("floor");
     std::fs::create_dir_all(&dir).unwrap();
-    let mut jobs = String::new();
-    let mut n = 0;
-    for h in tb.hosts() {
-        for (i, path) in paths(host(r, &h.name), "files", "path").iter().enumerate() {
-            let local = dir.join(format!("{}-{i}", h.name));
-            std::fs::copy(h.path(path), &local).unwrap();
-            jobs.push_str(&format!("{} {} /root/raw-{i}\n", h.addr, local.display()));
-            n += 1;
-        }
-    }
-    let jobs_file = dir.join("jobs");
-    std::fs::write(&jobs_file, jobs).unwrap();
+    let data = dir.join("three-files");
+    let bytes: Vec<u8> = (0..3 * 2048).map(|i| b'a' + (i % 26) as u8).collect();
+    std::fs::write(&data, bytes).unwrap();
+    let hosts: String = tb.hosts().iter().map(|h| format!("{}\n", h.addr)).collect();
+    let hosts_file = dir.join("hosts");
+    std::fs::write(&hosts_file, hosts).unwrap();
     let ssh = format!(
         "ssh -F /dev/null -T -o BatchMode=yes -o StrictHostKeyChecking=yes -o UserKnownHostsFile={} \
          -o GlobalKnownHostsFile=/dev/null -o IdentitiesOnly=yes -o KexAlgorithms=curve25519-sha256 -i {}",
         kh.display(),
         tb.client_key().display()
     );
+    let remote = "head -c 2048 > /root/f1; head -c 2048 > /root/f2; head -c 2048 > /root/f3";
     let script = format!(
-        "xargs -P50 -L1 sh -c '{ssh} root@\"$0\" \"cat > $2\" < \"$1\"' < {}",
-        jobs_file.display()
+        "xargs -P50 -I{{}} sh -c '{ssh} root@{{}} \"{remote}\" < {}' < {}",
+        data.display(),
+        hosts_file.display()
     );
     let start = Instant::now();
     let out = tb
@@ -91,28 +108,65 @@ fn raw_bound(tb: &Testbed, r: &serde_json::Value) -> (f64, usize) {
         .unwrap();
     let secs = start.elapsed().as_secs_f64();
     assert!(out.status.success(), "{}", explain(&out));
-    (secs, n)
+    for h in tb.hosts() {
+        for f in ["/root/f1", "/root/f2", "/root/f3"] {
+            let len = std::fs::metadata(h.path(f)).map(|m| m.len()).unwrap_or(0);
+            assert_eq!(len, 2048, "{} {f}", h.name);
+        }
+    }
+    secs
+}
+
+/// One binary on N fresh hosts: (floor, first run, re-run).
+fn measure(n: usize, bin: &str) -> (f64, Timed, Timed) {
+    let tb = testbed(n);
+    let site = write_site(&tb, &site_yaml(&tb));
+    let kh = known_hosts_copy(&tb);
+    let floor_before = floor(&tb);
+    let first = timed_apply(&tb, bin, &site, &kh);
+    assert_eq!(first.report["summary"]["changed"], n, "{:#}", first.report);
+    let again = timed_apply(&tb, bin, &site, &kh);
+    assert_eq!(again.report["summary"]["ok"], n, "{:#}", again.report);
+    let floor_after = floor(&tb);
+    ((floor_before + floor_after) / 2.0, first, again)
 }
 
 fn main() {
-    let sizes = std::env::var("AERIE_BENCH_HOSTS").unwrap_or_else(|_| "50 200".into());
+    let sizes = std::env::var("AERIE_BENCH_HOSTS").unwrap_or_else(|_| "10 50 200".into());
+    let bin = std::env::var("AERIE_BIN").unwrap_or_else(|_| env!("CARGO_BIN_EXE_aerie").into());
+    let mut builds = vec![("aerie", bin)];
+    if let Ok(b) = std::env::var("AERIE_BASELINE_BIN") {
+        builds.push(("baseline", b));
+    }
+    let mut rows = Vec::new();
     for n in sizes
         .split_whitespace()
         .map(|s| s.parse::<usize>().unwrap())
     {
-        let tb = testbed(n);
-        let site = write_site(&tb, &site_yaml(&tb));
-        let kh = known_hosts_copy(&tb);
-        let (first, rss1, r) = timed_apply(&tb, &site, &kh, 50);
-        assert_eq!(r["summary"]["changed"], n, "{r:#}");
-        let (noop, rss2, r2) = timed_apply(&tb, &site, &kh, 50);
-        assert_eq!(r2["summary"]["ok"], n, "{r2:#}");
-        let (raw, files) = raw_bound(&tb, &r);
-        println!(
-            "BENCH hosts={n} files={files} aerie_first={first:.2}s aerie_noop={noop:.2}s raw_xargs_ssh_cat={raw:.2}s \
-             ratio_first={:.2} ratio_noop={:.2} peak_rss_first={rss1:.1}MB peak_rss_noop={rss2:.1}MB",
-            first / raw,
-            noop / raw
-        );
+        for (name, bin) in &builds {
+            let (fl, first, again) = measure(n, bin);
+            let row = format!(
+                "| {name} | {n} | {fl:.2} | {:.2} | {:.2} | {:.2} | {:.2} | {:.1} | {:.1} | {:.1} | {:.1} | {:.0} |",
+                first.seconds,
+                first.seconds / fl,
+                again.seconds,
+                again.seconds / fl,
+                first.channels,
+                again.channels,
+                first.rss_mb,
+                again.rss_mb,
+                first.seconds * 1000.0 / n as f64,
+            );
+            println!("BENCH {row}");
+            rows.push(row);
+        }
+    }
+    println!("BENCH");
+    println!(
+        "BENCH | build | hosts | floor s | first s | first/floor | re-run s | re-run/floor | channels/host first | re-run | peak RSS MB first | re-run | first ms/host |"
+    );
+    println!("BENCH |---|---|---|---|---|---|---|---|---|---|---|---|");
+    for r in rows {
+        println!("BENCH {r}");
     }
 }
