@@ -37,18 +37,23 @@ struct Timed {
 
 fn timed_apply(tb: &Testbed, bin: &str, site: &Path, kh: &Path) -> Timed {
     let time = testbed::require_tool("time").expect("/usr/bin/time (scripts/test-deps.sh)");
-    let inner = aerie_command(tb, "apply", site, kh, &["--parallel", "50"]);
+    // `ip netns exec LAB AERIE args...`, with `bin` for AERIE, under `time -v`.
+    let inner = aerie_command(tb, "apply", site, kh, &["--parallel", "50"])
+        .env("AERIE_DEBUG_SSH", "1")
+        .command();
     let mut cmd = Command::new(time);
-    cmd.arg("-v").arg(bin).args(inner.get_args());
+    cmd.arg("-v").arg(inner.get_program());
+    for (i, a) in inner.get_args().enumerate() {
+        cmd.arg(if i == 3 { bin.as_ref() } else { a });
+    }
     for (k, v) in inner.get_envs() {
         match v {
             Some(v) => cmd.env(k, v),
             None => cmd.env_remove(k),
         };
     }
-    cmd.env("AERIE_DEBUG_SSH", "1");
     let start = Instant::now();
-    let out = tb.in_lab(&cmd).output().unwrap();
+    let out = cmd.output().unwrap();
     let seconds = start.elapsed().as_secs_f64();
     assert!(out.status.success(), "{}", explain(&out));
     let stderr = String::from_utf8_lossy(&out.stderr);

@@ -4,6 +4,8 @@
 //! /etc/default/grub in a fake root. The commands that install by kickstart
 //! refuse it by its key and say the roads that work.
 
+#[path = "support/harness.rs"]
+mod harness;
 mod render_support;
 
 use render_support::*;
@@ -43,7 +45,7 @@ fn sourced(file: &Path) -> (String, String) {
         ". '{}'; printf '%s\\n%s' \"$GRUB_CMDLINE_LINUX\" \"$GRUB_CMDLINE_LINUX_DEFAULT\"",
         file.display()
     );
-    let (ok, out) = run(Command::new(tool("sh")).args(["-c", &script]));
+    let (ok, out) = harness::tool("sh").args(["-c", &script]).outcome();
     assert!(ok, "{out}");
     let (a, b) = out.split_once('\n').unwrap();
     (a.to_string(), b.to_string())
