@@ -6,7 +6,7 @@
 //!
 //! The modules below are declared in their layers, lowest first; each imports
 //! only from its own layer or the ones below (`cargo test --lib layers` checks
-//! it, see `src/layers.rs`).
+//! it, see `src/layers/`).
 
 // Foundation: leaf helpers, one per kind of side effect.
 pub mod exec;
