@@ -17,10 +17,12 @@
 //! passes the release build); $AERIE_BASELINE_BIN, when set, runs another build the
 //! same way on its own fresh hosts, for a before/after in the same run.
 
-#[path = "../tests/apply_support/mod.rs"]
+#[path = "../tests/support/apply_support.rs"]
 mod apply_support;
 #[path = "../tests/support/harness.rs"]
 mod harness;
+#[path = "../tests/support/testbed.rs"]
+mod testbed;
 use apply_support::*;
 use std::path::Path;
 use std::process::Command;

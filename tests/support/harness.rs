@@ -158,6 +158,13 @@ impl Run {
         (out.status.success(), out.text())
     }
 
+    /// Run it whatever its exit code: (exit code, -1 if a signal ended it; stdout then
+    /// stderr).
+    pub fn code_text(self) -> (i32, String) {
+        let out = self.output();
+        (out.status.code().unwrap_or(-1), out.text())
+    }
+
     /// [`Run::run`] as a `Result`, for tests that return one.
     pub fn try_run(self) -> anyhow::Result<Output> {
         let want = self.code;

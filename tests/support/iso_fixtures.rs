@@ -1,8 +1,8 @@
 //! Fixture base ISOs (fixtures/iso/make-base-el{9,10}.sh, built once per
 //! test process) and running `aerie iso` on them.
 //!
-//! Include with `#[path = "support/iso_fixtures.rs"] mod iso_fixtures;` (and
-//! `support/harness.rs` as `mod harness`).
+//! A module of the test crates that use it (`#[path = "../support/iso_fixtures.rs"]
+//! mod iso_fixtures;` beside `mod harness`).
 #![allow(dead_code)]
 
 use crate::harness::tool;

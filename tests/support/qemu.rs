@@ -1,7 +1,7 @@
 //! Boot an ISO in qemu (software emulation) and read its serial console.
 //!
-//! Include from an integration test with
-//! `#[path = "support/qemu.rs"] mod qemu;`.
+//! A module of the `root` test crate (`#[path = "../support/qemu.rs"] mod qemu;`
+//! in tests/root/main.rs).
 //!
 //! * `-accel tcg` always: /dev/kvm exists on the test machines but does not work.
 //! * Firmware: [`Firmware::Bios`] (SeaBIOS) or [`Firmware::Uefi`] (OVMF as

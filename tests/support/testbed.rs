@@ -13,8 +13,8 @@
 //!   authorized_keys, stand-ins) : the cached rootfs, with `upper` holding what changed.
 //!
 //! Nothing is created in the root network namespace: no interfaces, no routes.
-//! Include from an integration test with
-//! `#[path = "support/testbed.rs"] mod testbed;`.
+//! A module of the `testbed` test crate (tests/testbed/main.rs); tests there
+//! `use crate::testbed`.
 #![allow(dead_code)]
 
 use std::collections::HashSet;

@@ -1,0 +1,183 @@
+#!/usr/bin/python3
+# aerie test STAND-IN for the cloud's command-line tools (openstack, nova-manage,
+# euca_conf, euserv-*). The Eucalyptus tools cannot run on these machines; the
+# OpenStack ones do (tests/support/cloud.rs, tests/cloud/cloud_testbed.rs), and this
+# stand-in stays for them only where a test injects what a real cloud does not do
+# on demand (nodes up late or never, never mapped, failing calls). It records every
+# call the way the harness's stand-ins do (/var/log/aerie-standin/<name>.log, one
+# line per call, arguments separated by 0x1f) and answers in the real tools' output
+# formats (JSON for `openstack ... -f json`) from a small state file the test writes:
+# /var/lib/aerie-standin/cloud.json.
+import json, os, sys
+
+NAME = os.path.basename(sys.argv[0])
+ARGS = sys.argv[1:]
+STATE = "/var/lib/aerie-standin/cloud.json"
+LOG = "/var/log/aerie-standin"
+
+os.makedirs(LOG, exist_ok=True)
+with open(os.path.join(LOG, NAME + ".log"), "a") as f:
+    f.write("\x1f".join(ARGS) + "\n")
+
+with open(STATE) as f:
+    st = json.load(f)
+nodes = st.setdefault("nodes", {})
+CELL = "8a6e1f7f-5f0e-4b7e-9d1c-3c2f1e0a9b11"
+
+
+def save():
+    tmp = STATE + ".tmp"
+    with open(tmp, "w") as f:
+        json.dump(st, f, indent=1)
+    os.rename(tmp, STATE)
+
+
+def fail(msg, code=1):
+    save()
+    sys.stderr.write(msg + "\n")
+    sys.exit(code)
+
+
+def injected(cmd):
+    msg = st.get("fail", {}).get(cmd)
+    if msg:
+        fail(msg)
+
+
+def is_up(n):
+    # up_after: the service list shows the node "down" for that many looks, then "up";
+    # -1: never up; absent: never listed at all.
+    return n.get("up_after", 0) >= 0 and n.get("looks", 0) > n.get("up_after", 0)
+
+
+def need_credentials():
+    if not os.environ.get("OS_AUTH_URL"):
+        fail("Missing value auth-url required for auth plugin password")
+
+
+if NAME == "openstack":
+    need_credentials()
+    words = [a for a in ARGS if a not in ("-f", "json")]
+    if words[:3] == ["compute", "service", "list"]:
+        injected("service-list")
+        rows = []
+        for host, n in sorted(nodes.items()):
+            if n.get("absent"):
+                continue
+            if n.get("deleted"):
+                # A deleted service comes back (a new ID) when the node's nova-compute restarts.
+                n["gone_looks"] = n.get("gone_looks", 0) + 1
+                if n["gone_looks"] <= n.get("reappear_after", 1):
+                    continue
+                n["deleted"] = False
+                n["gone_looks"] = 0
+                n["looks"] = 0
+                st["next_id"] = st.get("next_id", 100) + 1
+                n["service_id"] = st["next_id"]
+            n["looks"] = n.get("looks", 0) + 1
+            rows.append({"ID": n["service_id"], "Binary": "nova-compute", "Host": n["fqdn"],
+                         "Zone": "nova", "Status": "enabled",
+                         "State": "up" if is_up(n) else "down",
+                         "Updated At": "2026-11-21T18:00:00.000000"})
+        save()
+        print(json.dumps(rows, indent=2))
+    elif words[:3] == ["compute", "service", "delete"]:
+        injected("service-delete")
+        for host, n in nodes.items():
+            if str(n.get("service_id")) == words[3] and not n.get("deleted"):
+                n["deleted"] = True
+                n["mapped"] = False
+                n["looks"] = 0
+                save()
+                sys.exit(0)
+        fail("Failed to delete compute service with ID '%s': Service %s could not be found. (HTTP 404)" % (words[3], words[3]))
+    elif words[:2] == ["hypervisor", "list"]:
+        injected("hypervisor-list")
+        rows = [{"ID": i + 1, "Hypervisor Hostname": n["fqdn"], "Hypervisor Type": "QEMU",
+                 "Host IP": n["address"], "State": "up"}
+                for i, (h, n) in enumerate(sorted(nodes.items()))
+                if n.get("mapped") and not n.get("deleted")]
+        save()
+        print(json.dumps(rows, indent=2))
+    elif words[:2] == ["flavor", "show"]:
+        if words[2] in st.get("flavors", []):
+            print(json.dumps({"name": words[2]}))
+        else:
+            fail("No Flavor found for %s" % words[2])
+    elif words[:2] == ["flavor", "create"]:
+        injected("flavor-create")
+        st.setdefault("flavors", []).append(words[2])
+        save()
+        print(json.dumps({"name": words[2], "id": "f1"}))
+    else:
+        fail("openstack: '%s' is not an openstack command. See 'openstack --help'." % " ".join(words), 2)
+
+elif NAME == "nova-manage":
+    if ARGS[:2] != ["cell_v2", "discover_hosts"]:
+        fail("nova-manage: unexpected arguments", 2)
+    injected("discover")
+    print("Found 2 cell mappings.")
+    print("Skipping cell0 since it does not contain hosts.")
+    print("Getting computes from cell 'cell1': %s" % CELL)
+    found = 0
+    for h, n in sorted(nodes.items()):
+        if n.get("absent") or n.get("deleted") or n.get("mapped") or not is_up(n) or n.get("never_mapped"):
+            continue
+        print("Checking host mapping for compute host '%s': 3b1d4c1e-%04d" % (n["fqdn"], n["service_id"]))
+        print("Creating host mapping for compute host '%s': 3b1d4c1e-%04d" % (n["fqdn"], n["service_id"]))
+        n["mapped"] = True
+        found += 1
+    print("Found %d unmapped computes in cell: %s" % (found, CELL))
+    save()
+
+elif NAME == "euca_conf":
+    if not os.environ.get("EUCA_KEY_DIR"):
+        fail("euca_conf: EUCA_KEY_DIR is not set: source your eucarc")
+    reg = st.setdefault("registered", [])
+    if ARGS[:1] == ["--list-nodes"]:
+        print("registered nodes:")
+        for a in reg:
+            print("   %s  cluster01  " % a)
+    elif ARGS[:1] == ["--register-nodes"]:
+        bad = []
+        for a in ARGS[1].split():
+            print("INFO: We expect all nodes to have eucalyptus installed in //usr/share/eucalyptus for key synchronization.")
+            if a in st.get("unreachable", []):
+                bad.append(a)
+                continue
+            print("Adding node '%s' to cluster 'cluster01'" % a)
+            if a not in reg:
+                reg.append(a)
+        if bad:
+            fail("ERROR: could not synchronize keys with %s: ssh: connect to host %s port 22: No route to host" % (bad[0], bad[0]))
+        save()
+    elif ARGS[:1] == ["--deregister-nodes"]:
+        for a in ARGS[1].split():
+            if a in reg:
+                reg.remove(a)
+        save()
+    else:
+        fail("euca_conf: unknown option", 2)
+
+elif NAME.startswith("euserv-"):
+    if not os.environ.get("EUCA_KEY_DIR"):
+        fail("%s: error: missing access key ID; please supply one with -I" % NAME)
+    reg = st.setdefault("registered_nodes", {})
+    if NAME == "euserv-describe-node-controllers":
+        for name, a in sorted(reg.items()):
+            print("NODE\tone\t%s\t%s\tENABLED" % (name, a))
+    elif NAME == "euserv-register-service":
+        addr = ARGS[ARGS.index("-h") + 1]
+        name = ARGS[-1]
+        msg = st.get("fail", {}).get("register:" + addr)
+        if msg:
+            fail(msg)
+        reg[name] = addr
+        save()
+        print("SERVICE\tnode\t\t%s\tarn:euca:bootstrap:one:node:%s/" % (name, name))
+    elif NAME == "euserv-deregister-service":
+        reg.pop(ARGS[-1], None)
+        save()
+        print("SERVICE\tnode\t\t%s\tDEREGISTERED" % ARGS[-1])
+else:
+    fail("fake cloud: unknown tool %s" % NAME, 2)

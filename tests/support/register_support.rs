@@ -1,0 +1,90 @@
+//! Shared by tests/register_*.rs, status_*.rs: the frontend's cloud tools as
+//! STAND-INS (the Eucalyptus tools cannot run here; the real OpenStack does, in
+//! tests/cloud/cloud_testbed.rs, and the stand-in stays for injected behaviour), and
+//! running aerie's SSH commands in the lab.
+#![allow(dead_code)]
+
+use crate::apply_support::*;
+use serde_json::{json, Value};
+
+/// The stand-in program for every cloud tool (see the file's header).
+pub const FAKE_CLOUD: &str = include_str!("fake_cloud.py");
+pub const STATE: &str = "/var/lib/aerie-standin/cloud.json";
+
+/// Install the cloud tools' stand-ins in the frontend, with admin credentials files.
+pub fn install_cloud_standins(fe: &TestHost) {
+    for (name, path) in [
+        ("openstack", "/usr/bin/openstack"),
+        ("nova-manage", "/usr/bin/nova-manage"),
+        ("euca_conf", "/usr/sbin/euca_conf"),
+        (
+            "euserv-register-service",
+            "/usr/bin/euserv-register-service",
+        ),
+        (
+            "euserv-deregister-service",
+            "/usr/bin/euserv-deregister-service",
+        ),
+        (
+            "euserv-describe-node-controllers",
+            "/usr/bin/euserv-describe-node-controllers",
+        ),
+    ] {
+        fe.install_standin(name, path);
+        std::fs::write(fe.path(path), FAKE_CLOUD).unwrap();
+    }
+    fe.exec_ok(
+        "mkdir -p /var/lib/aerie-standin && \
+         printf 'export OS_AUTH_URL=http://fe:5000/v3\\nexport OS_USERNAME=admin\\n' > /root/keystonerc_admin && \
+         printf 'export EUCA_KEY_DIR=/root\\n' > /root/eucarc",
+    );
+}
+
+/// The stand-in cloud's state: every compute node of the testbed with its
+/// `up_after` (-1: never up; None: never listed).
+pub fn cloud_state(tb: &Testbed, up_after: &[(usize, Option<i64>)]) -> Value {
+    let mut nodes = serde_json::Map::new();
+    for h in tb.hosts().iter().filter(|h| h.index != 1) {
+        let ua = up_after
+            .iter()
+            .find(|(i, _)| *i == h.index)
+            .map_or(Some(0), |(_, u)| *u);
+        nodes.insert(
+            h.name.clone(),
+            json!({
+                "fqdn": format!("{}.test.example.org", h.name),
+                "address": h.addr.to_string(),
+                "service_id": h.index,
+                "up_after": ua.unwrap_or(0),
+                "absent": ua.is_none(),
+            }),
+        );
+    }
+    json!({ "nodes": nodes })
+}
+
+pub fn write_state(fe: &TestHost, state: &Value) {
+    std::fs::write(fe.path(STATE), serde_json::to_vec_pretty(state).unwrap()).unwrap();
+}
+
+pub fn read_state(fe: &TestHost) -> Value {
+    serde_json::from_slice(&std::fs::read(fe.path(STATE)).unwrap()).unwrap()
+}
+
+/// The report of one node in `aerie register`'s JSON.
+pub fn node<'a>(report: &'a Value, name: &str) -> &'a Value {
+    report["nodes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|h| h["host"] == name)
+        .unwrap_or_else(|| panic!("no report for {name}: {report:#}"))
+}
+
+/// The calls a stand-in recorded, as command lines with spaces.
+pub fn calls(h: &TestHost, name: &str) -> Vec<String> {
+    h.standin_calls(name)
+        .into_iter()
+        .map(|c| c.join(" "))
+        .collect()
+}
