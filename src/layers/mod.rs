@@ -85,7 +85,7 @@ const EXCEPTIONS: &[(&str, &str, &str)] = &[
     (
         "status",
         "preflight",
-        "reboot-required reads the kernel facts preflight's script gathers",
+        "reboot-required reads the kernel facts by preflight's facts script over SSH (preflight::facts::read)",
     ),
 ];
 
