@@ -181,6 +181,9 @@ fn kickstart_commands_refuse_a_debian_site_by_its_key_and_write_nothing() {
         &["build", "deb.yaml", "-o", "built"][..],
         &["iso", "deb.yaml", "--base", "base.iso", "-o", "out.iso"][..],
         &["iso", "deb.yaml", "--config-only", "-o", "oemdrv.iso"][..],
+        &[
+            "lab", "up", "deb.yaml", "--driver", "qemu", "--dir", "labdir",
+        ][..],
     ] {
         let (code, out) = aerie().cwd(dir.path()).args(args).code_text();
         assert_eq!(code, 64, "{args:?}: {out}");
@@ -232,4 +235,42 @@ fn eucalyptus_install_disk_and_a_profile_without_debian_names_are_refused() {
     assert_eq!(code, 64, "{out}");
     assert!(out.contains("no `debian` part for frontend"), "{out}");
     assert!(!dir.path().join("out").exists());
+}
+
+#[test]
+fn the_cidata_volume_is_a_debian_nodes_install_road() {
+    let dir = workdir(&debian_lab());
+    let (code, out) = aerie()
+        .cwd(dir.path())
+        .args([
+            "iso",
+            "deb.yaml",
+            "--config-only",
+            "--cidata",
+            "--node",
+            "node1",
+            "-o",
+            "node1.iso",
+        ])
+        .code_text();
+    assert_eq!(code, 0, "{out}");
+    let iso = dir.path().join("node1.iso");
+    let (ok, label) = harness::tool("blkid")
+        .args(["-p", "-s", "LABEL", "-o", "value"])
+        .arg(&iso)
+        .outcome();
+    assert!(ok, "{label}");
+    assert_eq!(label.trim(), "cidata");
+    // The bundle on the volume regenerates GRUB the Debian way.
+    let extracted = dir.path().join("user-data");
+    let (ok, out) = harness::tool("xorriso")
+        .args(["-osirrox", "on", "-indev"])
+        .arg(&iso)
+        .args(["-extract", "/user-data"])
+        .arg(&extracted)
+        .outcome();
+    assert!(ok, "{out}");
+    let user_data = std::fs::read_to_string(&extracted).unwrap();
+    assert!(user_data.contains("update-grub"), "{user_data}");
+    assert!(!user_data.contains("grubby"), "{user_data}");
 }
