@@ -2,6 +2,11 @@
 //! fsynced, renamed over the target, then the directory fsynced, so a reader
 //! never sees half a file, a crash never leaves one under the name, and a
 //! failure leaves the old file untouched.
+//!
+//! Interrupted (SIGINT, SIGTERM), aerie removes what it was staging before
+//! it exits: every staged file registers itself (and work directories with
+//! secrets in them can, [`remove_on_interrupt`]) until it is committed or
+//! dropped; a signal thread removes what is registered and exits 130 / 143.
 
 use anyhow::Context;
 use std::io::Write;
@@ -37,25 +42,69 @@ pub fn already_exists(path: &Path) -> crate::exit::AlreadyExists {
     }
 }
 
+/// Paths to remove if the process is interrupted, by registration id.
+static ON_INTERRUPT: std::sync::Mutex<Vec<(u64, std::path::PathBuf)>> =
+    std::sync::Mutex::new(Vec::new());
+
+/// While alive, its path is removed if aerie is interrupted.
+#[derive(Debug)]
+pub struct Registration(u64);
+
+impl Drop for Registration {
+    fn drop(&mut self) {
+        let mut paths = ON_INTERRUPT.lock().unwrap_or_else(|e| e.into_inner());
+        paths.retain(|(id, _)| *id != self.0);
+    }
+}
+
+/// Remove `path` (a file, or a directory with everything in it) if aerie is
+/// interrupted while the returned guard lives. The first call starts the
+/// signal thread.
+pub fn remove_on_interrupt(path: &Path) -> Registration {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static NEXT: AtomicU64 = AtomicU64::new(1);
+    static HANDLER: std::sync::Once = std::sync::Once::new();
+    HANDLER.call_once(|| {
+        use signal_hook::consts::{SIGINT, SIGTERM};
+        // Without the handler aerie still dies of the signal, as before.
+        if let Ok(mut signals) = signal_hook::iterator::Signals::new([SIGINT, SIGTERM]) {
+            std::thread::spawn(move || {
+                if let Some(sig) = signals.forever().next() {
+                    let paths = ON_INTERRUPT.lock().unwrap_or_else(|e| e.into_inner());
+                    for (_, p) in paths.iter() {
+                        if p.is_dir() {
+                            let _ = std::fs::remove_dir_all(p);
+                        } else {
+                            let _ = std::fs::remove_file(p);
+                        }
+                    }
+                    eprintln!("aerie: interrupted; removed what was being written");
+                    std::process::exit(128 + sig);
+                }
+            });
+        }
+    });
+    let id = NEXT.fetch_add(1, Ordering::Relaxed);
+    ON_INTERRUPT
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .push((id, path.to_path_buf()));
+    Registration(id)
+}
+
 /// A new file's name beside its target (same directory, so the final rename
-/// is atomic). Removed on drop unless [`Staged::commit`] moved it into place.
+/// is atomic). Removed on drop unless [`Staged::commit`] moved it into place,
+/// and removed if aerie is interrupted.
 pub struct Staged {
     path: tempfile::TempPath,
+    _interrupt: Registration,
 }
 
 impl Staged {
-    /// A name beside `target` that does not exist yet, for a program that
-    /// creates the file itself (xorriso appends to an existing one).
-    pub fn name_beside(target: &Path) -> anyhow::Result<Staged> {
-        let file = Staged::file_beside(target)?;
-        std::fs::remove_file(&file.path)
-            .with_context(|| format!("cannot remove {}", file.path.display()))?;
-        Ok(file)
-    }
-
-    /// An empty file beside `target`, readable by its owner only until
-    /// [`Staged::commit`] gives it its mode.
-    fn file_beside(target: &Path) -> anyhow::Result<Staged> {
+    /// An empty file beside `target`, readable by its owner only (0600;
+    /// [`write_atomic`] then gives it its mode). xorriso writes a new image
+    /// into such an empty file as into a blank medium.
+    pub fn file_beside(target: &Path) -> anyhow::Result<Staged> {
         let dir = parent_or_dot(target);
         let name = target
             .file_name()
@@ -67,7 +116,8 @@ impl Staged {
             .tempfile_in(dir)
             .with_context(|| format!("cannot create a temporary file in {}", dir.display()))?
             .into_temp_path();
-        Ok(Staged { path })
+        let _interrupt = remove_on_interrupt(&path);
+        Ok(Staged { path, _interrupt })
     }
 
     pub fn path(&self) -> &Path {

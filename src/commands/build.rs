@@ -13,7 +13,12 @@ use std::path::Path;
 /// are the product, the config ISO a convenience; the skip is said on stdout.
 /// The aerie binary goes on it when it can run on the site's distribution
 /// (else the ISO is written without it, and the reason said).
-fn config_iso(rendered: &Rendered, dir: &Path, distro: Distro) -> anyhow::Result<bool> {
+fn config_iso(
+    rendered: &Rendered,
+    dir: &Path,
+    distro: Distro,
+    secrets_line: &str,
+) -> anyhow::Result<bool> {
     let out = dir.join("oemdrv.iso");
     if let Err(e) = crate::iso::xorriso::check_version() {
         return skipped(e);
@@ -36,6 +41,7 @@ fn config_iso(rendered: &Rendered, dir: &Path, distro: Distro) -> anyhow::Result
                     .map(|b| format!(", with {}", b.describe()))
                     .unwrap_or_default()
             );
+            println!("  {}", secrets_line.trim_start());
             Ok(true)
         }
         Err(e) => skipped(e).map_err(|e| {
@@ -103,7 +109,11 @@ pub fn run(args: &BuildArgs) -> anyhow::Result<()> {
         );
     }
     println!("  {dir}/plan.txt        the summary");
-    let oemdrv = config_iso(&rendered, &args.output, distro)?;
+    let site = crate::site::load_valid(&source, &Default::default())?.0;
+    let keys =
+        crate::render::secrets::needed(&crate::profile::Profile::built_in(site.site.profile));
+    let note = super::iso::secrets_note(&args.output.join("oemdrv.iso"), &site, keys);
+    let oemdrv = config_iso(&rendered, &args.output, distro, &note)?;
     println!();
     println!("Next:");
     println!("  1. Read {dir}/plan.txt and {dir}/<host>/actions.txt.");

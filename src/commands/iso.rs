@@ -67,6 +67,20 @@ fn find_node<'a>(site: &'a Site, host: &str) -> anyhow::Result<&'a site::Node> {
         })
 }
 
+/// What is said of every ISO aerie writes: it is 0600, and why.
+pub fn secrets_note(out: &std::path::Path, site: &Site, keys: bool) -> String {
+    let what = match (site.site.root_password_hash.is_some(), keys) {
+        (true, true) => "the root password hash and SSH private keys",
+        (true, false) => "the root password hash",
+        (false, true) => "SSH private keys",
+        (false, false) => "the nodes' kickstarts and bundles",
+    };
+    format!(
+        "  {} is mode 0600: the media carry secrets ({what}); keep them private",
+        out.display()
+    )
+}
+
 pub fn run(args: &IsoArgs) -> anyhow::Result<()> {
     let source = args.site.source();
     let (site, profile) = super::load(&args.site)?;
@@ -101,6 +115,7 @@ pub fn run(args: &IsoArgs) -> anyhow::Result<()> {
         Some(binary::for_media(&from, site.site.distro)?)
     };
     let on_media = binary.as_ref().map(|b| b.path.as_path());
+    let secret_note = secrets_note(&args.output, &site, secrets.is_some());
     let binary_note = binary
         .as_ref()
         .map(|b| format!(", {}", b.describe()))
@@ -136,6 +151,7 @@ pub fn run(args: &IsoArgs) -> anyhow::Result<()> {
                 out.display(),
                 config_iso::CIDATA,
             );
+            println!("{secret_note}");
         } else {
             let items = payload::oemdrv(&rendered, args.node.as_deref(), on_media);
             config_iso::write(out, config_iso::OEMDRV, &items, args.force, &mut tick)?;
@@ -152,6 +168,7 @@ pub fn run(args: &IsoArgs) -> anyhow::Result<()> {
                 out.display(),
                 config_iso::OEMDRV
             );
+            println!("{secret_note}");
         }
         return Ok(());
     }
@@ -198,5 +215,6 @@ pub fn run(args: &IsoArgs) -> anyhow::Result<()> {
         "  /ks/{{frontend,compute,minimal}}.cfg, /aerie/ (site.yaml, {} node folder(s){binary_note})",
         site.nodes.len(),
     );
+    println!("{secret_note}");
     Ok(())
 }

@@ -92,7 +92,7 @@ pub struct MediaBinary {
     pub original_size: u64,
     pub stripped: bool,
     pub glibc: Option<Glibc>,
-    _dir: Option<tempfile::TempDir>,
+    _dir: Option<(tempfile::TempDir, crate::fsutil::Registration)>,
 }
 
 impl MediaBinary {
@@ -150,6 +150,7 @@ pub fn for_media(from: &Path, distro: Distro) -> anyhow::Result<MediaBinary> {
         .prefix("aerie-binary-")
         .tempdir()
         .context("cannot create a temporary directory")?;
+    let interrupt = crate::fsutil::remove_on_interrupt(dir.path());
     let path = dir.path().join("aerie");
     let mut cmd = exec::command("strip", ["--strip-all", "-o"]);
     cmd.arg(&path).arg(from);
@@ -163,7 +164,7 @@ pub fn for_media(from: &Path, distro: Distro) -> anyhow::Result<MediaBinary> {
         original_size,
         stripped: true,
         glibc: facts.glibc,
-        _dir: Some(dir),
+        _dir: Some((dir, interrupt)),
     })
 }
 

@@ -48,8 +48,10 @@ pub fn check_room(dir: &Path, need: u64) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// A path next to `out` that does not exist (xorriso creates it); removed
-/// on drop unless [`TempOutput::persist`] renamed it.
+/// An empty file next to `out`, mode 0600 (every ISO aerie writes carries
+/// secrets: kickstarts with the root password hash, the site's keys), that
+/// xorriso writes into as into a blank medium; removed on drop (and when
+/// aerie is interrupted) unless [`TempOutput::persist`] renamed it.
 pub struct TempOutput {
     staged: Staged,
 }
@@ -57,7 +59,7 @@ pub struct TempOutput {
 impl TempOutput {
     pub fn new(out: &Path) -> anyhow::Result<TempOutput> {
         Ok(TempOutput {
-            staged: Staged::name_beside(out)?,
+            staged: Staged::file_beside(out)?,
         })
     }
 
@@ -86,7 +88,9 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let out = dir.path().join("x.iso");
         let t = TempOutput::new(&out).unwrap();
-        assert!(!t.path().exists());
+        use std::os::unix::fs::PermissionsExt;
+        let meta = std::fs::metadata(t.path()).unwrap();
+        assert_eq!((meta.len(), meta.permissions().mode() & 0o777), (0, 0o600));
         std::fs::write(t.path(), b"iso").unwrap();
         drop(t);
         assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0);

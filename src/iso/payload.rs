@@ -55,6 +55,7 @@ pub fn installer(
         .map(|f| Item::bytes(format!("/{}", f.path), f.content.clone()))
         .collect();
     items.push(Item::bytes("/aerie/site.yaml", site_yaml));
+    items.push(Item::bytes(STAMP, stamp(site_yaml)));
     items.push(Item::bytes("/aerie/README.txt", README));
     for f in node_files(rendered) {
         items.push(Item::bytes(format!("/aerie/{}", f.path), f.content.clone()));
@@ -97,12 +98,35 @@ pub fn installer_for_site(
     Ok(installer(site_yaml, rendered, &minimal, &roles, binary))
 }
 
+/// aerie's mark on the media it makes: what `aerie lab up --iso` (and
+/// anyone) recognises aerie's media by; never a path a base could carry for
+/// its own reasons, like `/ks/`.
+pub const STAMP: &str = "/aerie/stamp.json";
+
+/// The stamp: who made the media (aerie and its version) and from which
+/// site file (SHA-256 of its text).
+pub fn stamp(site_yaml: &str) -> String {
+    use sha2::{Digest, Sha256};
+    let digest = Sha256::digest(site_yaml.as_bytes());
+    let hex: String = digest.iter().map(|b| format!("{b:02x}")).collect();
+    let doc = serde_json::json!({
+        "made-by": "aerie",
+        "aerie-version": env!("CARGO_PKG_VERSION"),
+        "site-sha256": hex,
+    });
+    format!(
+        "{}\n",
+        serde_json::to_string_pretty(&doc).expect("JSON serializes")
+    )
+}
+
 const README: &str = "aerie installer media
 
 /ks/frontend.cfg  boot menu \"Install Front-End\": the site's frontend (any machine)
 /ks/compute.cfg   boot menu \"Install Compute Node\": finds the node by MAC or aerie.node=HOST
 /ks/minimal.cfg   boot menu \"Install minimal OS\": the node's OS without cloud concerns
 /aerie/site.yaml  the site file the media was made from
+/aerie/stamp.json aerie's mark: the aerie version and the site file's SHA-256
 /aerie/ks.cfg     the dispatcher for every node (as `aerie render` writes it)
 /aerie/HOST/      per node: ks.cfg, bundle.json, actions.txt
 /aerie/minimal/HOST/ks.cfg  per node: the operating system only
@@ -255,6 +279,7 @@ mod tests {
         for want in [
             "/ks/frontend.cfg",
             "/aerie/site.yaml",
+            STAMP,
             "/aerie/fe1/ks.cfg",
             "/aerie/ks.cfg",
             "/aerie/minimal/fe1/ks.cfg",

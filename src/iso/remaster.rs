@@ -101,6 +101,8 @@ pub fn remaster(
         .prefix("aerie-iso-")
         .tempdir()
         .context("cannot create a temporary directory")?;
+    // The staged kickstarts carry secrets: gone if aerie is interrupted too.
+    let _interrupt = crate::fsutil::remove_on_interrupt(work.path());
     let t = work.path();
 
     // 1. The base's menu (for its inst.stage2=) and the EFI image.
@@ -208,6 +210,30 @@ pub fn remaster(
     };
     let mut x = x.replay_boot().joliet();
     x = x.uuid(&uuid);
+    // What the base has where aerie's payload goes (its own kickstarts in
+    // /ks/, an earlier aerie payload in /aerie/) is replaced, not merged.
+    for dir in payload_dirs(items) {
+        let theirs: Vec<&String> = probe
+            .files
+            .iter()
+            .filter(|f| f.starts_with(&format!("{dir}/")))
+            .collect();
+        if theirs.is_empty() {
+            continue;
+        }
+        x = x.rm_r(&dir);
+        let shown: Vec<&str> = theirs.iter().take(5).map(|f| f.as_str()).collect();
+        changes.push(format!(
+            "the base's own {dir}/ ({} file(s): {}{}) is replaced by aerie's",
+            theirs.len(),
+            shown.join(", "),
+            if theirs.len() > shown.len() {
+                ", …"
+            } else {
+                ""
+            }
+        ));
+    }
     for (from, to) in payload_maps.iter().chain(&maps) {
         x = x.map(from, to);
     }
@@ -231,6 +257,21 @@ pub fn remaster(
     })
 }
 
+/// The top-level directories of the payload (`/ks`, `/aerie`).
+fn payload_dirs(items: &[Item]) -> Vec<String> {
+    let mut dirs: Vec<String> = Vec::new();
+    for item in items {
+        let p = item.iso_path().trim_start_matches('/');
+        if let Some((top, _)) = p.split_once('/') {
+            let d = format!("/{top}");
+            if !dirs.contains(&d) {
+                dirs.push(d);
+            }
+        }
+    }
+    dirs
+}
+
 /// Copies `from` to `to` (new file) in 256 MiB steps, each by the kernel
 /// (`std::io::copy` between files uses copy_file_range), reporting 0-100.
 fn copy_with_progress(
@@ -242,9 +283,10 @@ fn copy_with_progress(
     use std::io::Read;
     let src =
         std::fs::File::open(from).with_context(|| format!("cannot read {}", from.display()))?;
+    // `to` is the staged output: an empty 0600 file.
     let mut dst = std::fs::OpenOptions::new()
         .write(true)
-        .create_new(true)
+        .truncate(true)
         .open(to)
         .with_context(|| format!("cannot create {}", to.display()))?;
     let mut done = 0u64;

@@ -131,6 +131,11 @@ impl Xorriso {
         self.push(["-volume_date", "uuid", uuid])
     }
 
+    /// Remove `iso_path` and everything under it from the new tree.
+    pub fn rm_r(self, iso_path: &str) -> Self {
+        self.push(["-rm_r", iso_path, "--"])
+    }
+
     /// Put the local file or directory `from` at `iso_path` (replacing it).
     pub fn map(self, from: &Path, iso_path: &str) -> Self {
         self.push([OsString::from("-map"), from.into(), iso_path.into()])

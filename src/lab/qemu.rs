@@ -49,10 +49,10 @@ pub enum Installer {
     Base { label: String },
 }
 
-/// Whether `aerie iso` made the ISO: its payload's `/aerie/site.yaml` or
-/// `/ks/` kickstarts are on it.
+/// Whether aerie made the ISO: only aerie's mark says so
+/// ([`payload::STAMP`]); a base carrying its own `/ks/` is a base.
 pub fn made_by_aerie(p: &Probe) -> bool {
-    p.has("/aerie/site.yaml") || p.files.iter().any(|f| f.starts_with("/ks/"))
+    p.has(payload::STAMP)
 }
 
 /// What an aerie-made ISO lacks for this lab's VMs (their role kickstarts
@@ -177,6 +177,9 @@ fn installer_iso(
     })?;
     for w in &report.warnings {
         progress.say(&format!("  warning: {w}"));
+    }
+    for c in &report.changes {
+        progress.say(&format!("  changed: {c}"));
     }
     progress.say(&format!(
         "  made {} ({}, label {:?})",
@@ -431,8 +434,10 @@ mod tests {
             files: files.iter().map(|f| f.to_string()).collect(),
             ..Probe::default()
         };
-        assert!(made_by_aerie(&p(&["/aerie/site.yaml"])));
-        assert!(made_by_aerie(&p(&["/ks/frontend.cfg"])));
+        assert!(made_by_aerie(&p(&[payload::STAMP, "/ks/frontend.cfg"])));
+        // A distribution ISO with its own kickstarts is a base.
+        assert!(!made_by_aerie(&p(&["/ks/frontend.cfg", "/ks/site.cfg"])));
+        assert!(!made_by_aerie(&p(&["/aerie/site.yaml"])));
         assert!(!made_by_aerie(&p(&["/images/pxeboot/vmlinuz", "/ks.cfg"])));
     }
 }

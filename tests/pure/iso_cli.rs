@@ -100,6 +100,7 @@ fn remaster_keeps_the_base_and_adds_aerie(layout: Layout, extra: &[&str]) -> Res
         "/ks/compute.cfg",
         "/ks/minimal.cfg",
         "/aerie/site.yaml",
+        "/aerie/stamp.json",
         "/aerie/ks.cfg",
         "/aerie/fe1/ks.cfg",
         "/aerie/node1/bundle.json",
@@ -662,5 +663,205 @@ fn a_binary_needing_a_newer_glibc_than_the_distro_is_refused() -> Result<()> {
         .arg("-o")
         .arg(out.join("ks.iso"))
         .try_run()?;
+    Ok(())
+}
+
+/// A distribution ISO customised with its own kickstarts in /ks/ is a base
+/// like any other: remastered, its /ks/ files replaced by aerie's (none
+/// left over, the change said), and the result carries aerie's mark, the
+/// stamp naming aerie's version and the site file's SHA-256.
+#[test]
+fn a_base_with_its_own_ks_is_remastered_and_its_ks_replaced() -> Result<()> {
+    let dir = tempfile::tempdir()?;
+    let plain = base(&work_dir(), Layout::El9)?;
+    let theirs = dir.path().join("theirs");
+    std::fs::create_dir_all(theirs.join("ks"))?;
+    std::fs::write(theirs.join("ks/site.cfg"), "# the site's own kickstart\n")?;
+    std::fs::write(theirs.join("ks/frontend.cfg"), "# theirs, not aerie's\n")?;
+    let custom = dir.path().join("custom.iso");
+    xorriso(&[
+        "-indev",
+        &plain.to_string_lossy(),
+        "-outdev",
+        &custom.to_string_lossy(),
+        "-boot_image",
+        "any",
+        "replay",
+        "-map",
+        &theirs.join("ks").to_string_lossy(),
+        "/ks",
+    ])?;
+    assert!(listing(&custom)?.contains(&"/ks/site.cfg".to_string()));
+
+    let out = dir.path().join("aerie.iso");
+    let o = aerie()
+        .args(["iso", "--example", "lab", "--no-binary", "--base"])
+        .arg(&custom)
+        .arg("-o")
+        .arg(&out)
+        .output();
+    assert_eq!(status(&o), 0, "{}", stderr(&o));
+    let said = String::from_utf8_lossy(&o.stdout).into_owned();
+    assert!(
+        said.contains("changed: the base's own /ks/ (2 file(s): /ks/frontend.cfg, /ks/site.cfg) is replaced by aerie's"),
+        "{said}"
+    );
+    let files = listing(&out)?;
+    assert!(!files.contains(&"/ks/site.cfg".to_string()), "{files:?}");
+    let fe = read_file(&out, "/ks/frontend.cfg", dir.path())?;
+    assert!(fe.contains("Kickstart dispatcher for site lab"), "{fe}");
+
+    let stamp: serde_json::Value =
+        serde_json::from_str(&read_file(&out, "/aerie/stamp.json", dir.path())?)?;
+    assert_eq!(stamp["made-by"], "aerie");
+    assert_eq!(stamp["aerie-version"], env!("CARGO_PKG_VERSION"));
+    use sha2::Digest;
+    let site = aerie::site::examples::get("lab").unwrap();
+    let want: String = sha2::Sha256::digest(site.as_bytes())
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    assert_eq!(stamp["site-sha256"], want.as_str());
+    Ok(())
+}
+
+fn mode_of(p: &Path) -> u32 {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::metadata(p).unwrap().permissions().mode() & 0o777
+}
+
+/// Every ISO aerie writes carries secrets (kickstarts with the root password
+/// hash; for Eucalyptus the frontend's private key and the nodes' host keys):
+/// each is 0600 whatever the umask, also when --force replaces a 0644 file,
+/// and the command says so.
+#[test]
+fn every_output_carrying_secrets_is_0600_and_said_to_be() -> Result<()> {
+    let dir = tempfile::tempdir()?;
+    let d = dir.path();
+    let base = base(&work_dir(), Layout::El9)?;
+    let installer = d.join("installer.iso");
+    std::fs::write(&installer, b"old")?; // 0644, replaced with --force
+    let runs: Vec<(PathBuf, Vec<String>)> = vec![
+        (d.join("oemdrv.iso"), vec!["--config-only".into()]),
+        (
+            d.join("node1-ks.iso"),
+            vec!["--config-only".into(), "--node".into(), "nc1".into()],
+        ),
+        (
+            d.join("cidata.iso"),
+            vec![
+                "--config-only".into(),
+                "--cidata".into(),
+                "--node".into(),
+                "nc1".into(),
+            ],
+        ),
+        (
+            installer.clone(),
+            vec![
+                "--force".into(),
+                "--base".into(),
+                base.to_string_lossy().into(),
+            ],
+        ),
+    ];
+    for (out, extra) in &runs {
+        let o = aerie()
+            .cwd(d)
+            .args(["iso", "--example", "eucalyptus", "--no-binary"])
+            .args(extra)
+            .arg("-o")
+            .arg(out)
+            .output();
+        assert_eq!(status(&o), 0, "{extra:?}: {}", stderr(&o));
+        assert_eq!(mode_of(out), 0o600, "{}", out.display());
+        let said = String::from_utf8_lossy(&o.stdout).into_owned();
+        assert!(
+            said.contains("is mode 0600: the media carry secrets (SSH private keys)"),
+            "{extra:?}: {said}"
+        );
+    }
+    let built = d.join("aerie-out");
+    let o = aerie()
+        .cwd(d)
+        .args(["build", "--example", "lab", "-o"])
+        .arg(&built)
+        .output();
+    assert_eq!(status(&o), 0, "{}", stderr(&o));
+    assert_eq!(mode_of(&built.join("oemdrv.iso")), 0o600);
+    let said = String::from_utf8_lossy(&o.stdout).into_owned();
+    assert!(
+        said.contains("oemdrv.iso is mode 0600: the media carry secrets (the root password hash)"),
+        "{said}"
+    );
+    Ok(())
+}
+
+/// SIGINT to the real binary while it writes leaves no temp file next to
+/// the output and nothing in its TMPDIR (the staged kickstarts carry
+/// secrets); it exits 130. A 300 MiB padded base makes the write long enough.
+#[test]
+fn interrupted_while_writing_it_leaves_nothing_behind() -> Result<()> {
+    let dir = tempfile::tempdir()?;
+    let big = dir.path().join("big-base.iso");
+    tool(manifest_dir().join("fixtures/iso/make-base-el9.sh"))
+        .env("PAD_MB", "300")
+        .arg(&big)
+        .try_run()?;
+    let outdir = dir.path().join("out");
+    std::fs::create_dir(&outdir)?;
+    let tmp = dir.path().join("tmp");
+    std::fs::create_dir(&tmp)?;
+    for mode in [&[][..], &["--rewrite"][..]] {
+        let mut child = aerie()
+            .env("TMPDIR", &tmp)
+            .args(["iso", "--example", "lab", "--no-binary", "--base"])
+            .arg(&big)
+            .args(mode)
+            .arg("-o")
+            .arg(outdir.join("aerie.iso"))
+            .command()
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::piped())
+            .spawn()?;
+        // Wait until the temp output exists.
+        let start = std::time::Instant::now();
+        loop {
+            let staged = names(&outdir).iter().any(|n| n.ends_with(".aerie-tmp"));
+            if staged {
+                break;
+            }
+            if let Some(st) = child.try_wait()? {
+                let mut err = String::new();
+                use std::io::Read;
+                child.stderr.take().unwrap().read_to_string(&mut err)?;
+                panic!("{mode:?}: aerie ended ({st}) before the write was seen: {err}");
+            }
+            assert!(
+                start.elapsed().as_secs() < 120,
+                "{mode:?}: no temp output after 120 s"
+            );
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
+        tool("kill")
+            .args(["-INT", &child.id().to_string()])
+            .try_run()?;
+        let out = child.wait_with_output()?;
+        let err = String::from_utf8_lossy(&out.stderr).into_owned();
+        assert_eq!(out.status.code(), Some(130), "{mode:?}: {err}");
+        assert!(err.contains("interrupted"), "{mode:?}: {err}");
+        // xorriso may still be writing to the unlinked file; give it a moment.
+        std::thread::sleep(std::time::Duration::from_millis(500));
+        assert!(
+            names(&outdir).is_empty(),
+            "{mode:?}: left next to the output: {:?}",
+            names(&outdir)
+        );
+        assert!(
+            names(&tmp).is_empty(),
+            "{mode:?}: left in TMPDIR: {:?}",
+            names(&tmp)
+        );
+    }
     Ok(())
 }

@@ -169,4 +169,37 @@ fn an_iso_aerie_made_is_booted_as_it_is_and_one_for_another_site_is_refused() {
     assert!(!work.path().join("lab").exists());
     assert_eq!(ns.links(), ["lo"]);
     assert!(other.is_file());
+
+    // A distribution ISO that carries its own /ks/ has no aerie stamp: it
+    // is a base, remastered into the lab's installer ISO.
+    let theirs = work.path().join("theirs-ks");
+    std::fs::create_dir_all(&theirs).unwrap();
+    std::fs::write(theirs.join("frontend.cfg"), "# theirs\n").unwrap();
+    let custom = work.path().join("custom.iso");
+    ns.run(
+        "xorriso",
+        &[
+            "-indev",
+            base.to_str().unwrap(),
+            "-outdev",
+            custom.to_str().unwrap(),
+            "-boot_image",
+            "any",
+            "replay",
+            "-map",
+            theirs.to_str().unwrap(),
+            "/ks",
+        ],
+    );
+    let (out, text) = up_with_refusing_qemu(&ns, work.path(), &custom);
+    assert!(!out.status.success(), "{text}");
+    assert!(!text.contains("was made by aerie"), "{text}");
+    assert!(text.contains("/lab/installer.iso (EL9"), "{text}");
+    assert!(
+        text.contains("the base's own /ks/ (1 file(s): /ks/frontend.cfg) is replaced by aerie's"),
+        "{text}"
+    );
+    assert!(text.contains("cannot start the VM fe1"), "{text}");
+    assert!(!work.path().join("lab").exists());
+    assert_eq!(ns.links(), ["lo"]);
 }
