@@ -5,8 +5,10 @@
 //! back, each as long as its size argument says.
 //!
 //! No file is ever left half-written: first every file is staged (a temporary
-//! file in the target's directory, created 0600, its size checked against what
-//! was sent, owner and mode set), then the temporary files are fsynced, then
+//! file in the target's directory, created with its final permission bits, or
+//! 0600 and then chmod when they include execute or special bits; owner set),
+//! then every size is checked against what was sent and the temporary files are
+//! fsynced, then
 //! one by one the previous version is copied to the run's backup directory and
 //! the temporary file renamed over the target, then the directories are
 //! fsynced. A failure while staging (a full disk, a lost connection) leaves
@@ -22,7 +24,8 @@ use super::read::run_first_fn;
 use super::session::Connection;
 use super::SshError;
 
-/// Args: run backup N (path size mode owner group)... M (K check... L argv...)...
+/// Args: run backup N (path size cmask mode owner group)... M (K check... L argv...)...
+/// A file is created under umask `cmask`; `mode` is `-` when that gives its mode.
 const WRITE: &str = concat!(
     run_first_fn!(),
     r#"set -euC
@@ -30,7 +33,7 @@ run=$1 backup=$2 n=$3
 shift 3
 nl='
 '
-temps= todo= dirs=
+temps= todo= dirs= sizes=
 cleanup() {
   while IFS= read -r t; do
     if [ -n "$t" ]; then rm -f -- "$t"; fi
@@ -41,8 +44,8 @@ EOF
 trap cleanup EXIT
 i=0
 while [ "$i" -lt "$n" ]; do
-  p=$1 size=$2 mode=$3 owner=$4 group=$5
-  shift 5
+  p=$1 size=$2 cmask=$3 mode=$4 owner=$5 group=$6
+  shift 6
   echo "s $i"
   if [ -d "$p" ]; then echo "$p is a directory, not a file" >&2; exit 3; fi
   d=${p%/*}
@@ -53,18 +56,32 @@ while [ "$i" -lt "$n" ]; do
   done
   t=$d/.aerie-$run.$((100000 + i))
   temps=$temps$t$nl
-  (umask 077 && exec head -c "$size" > "$t")
-  got=$(wc -c < "$t")
-  if [ "$got" -ne "$size" ]; then echo "received $got of $size bytes; $p left as it was" >&2; exit 4; fi
+  (umask "$cmask" && exec head -c "$size" > "$t")
   chown -- "$owner:$group" "$t"
-  chmod -- "$mode" "$t"
-  todo=$todo$t$nl$p$nl
+  if [ "$mode" != - ]; then chmod -- "$mode" "$t"; fi
+  todo=$todo$t$nl$p$nl$size$nl
+  sizes=$sizes$size$nl
   dirs=$dirs$d$nl
   i=$((i + 1))
 done
-if [ "$n" -gt 0 ]; then (IFS=$nl && set -f && exec sync -- $temps); fi
+if [ "$n" -gt 0 ]; then
+  got=$(IFS=$nl && set -f && exec stat -c %s -- $temps)
+  if [ "$got$nl" != "$sizes" ]; then
+    i=0
+    while IFS= read -r t && IFS= read -r p && IFS= read -r size; do
+      echo "s $i"
+      got=$(wc -c < "$t")
+      if [ "$got" -ne "$size" ]; then echo "received $got of $size bytes; $p left as it was" >&2; exit 4; fi
+      i=$((i + 1))
+    done <<EOF
+$todo
+EOF
+    echo "the staged sizes differ from those sent" >&2; exit 4
+  fi
+  (IFS=$nl && set -f && exec sync -- $temps)
+fi
 i=0
-while IFS= read -r t && IFS= read -r p; do
+while IFS= read -r t && IFS= read -r p && IFS= read -r size; do
   echo "c $i"
   if [ -e "$p" ]; then
     b=$backup$p
@@ -184,10 +201,18 @@ fn arguments(
             Owner::Named { user, group } => (user.to_string(), group.to_string()),
             Owner::Ids { uid, gid } => (format!("+{uid}"), format!("+{gid}")),
         };
+        // Created with its final permission bits when a umask can give them
+        // (no execute or special bits), else 0600 and then chmod.
+        let (cmask, mode) = if f.mode & 0o7111 == 0 {
+            (format!("{:04o}", !f.mode & 0o777), "-".to_string())
+        } else {
+            ("0077".to_string(), format!("{:04o}", f.mode))
+        };
         args.extend([
             f.path.to_string(),
             f.content.len().to_string(),
-            format!("{:04o}", f.mode),
+            cmask,
+            mode,
             user,
             group,
         ]);
@@ -327,7 +352,7 @@ mod tests {
             FileWrite {
                 path: &a,
                 content: b"first\n",
-                mode: 0o640,
+                mode: 0o750,
                 owner: me(),
             },
             FileWrite {
@@ -363,7 +388,7 @@ mod tests {
         assert_eq!(std::fs::read(&a).unwrap(), b"first\n");
         assert_eq!(std::fs::read(&b).unwrap(), [0u8, 1, 2]);
         let mode = |p: &str| std::fs::metadata(p).unwrap().permissions().mode() & 0o7777;
-        assert_eq!((mode(&a), mode(&b)), (0o640, 0o600));
+        assert_eq!((mode(&a), mode(&b)), (0o750, 0o600));
         assert_eq!(std::fs::read_to_string(&log).unwrap(), "one $(x)\ntwo\n");
         assert!(!dir.path().join("x").exists());
         assert_eq!(
