@@ -4,6 +4,8 @@
 #
 #   scripts/make-test-rootfs.sh            build if missing, print the rootfs path
 #   scripts/make-test-rootfs.sh --print    print the path it would use, build nothing
+#   scripts/make-test-rootfs.sh --mirror   print the Debian mirror it would use (the
+#                                          Debian test image, make-test-debian-image.sh, uses it too)
 #
 # Result: /var/cache/aerie-test/rootfs-$VERSION/ (unpacked) and
 #         /var/cache/aerie-test/rootfs-$VERSION.tar.gz (the cache it is unpacked from).
@@ -32,7 +34,7 @@ fi
 [ "$(id -u)" = 0 ] || die "must run as root (debootstrap, chroot)"
 
 # Fast path: already unpacked and complete.
-if [ -f "$ROOTFS/.aerie-rootfs-complete" ]; then
+if [ "${1:-}" != "--mirror" ] && [ -f "$ROOTFS/.aerie-rootfs-complete" ]; then
     echo "$ROOTFS"
     exit 0
 fi
@@ -76,6 +78,11 @@ find_mirror() {
     done | head -n 1 | grep . && return
     return 1
 }
+
+if [ "${1:-}" = "--mirror" ]; then
+    find_mirror || die "no Debian '$SUITE' mirror found in /etc/apt/sources.list{,.d/}; set AERIE_TEST_MIRROR"
+    exit 0
+fi
 
 mkdir -p "$CACHE"
 exec 9>"$CACHE/.lock-$VERSION"

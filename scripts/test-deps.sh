@@ -11,6 +11,8 @@ packages=(
   binutils
   # test hosts: network namespaces with real sshd
   openssh-server openssh-client iproute2 bridge-utils debootstrap util-linux
+  # the Debian 12 test disk image: GPT (sfdisk), ext4 from a tree (mkfs.ext4 -d)
+  fdisk e2fsprogs
   # host configuration checks
   dnsmasq ebtables iptables busybox
   # benchmarks: peak memory (/usr/bin/time -v)
@@ -167,4 +169,7 @@ fi
 if [ -x "$(dirname "$0")/make-test-rootfs.sh" ]; then
   "$(dirname "$0")/make-test-rootfs.sh"
 fi
+# The Debian 12 disk image the boot tests run under qemu (cached; several
+# minutes the first time; a failed download fails here, loudly).
+"$(dirname "$0")/make-test-debian-image.sh"
 echo "test-deps: ready (ksvalidator at $venv/bin/ksvalidator, OpenStack in $openstack_venv)"
