@@ -15,6 +15,7 @@ mod qemu;
 #[path = "../support/render_support.rs"]
 mod render_support;
 
+mod debian_image_boot;
 mod iso_boot;
 mod lab_bad_input;
 mod lab_qemu;
