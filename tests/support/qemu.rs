@@ -359,11 +359,15 @@ fn tail(s: &str, n: usize) -> &str {
 
 /// The kernel's `Command line: ...` (x86 prints it early at KERN_INFO, so it
 /// shows with `console=ttyS0` unless `quiet` is left without `loglevel=7`).
+/// Only a whole line counts: the log is read while the kernel writes it, and
+/// a line without its newline yet may be cut short.
 pub fn kernel_command_line(log: &str) -> Option<&str> {
-    log.lines().find_map(|l| {
-        l.split_once("Command line: ")
-            .map(|(_, rest)| rest.trim_end())
-    })
+    log.split_inclusive('\n')
+        .filter(|l| l.ends_with('\n'))
+        .find_map(|l| {
+            l.split_once("Command line: ")
+                .map(|(_, rest)| rest.trim_end())
+        })
 }
 
 /// Removes ANSI / VT100 escape sequences and carriage returns. Cursor
@@ -441,5 +445,10 @@ mod tests {
     fn finds_the_command_line() {
         let log = "x\n[    0.000000] Command line: BOOT_IMAGE=vmlinuz a=b\n[ 0.1] y\n";
         assert_eq!(kernel_command_line(log), Some("BOOT_IMAGE=vmlinuz a=b"));
+        // Not yet whole: not yet found.
+        assert_eq!(
+            kernel_command_line("[ 0.0] Command line: BOOT_IMAGE=v rd.li"),
+            None
+        );
     }
 }
