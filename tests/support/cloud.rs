@@ -310,6 +310,22 @@ impl<'a> Cloud<'a> {
             let _ = child.wait();
         }
         let fe = self.tb.host(1);
+        // The old agent must be gone before the new one starts: one that
+        // outlived the kill keeps reporting (so the probe below would pass)
+        // and keeps serving networks with its old configuration. Looked for
+        // from inside the host, by its own process list.
+        let gone = fe.exec(
+            "for i in $(seq 100); do \
+               pgrep -f '^[^ ]*python[^ ]* [^ ]*neutron-dhcp-agent ' >/dev/null || exit 0; \
+               pkill -9 -f '^[^ ]*python[^ ]* [^ ]*neutron-dhcp-agent '; sleep 0.1; \
+             done; ps -eo pid,args; exit 1",
+        );
+        if !gone.status.success() {
+            bail!(
+                "cloud: the old DHCP agent does not go away:\n{}",
+                String::from_utf8_lossy(&gone.stdout)
+            );
+        }
         self.spawn_in(
             fe,
             "neutron-dhcp-agent",
