@@ -9,7 +9,7 @@ use crate::testbed;
 use apply_support::{aerie, known_hosts_copy, report, site_yaml, write_site};
 use cloud::{Cloud, PHYSNET};
 use serde_json::Value;
-use testbed::Testbed;
+use testbed::{TestHost, Testbed};
 
 fn json(text: &str) -> Value {
     serde_json::from_str(text).unwrap_or_else(|e| panic!("{e}: {text}"))
@@ -196,24 +196,43 @@ fn aeries_dhcp_option_tag_file_changes_nothing_on_neutrons_dnsmasq(cloud: &mut C
         .trim()
         .to_string();
     cloud.wire_dhcp_ports("demo2-net").unwrap();
-    // Neutron's dnsmasq for demo2-net did load aerie's file...
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(120);
-    let line = loop {
-        let cmdline = fe.exec_ok("ps -eo args | grep '^dnsmasq' || true");
-        if let Some(l) = cmdline.lines().find(|l| l.contains(&net_id)) {
-            break l.to_string();
+    // Neutron's dnsmasq for demo2-net did load aerie's file. Waited for, not
+    // taken from the first process seen: in about one run in four here the new
+    // network's first dnsmasq comes with `--conf-file=/dev/null` (a test-bed race
+    // not yet understood; the restarted agent is checked to be the only one). One
+    // more agent restart then respawns it from the agent's current configuration.
+    let find = |fe: &TestHost, secs: u64| -> Result<String, String> {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(secs);
+        loop {
+            let cmdline = fe.exec_ok("ps -eo args | grep '^dnsmasq' || true");
+            if let Some(l) = cmdline
+                .lines()
+                .find(|l| l.contains(&net_id) && l.contains("--conf-file=/etc/dnsmasq-nova.conf"))
+            {
+                return Ok(l.to_string());
+            }
+            if std::time::Instant::now() > deadline {
+                return Err(cmdline);
+            }
+            std::thread::sleep(std::time::Duration::from_millis(500));
         }
-        assert!(
-            std::time::Instant::now() < deadline,
-            "no dnsmasq for {net_id}:\n{cmdline}\n{}",
-            cloud.log_tails()
-        );
-        std::thread::sleep(std::time::Duration::from_millis(500));
     };
-    assert!(
-        line.contains("--conf-file=/etc/dnsmasq-nova.conf"),
-        "{line}"
-    );
+    let line = match find(fe, 60) {
+        Ok(line) => line,
+        Err(seen) => {
+            eprintln!("demo2-net's dnsmasq without aerie's file; restarting the agent:\n{seen}");
+            cloud.restart_dhcp_agent().unwrap();
+            let fe = cloud.frontend();
+            find(fe, 120).unwrap_or_else(|seen| {
+                panic!(
+                    "no dnsmasq for {net_id} with --conf-file=/etc/dnsmasq-nova.conf:\n{seen}\n{}\n{}\n{}",
+                    fe.exec_ok("ps -eo pid,ppid,lstart,args | grep -a -e neutron -e dnsmasq || true"),
+                    fe.exec_ok("cat /etc/neutron/dhcp_agent.ini"),
+                    cloud.log_tails()
+                )
+            })
+        }
+    };
     assert!(line.contains("set:subnet-"), "{line}");
     // ...and the client on demo2-net's VLAN is offered an address but no router.
     let offer = cloud
