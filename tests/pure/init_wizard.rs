@@ -96,12 +96,9 @@ fn expected_lab(written: &Site) -> Site {
     site
 }
 
-#[test]
-fn wizard_writes_a_whole_lab_and_asks_again_with_the_reason() {
-    let sandbox = Sandbox::new();
-    let mut t = sandbox.terminal(&["init", "-o", "lab.yaml"]);
-
-    // Site settings.
+/// The site settings of the lab (openstack, the first distribution), up to the
+/// SSH keys.
+fn lab_site_settings(t: &mut Terminal) {
     t.choose("Cloud profile", 0);
     t.choose("Distribution installed on the nodes", 0);
     t.answer("Site name", "lab");
@@ -109,6 +106,14 @@ fn wizard_writes_a_whole_lab_and_asks_again_with_the_reason() {
     t.answer("Time zone", "");
     t.answer("DNS servers", "192.0.2.53");
     t.answer("NTP servers", "0.pool.ntp.org");
+}
+
+#[test]
+fn wizard_writes_a_whole_lab_and_asks_again_with_the_reason() {
+    let sandbox = Sandbox::new();
+    let mut t = sandbox.terminal(&["init", "-o", "lab.yaml"]);
+
+    lab_site_settings(&mut t);
     t.expect("SSH public keys for root");
     t.expect("operator@test (~/.ssh/id_ed25519.pub)");
     t.keys("\r");
@@ -233,13 +238,7 @@ fn wizard_writes_a_whole_lab_and_asks_again_with_the_reason() {
 fn the_first_pasted_key_is_not_called_another() {
     let sandbox = Sandbox::new();
     let mut t = sandbox.terminal(&["init", "-o", "lab.yaml"]);
-    t.choose("Cloud profile", 0);
-    t.choose("Distribution installed on the nodes", 0);
-    t.answer("Site name", "lab");
-    t.answer("DNS domain of the site", "lab.example.org");
-    t.answer("Time zone", "");
-    t.answer("DNS servers", "192.0.2.53");
-    t.answer("NTP servers", "0.pool.ntp.org");
+    lab_site_settings(&mut t);
     t.expect("operator@test (~/.ssh/id_ed25519.pub)");
     // Space unpicks the offered key; enter accepts the (empty) choice.
     t.keys(" \r");
