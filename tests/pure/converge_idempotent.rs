@@ -43,6 +43,14 @@ fn all_bundles() -> Vec<HostBundle> {
         .collect()
 }
 
+/// The lab example's compute node node1.
+fn lab_node1() -> HostBundle {
+    aerie::concerns::bundles(&example_site("lab"))
+        .into_iter()
+        .find(|b| b.hostname == "node1")
+        .unwrap()
+}
+
 fn snapshot(dir: &Path) -> Vec<(String, Vec<u8>)> {
     files_under(dir)
         .into_iter()
@@ -96,11 +104,7 @@ fn applying_any_bundle_twice_equals_applying_it_once() {
 
 #[test]
 fn actions_fire_only_for_their_changed_files() {
-    let site = example_site("lab");
-    let bundle = aerie::concerns::bundles(&site)
-        .into_iter()
-        .find(|b| b.hostname == "node1")
-        .unwrap();
+    let bundle = lab_node1();
     let dir = seeded_root();
     let root = LocalRoot(dir.path().to_path_buf());
     // The GRUB file already holds the arguments: no regeneration.
@@ -136,11 +140,7 @@ fn actions_fire_only_for_their_changed_files() {
 #[test]
 fn edited_files_keep_their_mode_and_whole_files_get_theirs() {
     use std::os::unix::fs::PermissionsExt;
-    let site = example_site("lab");
-    let bundle = aerie::concerns::bundles(&site)
-        .into_iter()
-        .find(|b| b.hostname == "node1")
-        .unwrap();
+    let bundle = lab_node1();
     let dir = seeded_root();
     let nova = dir.path().join("etc/nova/nova.conf");
     std::fs::set_permissions(&nova, std::fs::Permissions::from_mode(0o640)).unwrap();
