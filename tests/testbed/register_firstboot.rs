@@ -133,14 +133,7 @@ fn the_first_boot_command_registers_the_nodes_on_the_frontend_itself_standin() {
     .unwrap();
     std::fs::copy(aerie_bin(), fe.path("/usr/local/sbin/aerie")).unwrap();
 
-    let run = fe.exec(&format!("{exec_start} --poll-interval 0.1 --output json"));
-    assert!(
-        run.status.success(),
-        "{}\n{}",
-        String::from_utf8_lossy(&run.stdout),
-        String::from_utf8_lossy(&run.stderr)
-    );
-    let r: serde_json::Value = serde_json::from_slice(&run.stdout).unwrap();
+    let r = run_unit_command(fe, exec_start);
     assert_eq!(r["frontend"], "host1 (local)");
     assert_eq!(node(&r, "host2")["status"], "registered");
     assert_eq!(node(&r, "host3")["status"], "registered");
@@ -242,14 +235,7 @@ fn eucalyptus_first_boot_reaches_the_nodes_with_render_time_keys_strictly_standi
     std::fs::copy(aerie_bin(), fe.path("/usr/local/sbin/aerie")).unwrap();
     let before = std::fs::read_to_string(fe.path("/etc/aerie/known_hosts")).unwrap();
 
-    let run = fe.exec(&format!("{exec_start} --poll-interval 0.1 --output json"));
-    assert!(
-        run.status.success(),
-        "{}\n{}",
-        String::from_utf8_lossy(&run.stdout),
-        String::from_utf8_lossy(&run.stderr)
-    );
-    let r: serde_json::Value = serde_json::from_slice(&run.stdout).unwrap();
+    let r = run_unit_command(fe, exec_start);
     for h in ["host2", "host3"] {
         let n = node(&r, h);
         assert_eq!(n["status"], "registered", "{r:#}");
@@ -312,4 +298,17 @@ fn render_keeps_its_secrets_private_and_reuses_them() {
         .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
         .collect();
     assert!(!names.iter().any(|n| n.contains("secrets")), "{names:?}");
+}
+
+/// Runs the first-boot unit's ExecStart on the frontend (polling fast, JSON
+/// out) and returns its report; fails the test when it fails.
+fn run_unit_command(fe: &TestHost, exec_start: &str) -> serde_json::Value {
+    let run = fe.exec(&format!("{exec_start} --poll-interval 0.1 --output json"));
+    assert!(
+        run.status.success(),
+        "{}\n{}",
+        String::from_utf8_lossy(&run.stdout),
+        String::from_utf8_lossy(&run.stderr)
+    );
+    serde_json::from_slice(&run.stdout).unwrap()
 }
