@@ -103,6 +103,25 @@ pub enum Command {
     /// one node not registered or unreachable (the report says why, with the
     /// command's own message), 64 bad usage, 65 invalid site, 66 unreadable site.
     Register(RegisterArgs),
+    /// Create the site's instances networks as the cloud's provider networks, from the frontend.
+    ///
+    /// openstack: each instances network becomes a Neutron network on the
+    /// site's physnet (`site.physnet`, default physnet1): `--provider-network-type
+    /// vlan` with its VLAN as `--provider-segment` (the one untagged network:
+    /// flat), and a subnet `<network>-subnet` whose `--gateway` is the network's
+    /// external gateway, allocation pool its dhcp-range and DNS servers the
+    /// site's. Neutron's DHCP agent then offers that gateway to every instance
+    /// as its router. Networks and subnets are found by name: one that exists as
+    /// the site says is left alone (a second run changes nothing); one that
+    /// differs is reported with what differs and how to fix it, never changed
+    /// or recreated. The commands run on the frontend over SSH with the
+    /// profile's credentials, or here with --local.
+    ///
+    /// Exit status: 0 every network created or present (with --check:
+    /// compared), 2 at least one differs or failed, or the frontend was
+    /// unreachable (the report says which and why), 64 bad usage (e.g. a profile
+    /// without provider networks), 65 invalid site, 66 unreadable site.
+    Networks(NetworksArgs),
     /// One row per node: reachable, host key, bundle in sync, reboot required, registered.
     ///
     /// Changes nothing anywhere. Exit status: 0 every node reachable with its
@@ -405,6 +424,23 @@ pub struct RegisterArgs {
     #[arg(long, value_name = "SECS", default_value_t = 5.0)]
     pub poll_interval: f64,
     /// Run the frontend's commands on this machine (it is the frontend) instead of over SSH.
+    #[arg(long)]
+    pub local: bool,
+    #[command(flatten)]
+    pub reach: ReachArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct NetworksArgs {
+    #[command(flatten)]
+    pub site: SiteArg,
+    /// Change nothing: compare, and say what would be created.
+    #[arg(long)]
+    pub check: bool,
+    /// Pin the frontend's key if it is not in the known-hosts file yet.
+    #[arg(long)]
+    pub accept_new_host_keys: bool,
+    /// Run the openstack commands on this machine (it is the frontend) instead of over SSH.
     #[arg(long)]
     pub local: bool,
     #[command(flatten)]

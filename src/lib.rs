@@ -34,6 +34,7 @@ pub mod ssh;
 pub mod apply;
 pub mod iso;
 pub mod lab;
+pub mod networks;
 pub mod preflight;
 pub mod register;
 pub mod render;

@@ -12,6 +12,8 @@ mod init;
 mod iso;
 mod lab;
 mod load;
+mod networks;
+mod networks_progress;
 mod preflight;
 mod reach;
 mod register;
@@ -31,6 +33,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Validate(args) => validate::run(&args),
         Command::Apply(args) => apply::run(&args),
         Command::Register(args) => register::run(&args),
+        Command::Networks(args) => networks::run(&args),
         Command::Status(args) => status::run(&args),
         Command::Preflight(args) => preflight::run(&args),
         Command::Hosts { command } => hosts::run(&command),

@@ -46,6 +46,7 @@ const LAYERS: &[(&str, &[&str])] = &[
             "iso",
             "apply",
             "register",
+            "networks",
             "preflight",
             "status",
             "lab",
@@ -81,6 +82,11 @@ const EXCEPTIONS: &[(&str, &str, &str)] = &[
         "lab",
         "apply",
         "the vagrant driver delivers the bundles by the SSH road (deliver.rs)",
+    ),
+    (
+        "networks",
+        "register",
+        "runs the openstack CLI on the frontend as register does: its Frontend and Runner (credentials sourced by one fixed script, argv only; register/frontend.rs)",
     ),
     (
         "status",

@@ -4,10 +4,12 @@
 
 mod concern;
 mod preflight;
+mod provider_networks;
 mod registration;
 
 pub use concern::Concern;
 pub use preflight::{PreflightSpec, RoleNeeds};
+pub use provider_networks::ProviderNetworksSpec;
 pub use registration::{
     expand, FrontendKey, ListFormat, Listing, Per, RegistrationSpec, Step, Variant, Vars,
 };
@@ -37,6 +39,9 @@ pub struct Profile {
     /// How `aerie register` makes the cloud know its compute nodes.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub registration: Option<RegistrationSpec>,
+    /// How `aerie networks` makes the instances networks provider networks.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub provider_networks: Option<ProviderNetworksSpec>,
     /// What `aerie preflight` checks per role.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub preflight: Option<PreflightSpec>,

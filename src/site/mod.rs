@@ -5,6 +5,7 @@ pub mod fields;
 pub mod findings;
 pub mod load;
 mod model;
+mod physnet;
 pub mod sriov_driver;
 pub mod synthetic;
 pub mod validate;

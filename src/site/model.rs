@@ -38,7 +38,15 @@ pub struct Settings {
     pub ssh_keys: Vec<SshPublicKey>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub root_password_hash: Option<PasswordHash>,
+    /// The Neutron physical network that carries the instances networks'
+    /// VLANs (one trunk device per host); absent: [`DEFAULT_PHYSNET`].
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub physnet: Option<ObjectName>,
 }
+
+/// The physnet when the site names none: Kolla-Ansible's name for its first
+/// `neutron_external_interface`, and the usual name in Neutron's guides.
+pub const DEFAULT_PHYSNET: &str = "physnet1";
 
 fn default_timezone() -> Timezone {
     "UTC".parse().expect("UTC is a valid time zone")
@@ -214,6 +222,14 @@ impl Site {
     pub fn node(&self, hostname: &str) -> Option<&Node> {
         self.nodes.iter().find(|n| n.hostname.as_str() == hostname)
     }
+
+    /// The physnet of the instances networks (`site.physnet`, else [`DEFAULT_PHYSNET`]).
+    pub fn physnet(&self) -> &str {
+        self.site
+            .physnet
+            .as_ref()
+            .map_or(DEFAULT_PHYSNET, |p| p.as_str())
+    }
 }
 
 impl Node {
@@ -252,6 +268,16 @@ impl ProfileName {
         match self {
             ProfileName::Openstack => "openstack",
             ProfileName::Eucalyptus => "eucalyptus",
+        }
+    }
+
+    /// Whether the instances networks become Neutron provider networks on
+    /// the site's physnet (`aerie networks`): VLANs of one trunk per host.
+    pub fn has_provider_networks(self) -> bool {
+        match self {
+            ProfileName::Openstack => true,
+            // Eucalyptus' own networking (MANAGED-NOVLAN) has no physnet.
+            ProfileName::Eucalyptus => false,
         }
     }
 }

@@ -22,6 +22,7 @@ pub fn check(site: &Site, context: &Context) -> Vec<Finding> {
     check_nodes(site, &mut out);
     check_features(site, &mut out);
     check_distro(site, &mut out);
+    super::physnet::check(site, &mut out);
     out
 }
 
@@ -106,7 +107,7 @@ fn check_networks(site: &Site, context: &Context, out: &mut Vec<Finding>) {
         } else if net.purpose == Purpose::Instances {
             out.push(Finding::warning(
                 format!("{key}.gateway"),
-                "this instances network has no external gateway: dnsmasq will hand instances no router",
+                "this instances network has no external gateway: its DHCP server will hand instances no router",
                 "add the external router's address as `gateway`",
             ));
         }

@@ -444,3 +444,80 @@ fn debian12_parses_and_a_misspelling_names_the_key() {
     let f = parse_error("distro: rocky9", "distro: debian-12");
     assert!(f.to_string().contains("distro"), "{f}");
 }
+
+#[test]
+fn instances_networks_on_two_devices_of_one_node_cannot_share_the_physnet() {
+    let mut site = lab();
+    // node1: demo-net on eth1, and demo2-net on eth2.
+    let mut extra = site.nodes[1].interfaces[1].clone();
+    extra.network = "demo2-net".parse().unwrap();
+    extra.device = Some("eth2".parse().unwrap());
+    site.nodes[1].interfaces.push(extra);
+    assert_error(
+        &site,
+        "nodes[1].interfaces[2].device",
+        "node1 reaches demo2-net on eth2, but demo-net on eth1",
+    );
+    let found = errors(&site);
+    let f = found
+        .iter()
+        .find(|f| f.problem.what == "nodes[1].interfaces[2].device");
+    assert!(
+        f.unwrap()
+            .problem
+            .message
+            .contains("one physnet (physnet1)"),
+        "{found:#?}"
+    );
+    // The same device, tagged by each network's VLAN: one trunk, valid.
+    site.nodes[1].interfaces[2].device = Some("eth1".parse().unwrap());
+    assert!(errors(&site).is_empty(), "{:#?}", errors(&site));
+    // The physnet named in the site is the one the message names.
+    site.site.physnet = Some("trunk-a".parse().unwrap());
+    site.nodes[1].interfaces[2].device = Some("eth2".parse().unwrap());
+    assert_error(
+        &site,
+        "nodes[1].interfaces[2].device",
+        "one physnet (trunk-a)",
+    );
+}
+
+#[test]
+fn two_untagged_instances_networks_cannot_share_the_physnet() {
+    let mut site = lab();
+    site.networks[1].vlan = None;
+    assert!(errors(&site).is_empty(), "one flat network is fine");
+    site.networks[2].vlan = None;
+    assert_error(
+        &site,
+        "networks[2].vlan",
+        "demo2-net is untagged, and so is networks[1] (demo-net)",
+    );
+}
+
+#[test]
+fn eucalyptus_sites_have_no_physnet_rule() {
+    let mut site = lab();
+    site.site.profile = ProfileName::Eucalyptus;
+    site.networks[1].vlan = None;
+    site.networks[2].vlan = None;
+    let found = errors(&site);
+    assert!(
+        !found.iter().any(|f| f.problem.what.ends_with(".vlan")),
+        "{found:#?}"
+    );
+}
+
+#[test]
+fn physnet_key_parses_and_refuses_a_bad_name() {
+    let text = examples::get("lab").unwrap().replacen(
+        "timezone: UTC",
+        "timezone: UTC\n  physnet: physnet-ext",
+        1,
+    );
+    let site = load::from_str(&text, "lab").unwrap();
+    assert_eq!(site.physnet(), "physnet-ext");
+    assert_eq!(lab().physnet(), "physnet1");
+    let f = parse_error("timezone: UTC", "timezone: UTC\n  physnet: \"phys net\"");
+    assert_eq!(f.problem.what, "site.physnet");
+}

@@ -73,5 +73,6 @@ pub fn ask(base: Option<&Settings>) -> anyhow::Result<Settings> {
         ntp,
         ssh_keys,
         root_password_hash,
+        physnet: base.and_then(|b| b.physnet.clone()),
     })
 }
