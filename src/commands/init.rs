@@ -10,8 +10,9 @@ use crate::cli::InitArgs;
 use crate::exit::{AlreadyExists, UsageError};
 use crate::fsutil::{write_atomic, Overwrite};
 use crate::site::validate::{self, Context};
-use crate::site::{self, load, InvalidSite, Report, Source};
+use crate::site::{self, load, secrets, InvalidSite, Report, Source};
 use crate::wizard;
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 const HEADER: &str =
@@ -35,6 +36,7 @@ pub fn run(args: &InitArgs) -> anyhow::Result<()> {
         }
         .into());
     }
+    let mut bmc_passwords = BTreeMap::new();
     let text = if let Some(name) = &args.example {
         let source = Source::Example(name.clone());
         let text = source.text()?;
@@ -44,10 +46,15 @@ pub fn run(args: &InitArgs) -> anyhow::Result<()> {
         let site = match &args.answers {
             Some(path) => {
                 let text = Source::File(path.clone()).text()?;
+                let (text, passwords) = wizard::answers::take_bmc_passwords(&text);
+                bmc_passwords = passwords;
                 wizard::answers::from_text(&text, &path.display().to_string())?
             }
             None => match ask(args, &output)? {
-                Some(site) => site,
+                Some((site, passwords)) => {
+                    bmc_passwords = passwords;
+                    site
+                }
                 None => {
                     eprintln!("nothing written");
                     return Err(crate::exit::Reported(crate::exit::FAILURE).into());
@@ -55,10 +62,37 @@ pub fn run(args: &InitArgs) -> anyhow::Result<()> {
             },
         };
         check(&site, &output)?;
+        check_passwords(&site, &bmc_passwords)?;
         format!("{HEADER}{}", load::to_yaml(&site))
     };
     write_atomic(&output, text.as_bytes(), 0o600, overwrite)?;
     println!("wrote {}", output.display());
+    if !bmc_passwords.is_empty() {
+        let site = load::from_str(&text, &output.display().to_string())?;
+        let path = secrets::default_path(Some(&output), site.site.name.as_str(), &output);
+        let mut kept = secrets::read(&path)?;
+        kept.bmc_passwords.extend(bmc_passwords);
+        secrets::write(&path, &kept)?;
+        println!("wrote {} (BMC passwords; keep it private)", path.display());
+    }
+    Ok(())
+}
+
+/// A password given for a node that has no BMC (or no such node) is a
+/// mistake worth naming, not something to keep.
+fn check_passwords(
+    site: &site::Site,
+    passwords: &BTreeMap<String, secrets::BmcPassword>,
+) -> anyhow::Result<()> {
+    for host in passwords.keys() {
+        if site.node(host).is_none_or(|n| n.bmc.is_none()) {
+            return Err(UsageError(format!(
+                "the answers give a BMC password for {host}, which has no `bmc:`; \
+                 add the node's bmc (type, address, user) or remove the password"
+            ))
+            .into());
+        }
+    }
     Ok(())
 }
 
@@ -77,8 +111,11 @@ fn same_file(a: &Path, b: &Path) -> bool {
     }
 }
 
-/// The wizard; `None` when the operator declines to write the result.
-fn ask(args: &InitArgs, output: &Path) -> anyhow::Result<Option<site::Site>> {
+type Passwords = BTreeMap<String, secrets::BmcPassword>;
+
+/// The wizard (with the BMC passwords it asked); `None` when the operator
+/// declines to write the result.
+fn ask(args: &InitArgs, output: &Path) -> anyhow::Result<Option<(site::Site, Passwords)>> {
     if !wizard::can_ask() {
         return Err(UsageError(
             "there is no terminal to ask questions on; give --answers FILE (a partial site file: \
@@ -92,7 +129,9 @@ fn ask(args: &InitArgs, output: &Path) -> anyhow::Result<Option<site::Site>> {
         None => None,
     };
     let site = wizard::ask_site(base.as_ref())?;
-    Ok(wizard::confirm(&site, output)?.then_some(site))
+    let path = secrets::default_path(Some(output), site.site.name.as_str(), output);
+    let passwords = wizard::bmc::passwords(&site, &secrets::read(&path)?)?;
+    Ok(wizard::confirm(&site, output)?.then_some((site, passwords)))
 }
 
 /// Validate the whole site as `aerie validate` does: errors refuse it,

@@ -100,6 +100,13 @@ fn explain(message: &str, key: &str, value: Option<String>) -> (String, String) 
             "write an IPv4 or IPv6 address such as 10.20.0.1".to_string(),
         );
     }
+    if message.starts_with("unknown field `password`") && message.contains("`tls-fingerprint`") {
+        return (
+            "a BMC password has no place in the site file".to_string(),
+            "remove it; `aerie bmc password NODE` keeps it in the site's secrets file (mode 0600)"
+                .to_string(),
+        );
+    }
     if message.starts_with("unknown field") {
         let suggestion = closest_expected(&message);
         let fix = match suggestion {

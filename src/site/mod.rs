@@ -1,15 +1,18 @@
 //! The site model: types, loading, validation and the built-in examples.
 
+pub mod bmc;
 pub mod examples;
 pub mod fields;
 pub mod findings;
 pub mod load;
 mod model;
 mod physnet;
+pub mod secrets;
 pub mod sriov_driver;
 pub mod synthetic;
 pub mod validate;
 
+pub use bmc::{Bmc, BmcKind};
 pub use findings::{Finding, InvalidSite, Report, Severity};
 pub use model::*;
 

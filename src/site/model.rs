@@ -176,6 +176,9 @@ pub struct Node {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ssh: Option<SshTarget>,
     pub interfaces: Vec<Interface>,
+    /// The node's BMC, for `aerie bmc` (power, boot from virtual media).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub bmc: Option<super::bmc::Bmc>,
 }
 
 /// How aerie reaches a running node over SSH; every field has a default.

@@ -23,6 +23,7 @@ pub fn check(site: &Site, context: &Context) -> Vec<Finding> {
     check_features(site, &mut out);
     check_distro(site, &mut out);
     super::physnet::check(site, &mut out);
+    super::bmc::check(site, &mut out);
     out
 }
 

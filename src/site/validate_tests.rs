@@ -521,3 +521,117 @@ fn physnet_key_parses_and_refuses_a_bad_name() {
     let f = parse_error("timezone: UTC", "timezone: UTC\n  physnet: \"phys net\"");
     assert_eq!(f.problem.what, "site.physnet");
 }
+
+fn eucalyptus() -> Site {
+    load::from_str(examples::get("eucalyptus").unwrap(), "eucalyptus").unwrap()
+}
+
+fn with_bmc(site: &mut Site, i: usize, yaml: &str) {
+    site.nodes[i].bmc = Some(serde_norway::from_str(yaml).unwrap());
+}
+
+#[test]
+fn two_nodes_on_one_bmc_system() {
+    let mut site = lab();
+    let bmc = "{type: redfish, address: 'https://10.9.0.5', user: admin}";
+    with_bmc(&mut site, 0, bmc);
+    with_bmc(
+        &mut site,
+        1,
+        "{type: redfish, address: '10.9.0.5:443', user: root}",
+    );
+    assert_error(
+        &site,
+        "nodes[1].bmc.address",
+        "nodes[0] (fe1) already uses this BMC",
+    );
+    assert_error(&site, "nodes[0].bmc.system-id", "2 nodes share this BMC");
+    // One BMC for several systems is right when each node names its system.
+    with_bmc(
+        &mut site,
+        0,
+        "{type: redfish, address: 'https://10.9.0.5', user: admin, system-id: '1'}",
+    );
+    with_bmc(
+        &mut site,
+        1,
+        "{type: redfish, address: 'https://10.9.0.5', user: admin, system-id: '2'}",
+    );
+    assert!(errors(&site).is_empty(), "{:#?}", errors(&site));
+}
+
+#[test]
+fn plain_http_bmc_is_a_warning_and_cannot_be_pinned() {
+    let mut site = lab();
+    with_bmc(
+        &mut site,
+        2,
+        "{type: redfish, address: 'http://10.9.0.7:8000', user: admin}",
+    );
+    let all = check(&site, &Context::default());
+    assert!(
+        all.iter().any(|f| f.severity == Severity::Warning
+            && f.problem.what == "nodes[2].bmc.address"
+            && f.problem.message.contains("in clear")),
+        "{all:#?}"
+    );
+    assert!(errors(&site).is_empty());
+    let pin = format!("sha256:{}", "ab".repeat(32));
+    with_bmc(
+        &mut site,
+        2,
+        &format!(
+            "{{type: redfish, address: 'http://10.9.0.7', user: admin, tls-fingerprint: '{pin}'}}"
+        ),
+    );
+    assert_error(&site, "nodes[2].bmc.tls-fingerprint", "plain http");
+}
+
+#[test]
+fn bad_bmc_values_name_their_key() {
+    let text = examples::get("eucalyptus").unwrap();
+    for (from, to, key, words) in [
+        ("type: redfish", "type: ipmi", "nodes[0].bmc.type", "ipmi"),
+        (
+            "address: https://10.30.1.10",
+            "address: https://10.30.1.10/redfish",
+            "nodes[0].bmc.address",
+            "path",
+        ),
+        (
+            "tls-fingerprint: \"sha256:",
+            "tls-fingerprint: \"sha1:",
+            "nodes[0].bmc.tls-fingerprint",
+            "not a TLS fingerprint",
+        ),
+        (
+            "system-id: System.Embedded.1",
+            "system-id: a/b",
+            "nodes[1].bmc.system-id",
+            "not a Redfish system id",
+        ),
+        (
+            "user: admin",
+            "user: ad min",
+            "nodes[0].bmc.user",
+            "not a BMC user name",
+        ),
+        (
+            "user: admin",
+            "user: admin\n      password: x",
+            "nodes[0].bmc",
+            "password",
+        ),
+    ] {
+        let bad = text.replacen(from, to, 1);
+        assert_ne!(bad, text, "{from:?} not in the example");
+        let err = load::from_str(&bad, "eucalyptus").expect_err(to);
+        let f = &err.0.findings[0];
+        assert!(
+            f.problem.what.starts_with(key) && f.to_string().contains(words),
+            "{to:?}: {f:#?}"
+        );
+        assert!(!f.problem.fix.is_empty(), "{f:#?}");
+    }
+    assert!(eucalyptus().nodes.iter().all(|n| n.bmc.is_some()));
+}

@@ -8,6 +8,7 @@
 //! stand-in, and the parse repeated, so the list follows the model exactly.
 
 use crate::site::findings::{Finding, InvalidSite, Report};
+use crate::site::secrets::BmcPassword;
 use crate::site::{load, Site};
 use serde_norway::{Mapping, Value};
 use serde_path_to_error::Segment;
@@ -57,6 +58,39 @@ pub fn from_text(text: &str, origin: &str) -> Result<Site, InvalidSite> {
         file: origin.to_string(),
         findings,
     }))
+}
+
+/// The BMC passwords an answers file may give (`nodes[].bmc.password`, which
+/// a site file never holds), taken out: the text without them, and each
+/// password by the node's host name, for the secrets file. Text without any
+/// comes back unchanged.
+pub fn take_bmc_passwords(text: &str) -> (String, std::collections::BTreeMap<String, BmcPassword>) {
+    let mut out = std::collections::BTreeMap::new();
+    let Ok(mut value) = serde_norway::from_str::<Value>(text) else {
+        return (text.to_string(), out);
+    };
+    let nodes = value
+        .as_mapping_mut()
+        .and_then(|m| m.get_mut("nodes"))
+        .and_then(Value::as_sequence_mut);
+    for node in nodes.into_iter().flatten() {
+        let host = node
+            .get("hostname")
+            .and_then(Value::as_str)
+            .map(str::to_string);
+        let bmc = node.get_mut("bmc").and_then(Value::as_mapping_mut);
+        let Some(password) = bmc.and_then(|b| b.remove("password")) else {
+            continue;
+        };
+        if let (Some(host), Some(password)) = (host, password.as_str()) {
+            out.insert(host, BmcPassword::new(password.to_string()));
+        }
+    }
+    if out.is_empty() {
+        return (text.to_string(), out);
+    }
+    let text = serde_norway::to_string(&value).expect("a YAML value serializes");
+    (text, out)
 }
 
 /// Put a stand-in for the missing `field` into the mapping at `path`.
@@ -132,6 +166,7 @@ fn stand_in(field: &str) -> Option<Value> {
     match field {
         "site" => Some(Value::Mapping(Mapping::new())),
         "networks" | "nodes" | "interfaces" | "passthrough" => Some(Value::Sequence(Vec::new())),
+        "type" => text("redfish"),
         "name" | "hostname" | "network" | "alias" => text("placeholder"),
         "domain" => text("placeholder.invalid"),
         "profile" => text("openstack"),

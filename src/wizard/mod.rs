@@ -5,6 +5,7 @@
 
 pub mod answers;
 mod ask;
+pub mod bmc;
 mod defaults;
 mod features;
 mod networks;

@@ -74,6 +74,7 @@ fn ask_one(
         install_disk: None,
         ssh: old.and_then(|o| o.ssh.clone()),
         interfaces: Vec::new(),
+        bmc: None,
     };
 
     let hostname_key = format!("{key}.hostname");
@@ -192,6 +193,13 @@ fn ask_one(
         }
         node.interfaces.push(iface);
     }
+    let bmc_key = format!("{key}.bmc");
+    node.bmc = super::bmc::ask(
+        &node,
+        old.and_then(|o| o.bmc.as_ref()),
+        &bmc_key,
+        &|n, k| check(n, k),
+    )?;
     Ok(node)
 }
 

@@ -17,6 +17,7 @@ const HOME_KEY: &str =
 const PASTED_KEY: &str =
     "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIFBhc3RlZEtleUZvckFlcmllVGVzdHNPbmx5MDAw admin@laptop";
 const PASSWORD: &str = "correct-horse-7";
+const BMC_PASSWORD: &str = "bmc-staple-9";
 
 /// A working directory and a HOME with a fake `~/.ssh/id_ed25519.pub`, so
 /// the key offer is exercised and the operator's real home is never read.
@@ -181,6 +182,16 @@ fn wizard_writes_a_whole_lab_and_asks_again_with_the_reason() {
         if on_demo2 {
             t.answer(&format!("Device of {host} on demo2-net"), "");
         }
+        // node1 has a BMC: a path in its address is refused with the reason.
+        t.confirm(&format!("Manage {host} through its BMC"), host == "node1");
+        if host == "node1" {
+            t.answer("BMC address of node1", "https://10.20.1.11/redfish");
+            t.expect("it has a path, a query or a user part");
+            t.answer("BMC address of node1", "10.20.1.11");
+            t.answer("BMC user", "");
+            t.answer("Redfish system id", "");
+            t.answer("TLS certificate fingerprint to pin", "");
+        }
     }
     t.confirm("Add another node?", false);
 
@@ -205,6 +216,9 @@ fn wizard_writes_a_whole_lab_and_asks_again_with_the_reason() {
     t.answer("Passthrough devices per instance", "");
     t.confirm("Redirect the metadata address", true);
     t.confirm("Turn on nested KVM", true);
+    // The BMC password, typed hidden, twice.
+    t.answer("BMC password of node1 (admin at 10.20.1.11", BMC_PASSWORD);
+    t.answer("Type it again", BMC_PASSWORD);
 
     // Review, with the hash elided, then write.
     t.expect("root-password-hash");
@@ -224,9 +238,23 @@ fn wizard_writes_a_whole_lab_and_asks_again_with_the_reason() {
     let hash = written.site.root_password_hash.as_ref().expect("a hash");
     assert!(hash.matches(PASSWORD));
     assert!(!hash.matches("wrong"));
+    let mut written = written;
+    let bmc = written.nodes[1].bmc.take().expect("node1's bmc");
+    assert_eq!(bmc.address.base_url(), "https://10.20.1.11:443");
+    assert_eq!(bmc.user.as_str(), "admin");
     assert_eq!(written, expected_lab(&written));
     let text = std::fs::read_to_string(&path).unwrap();
     assert!(!text.contains(PASSWORD));
+    // The BMC password is only in the secrets file beside the site, 0600.
+    assert!(!seen.contains(BMC_PASSWORD), "the BMC password was echoed");
+    assert!(!text.contains(BMC_PASSWORD));
+    let secrets_path = sandbox.path("lab.secrets.yaml");
+    assert_eq!(mode(&secrets_path), 0o600);
+    let secrets = aerie::site::secrets::read(&secrets_path).unwrap();
+    assert_eq!(
+        secrets.bmc_password("node1").unwrap().expose(),
+        BMC_PASSWORD
+    );
     // The untagged mgmt network has no vlan key at all (not `vlan: null`).
     assert!(!text.contains("null"), "{text}");
     assert_eq!(text.matches("vlan:").count(), 2, "{text}");
@@ -316,6 +344,42 @@ fn answers_are_checked_like_validate_and_defaults_fill_the_rest() {
     assert_eq!(code, 65, "{text}");
     assert!(text.contains("features.nested-kvn"), "{text}");
     assert!(!sandbox.path("typo-out.yaml").exists());
+}
+
+#[test]
+fn answers_give_bmc_passwords_to_the_secrets_file_only() {
+    let sandbox = Sandbox::new();
+    let euca = site::examples::get("eucalyptus").unwrap();
+    let answers = euca.replacen(
+        "      user: admin\n      tls-fingerprint",
+        &format!("      user: admin\n      password: \"{BMC_PASSWORD}\"\n      tls-fingerprint"),
+        1,
+    );
+    assert_ne!(answers, euca);
+    std::fs::write(sandbox.path("answers.yaml"), &answers).unwrap();
+    let (code, text) = sandbox.run(&["init", "--answers", "answers.yaml", "-o", "euca.yaml"]);
+    assert_eq!(code, 0, "{text}");
+    assert!(!text.contains(BMC_PASSWORD), "{text}");
+    let written = std::fs::read_to_string(sandbox.path("euca.yaml")).unwrap();
+    assert!(!written.contains(BMC_PASSWORD) && written.contains("https://10.30.1.10"));
+    let path = sandbox.path("euca.secrets.yaml");
+    assert_eq!(mode(&path), 0o600);
+    let secrets = aerie::site::secrets::read(&path).unwrap();
+    assert_eq!(secrets.bmc_password("clc").unwrap().expose(), BMC_PASSWORD);
+    assert!(secrets.bmc_password("nc1").is_none());
+
+    // A password for a node without a BMC is named, and nothing is written.
+    let stray = answers.replacen(
+        "  - hostname: nc2\n    role: compute\n    install-disk: nvme0n1\n    bmc:\n",
+        "  - hostname: nc2\n    role: compute\n    install-disk: nvme0n1\n    x-bmc:\n",
+        1,
+    );
+    assert_ne!(stray, answers);
+    std::fs::write(sandbox.path("stray.yaml"), &stray).unwrap();
+    let (code, text) = sandbox.run(&["init", "--answers", "stray.yaml", "-o", "stray-out.yaml"]);
+    assert_eq!(code, 65, "{text}");
+    assert!(text.contains("nodes[2].x-bmc"), "{text}");
+    assert!(!sandbox.path("stray-out.yaml").exists());
 }
 
 #[test]
@@ -419,6 +483,7 @@ fn wizard_offers_debian12_and_asks_no_install_disk() {
         t.answer("MAC address of that device", "");
         t.expect(&format!("Address of {host} on mgmt"));
         t.keys("\r");
+        t.confirm(&format!("Manage {host} through its BMC"), false);
     }
     t.confirm("Add another node?", false);
     t.choose("IOMMU", 0);
