@@ -15,6 +15,8 @@ packages=(
   fdisk e2fsprogs
   # host configuration checks
   dnsmasq ebtables iptables busybox
+  # network boot (aerie pxe): iPXE for BIOS (undionly.kpxe) and UEFI (ipxe.efi)
+  ipxe
   # benchmarks: peak memory (/usr/bin/time -v)
   time
   # laptop lab: vagrant validate of the rendered Vagrantfile, ruby -c, the

@@ -73,6 +73,17 @@ pub enum Command {
         #[command(subcommand)]
         command: LabCommand,
     },
+    /// Install nodes from the network: DHCP or proxy DHCP and TFTP (aerie's own
+    /// dnsmasq child), iPXE, and the installer and kickstarts over aerie's HTTP server.
+    ///
+    /// `aerie pxe serve site.yaml --base Rocky-9.4-x86_64-dvd.iso` serves until
+    /// Ctrl-C; `aerie pxe status` shows each node's step; a node that finished
+    /// installing boots its local disk until `aerie pxe reinstall NODE`.
+    /// The site's `netboot:` section says where and how (docs/pxe.md).
+    Pxe {
+        #[command(subcommand)]
+        command: PxeCommand,
+    },
     /// Bring running hosts to their bundles over SSH, in parallel, idempotently.
     ///
     /// Per host: read every bundle file, write the changed ones atomically (the
@@ -584,6 +595,100 @@ pub enum LabCommand {
     /// Remove exactly what `lab up` made: VMs, taps, bridges, NAT rules, the
     /// forwarding setting (restored), files.
     Down(LabDirArg),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum PxeCommand {
+    /// Serve network boot until SIGINT/SIGTERM; then dnsmasq and HTTP stop.
+    ///
+    /// Everything is checked before anything runs (the site, the base ISO's
+    /// kernel and initrd, iPXE, dnsmasq, the HTTP port). At a terminal each
+    /// node shows its step: DHCP seen, script, kernel, kickstart, install
+    /// done, first boot; `--output json` prints one JSON event a line.
+    /// Exit status: 0 stopped by a signal, 64 bad usage, 65 invalid site or a
+    /// base ISO with no installer kernel, 66 unreadable base, 69 a program
+    /// missing (dnsmasq, xorriso, iPXE) or the port taken, 1 other failure.
+    Serve(PxeServeArgs),
+    /// Each node's latest step and whether it is installed.
+    Status(PxeStatusArgs),
+    /// Install these nodes again at their next network boot.
+    Reinstall(PxeReinstallArgs),
+    /// Write what `serve` would serve (dnsmasq.conf, boot/<mac>.ipxe,
+    /// ks/<host>.cfg) into DIR, starting nothing.
+    Config(PxeConfigArgs),
+}
+
+/// The boot server's folder.
+#[derive(Debug, Clone, Args)]
+pub struct PxeDirArg {
+    /// The server's folder: installed markers, status, dnsmasq's config and log.
+    #[arg(long, value_name = "DIR", default_value = "aerie-pxe")]
+    pub dir: PathBuf,
+}
+
+#[derive(Debug, Args)]
+pub struct PxeServeArgs {
+    #[command(flatten)]
+    pub site: SiteArg,
+    /// The distribution's installer ISO (Rocky, Alma, CentOS Stream 9): its
+    /// kernel, initrd and stage2 are served from it, nothing is mounted.
+    #[arg(long, value_name = "ISO")]
+    pub base: PathBuf,
+    #[command(flatten)]
+    pub dir: PxeDirArg,
+    /// Serial console for the installer, e.g. ttyS0,115200 (the kernel gets
+    /// console=tty0 console=ttyS0,115200).
+    #[arg(long, value_name = "TTY")]
+    pub console: Option<crate::iso::bootmenu::Console>,
+    /// Listen on this address:port instead of netboot's address and http-port
+    /// (the nodes are still sent to netboot's).
+    #[arg(long, value_name = "ADDR:PORT")]
+    pub listen: Option<std::net::SocketAddr>,
+    /// HTTP only: start no dnsmasq (another DHCP/TFTP server chains to /boot.ipxe).
+    #[arg(long)]
+    pub no_dhcp: bool,
+    /// Built-in kickstart templates overridden by files in DIR.
+    #[arg(long, value_name = "DIR")]
+    pub templates: Option<PathBuf>,
+    /// The site's secrets file [default: <site dir>/<site name>.secrets.yaml].
+    #[arg(long, value_name = "FILE")]
+    pub secrets: Option<PathBuf>,
+    /// Progress at a terminal, else a line per event (text), or JSON events.
+    #[arg(long, value_enum, default_value_t = OutputFormat::Text)]
+    pub output: OutputFormat,
+}
+
+#[derive(Debug, Args)]
+pub struct PxeStatusArgs {
+    #[command(flatten)]
+    pub dir: PxeDirArg,
+    #[arg(long, value_enum, default_value_t = OutputFormat::Text)]
+    pub output: OutputFormat,
+}
+
+#[derive(Debug, Args)]
+pub struct PxeReinstallArgs {
+    /// The nodes' host names.
+    #[arg(value_name = "NODE", required = true)]
+    pub nodes: Vec<String>,
+    #[command(flatten)]
+    pub dir: PxeDirArg,
+}
+
+#[derive(Debug, Args)]
+pub struct PxeConfigArgs {
+    #[command(flatten)]
+    pub site: SiteArg,
+    /// Where to write it.
+    #[arg(short, long, value_name = "DIR")]
+    pub output: PathBuf,
+    /// Serial console for the installer, e.g. ttyS0,115200.
+    #[arg(long, value_name = "TTY")]
+    pub console: Option<crate::iso::bootmenu::Console>,
+    #[arg(long, value_name = "DIR")]
+    pub templates: Option<PathBuf>,
+    #[arg(long, value_name = "FILE")]
+    pub secrets: Option<PathBuf>,
 }
 
 /// Where the lab lives.

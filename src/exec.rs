@@ -93,6 +93,29 @@ pub fn run_with_input(cmd: &mut Command, input: Option<&[u8]>) -> Result<Output,
     check(command, output)
 }
 
+/// Start a long-running child (a server aerie supervises) with stdout and
+/// stderr piped. The kernel sends it SIGTERM if this thread dies, however it
+/// dies, so it never outlives aerie: spawn it from a thread that lives as
+/// long as the child should (the main thread).
+pub fn spawn_tied(cmd: &mut Command) -> Result<std::process::Child, ExecError> {
+    use std::os::unix::process::CommandExt;
+    let command = command_line(cmd)?;
+    cmd.stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    // SAFETY: prctl is async-signal-safe; nothing else runs between fork and exec.
+    unsafe {
+        cmd.pre_exec(|| {
+            if libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGTERM) != 0 {
+                return Err(std::io::Error::last_os_error());
+            }
+            Ok(())
+        });
+    }
+    cmd.spawn()
+        .map_err(|source| spawn_error(cmd, command, source))
+}
+
 /// Run a command to completion and return its output whatever its exit status
 /// (for callers that read the status and messages themselves); only a program
 /// that cannot start is an error.

@@ -42,6 +42,17 @@ pub fn already_exists(path: &Path) -> crate::exit::AlreadyExists {
     }
 }
 
+/// Set by a command that stops cleanly on SIGINT/SIGTERM itself (a server):
+/// the signal thread then leaves the process alone.
+static CALLER_HANDLES_INTERRUPTS: std::sync::atomic::AtomicBool =
+    std::sync::atomic::AtomicBool::new(false);
+
+/// This process shuts down by itself on SIGINT/SIGTERM (and removes what it
+/// was writing on the way): the registry below no longer exits on them.
+pub fn caller_handles_interrupts() {
+    CALLER_HANDLES_INTERRUPTS.store(true, std::sync::atomic::Ordering::SeqCst);
+}
+
 /// Paths to remove if the process is interrupted, by registration id.
 static ON_INTERRUPT: std::sync::Mutex<Vec<(u64, std::path::PathBuf)>> =
     std::sync::Mutex::new(Vec::new());
@@ -69,7 +80,10 @@ pub fn remove_on_interrupt(path: &Path) -> Registration {
         // Without the handler aerie still dies of the signal, as before.
         if let Ok(mut signals) = signal_hook::iterator::Signals::new([SIGINT, SIGTERM]) {
             std::thread::spawn(move || {
-                if let Some(sig) = signals.forever().next() {
+                for sig in signals.forever() {
+                    if CALLER_HANDLES_INTERRUPTS.load(Ordering::SeqCst) {
+                        continue;
+                    }
                     let paths = ON_INTERRUPT.lock().unwrap_or_else(|e| e.into_inner());
                     for (_, p) in paths.iter() {
                         if p.is_dir() {

@@ -36,6 +36,15 @@ fn code_of(cause: &(dyn std::error::Error + 'static)) -> Option<i32> {
     if let Some(ExecError::Missing { .. }) = cause.downcast_ref::<ExecError>() {
         return Some(exit::UNAVAILABLE);
     }
+    if cause.is::<crate::netboot::NotServable>() || cause.is::<crate::netboot::NotBootable>() {
+        return Some(exit::DATA_ERROR);
+    }
+    if cause.is::<crate::netboot::IpxeMissing>()
+        || cause.is::<crate::httpd::BindError>()
+        || cause.is::<crate::netboot::DnsmasqStartError>()
+    {
+        return Some(exit::UNAVAILABLE);
+    }
     cause.downcast_ref::<IsoError>().map(iso_code)
 }
 

@@ -15,6 +15,8 @@ mod load;
 mod networks;
 mod networks_progress;
 mod preflight;
+mod pxe;
+mod pxe_progress;
 mod reach;
 mod register;
 mod register_progress;
@@ -44,6 +46,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Iso(args) => iso::run(&args),
         Command::Converge(args) => converge::run(&args),
         Command::Lab { command } => lab::run(command),
+        Command::Pxe { command } => pxe::run(command),
         Command::Completions { shell } => docs::completions(shell),
         Command::Man { output } => docs::man(output.as_deref()),
     }

@@ -110,6 +110,12 @@ impl Xorriso {
         self.push(["-find", "/", "-type", "f", "--"])
     }
 
+    /// Print where every regular file's data lies (`File data lba:` lines:
+    /// extent, start block, blocks, size, path).
+    pub fn report_lba(self) -> Self {
+        self.push(["-find", "/", "-type", "f", "-exec", "report_lba", "--"])
+    }
+
     /// Keep the base's boot records (El Torito entries, MBR, GPT, appended
     /// partitions) as they are. Must precede every `-map`/`-append_partition`.
     pub fn replay_boot(self) -> Self {

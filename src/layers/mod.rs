@@ -24,6 +24,7 @@ const LAYERS: &[(&str, &[&str])] = &[
             "exec",
             "facts",
             "fsutil",
+            "httpd",
             "shell",
             "pool",
             "problem",
@@ -50,6 +51,7 @@ const LAYERS: &[(&str, &[&str])] = &[
             "preflight",
             "status",
             "lab",
+            "netboot",
         ],
     ),
     ("cli", &["cli"]),
@@ -87,6 +89,11 @@ const EXCEPTIONS: &[(&str, &str, &str)] = &[
         "networks",
         "register",
         "runs the openstack CLI on the frontend as register does: its Frontend and Runner (credentials sourced by one fixed script, argv only; register/frontend.rs)",
+    ),
+    (
+        "netboot",
+        "iso",
+        "the boot server finds the base ISO's files through the xorriso binding (iso_tree.rs) and says a missing base as `aerie iso` does",
     ),
     (
         "status",

@@ -12,6 +12,11 @@ pub const EXAMPLES: &[(&str, &str, &str)] = &[
         "Eucalyptus (MANAGED-NOVLAN): cloud/cluster controller and 2 node controllers, public IP range, AMD IOMMU",
         include_str!("../../examples/eucalyptus.yaml"),
     ),
+    (
+        "netboot",
+        "1 frontend, 2 compute nodes installed from the network by `aerie pxe serve` (netboot: dhcp mode)",
+        include_str!("../../examples/netboot.yaml"),
+    ),
 ];
 
 /// The YAML text of the example with this name.

@@ -8,6 +8,7 @@ pub mod load;
 mod model;
 mod physnet;
 pub mod secrets;
+mod netboot_rules;
 pub mod sriov_driver;
 pub mod synthetic;
 pub mod validate;

@@ -17,6 +17,9 @@ pub struct Site {
     pub networks: Vec<Network>,
     #[serde(default)]
     pub features: Features,
+    /// How `aerie pxe serve` boots the nodes from the network (None: no network boot).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub netboot: Option<Netboot>,
     pub nodes: Vec<Node>,
 }
 
@@ -165,6 +168,48 @@ pub struct Flavor {
     pub devices: u32,
 }
 
+/// Network boot (`aerie pxe serve`): where the server sits and how it answers DHCP.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case", deny_unknown_fields)]
+pub struct Netboot {
+    pub mode: NetbootMode,
+    /// This machine's interface on the boot network (dnsmasq listens there).
+    pub interface: DeviceName,
+    /// The management network the nodes boot on; default: the first management network.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub network: Option<Name>,
+    /// This machine's address on that network: TFTP and HTTP are served there.
+    pub address: IpAddr,
+    #[serde(default = "default_http_port")]
+    pub http_port: u16,
+}
+
+pub const DEFAULT_HTTP_PORT: u16 = 8080;
+
+fn default_http_port() -> u16 {
+    DEFAULT_HTTP_PORT
+}
+
+/// Who hands out addresses on the boot network.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum NetbootMode {
+    /// aerie's dnsmasq is the network's DHCP server: each node gets its site address.
+    Dhcp,
+    /// The network already has a DHCP server: aerie's dnsmasq only adds the boot
+    /// answer (proxy DHCP) and hands out no address.
+    Proxy,
+}
+
+impl NetbootMode {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            NetbootMode::Dhcp => "dhcp",
+            NetbootMode::Proxy => "proxy",
+        }
+    }
+}
+
 /// One server of the site.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case", deny_unknown_fields)]
@@ -218,6 +263,18 @@ impl Site {
         match (frontends.next(), frontends.next()) {
             (Some(node), None) => Some(node),
             _ => None,
+        }
+    }
+
+    /// The network the nodes boot on (`netboot.network`, else the first management one).
+    pub fn netboot_network(&self) -> Option<&Network> {
+        let netboot = self.netboot.as_ref()?;
+        match &netboot.network {
+            Some(name) => self.network(name.as_str()),
+            None => self
+                .networks
+                .iter()
+                .find(|n| n.purpose == Purpose::Management),
         }
     }
 

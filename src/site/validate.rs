@@ -24,6 +24,7 @@ pub fn check(site: &Site, context: &Context) -> Vec<Finding> {
     check_distro(site, &mut out);
     super::physnet::check(site, &mut out);
     super::bmc::check(site, &mut out);
+    super::netboot_rules::check(site, &mut out);
     out
 }
 

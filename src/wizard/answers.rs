@@ -176,6 +176,9 @@ fn stand_in(field: &str) -> Option<Value> {
         "cidr" => text("192.0.2.0/24"),
         "driver" => text("mlx4_core"),
         "vendor-id" | "product-id" => text("0000"),
+        "mode" => text("dhcp"),
+        "interface" => text("eth0"),
+        "address" => text("192.0.2.2"),
         "num-vfs" | "vcpus" | "ram-mb" | "disk-gb" | "devices" => Some(Value::Number(1.into())),
         _ => None,
     }

@@ -8,6 +8,7 @@ mod ask;
 pub mod bmc;
 mod defaults;
 mod features;
+mod netboot;
 mod networks;
 mod nodes;
 mod parse;
@@ -38,6 +39,7 @@ pub fn ask_site(base: Option<&Site>) -> anyhow::Result<Site> {
     let mut site = rules::partial(&settings, &nets, &nodes);
     ask::note("Host features");
     site.features = features::ask(&site, base.map(|b| &b.features))?;
+    site.netboot = netboot::ask(&site, base.and_then(|b| b.netboot.as_ref()))?;
     Ok(site)
 }
 

@@ -13,6 +13,7 @@ pub fn partial(settings: &Settings, networks: &[Network], nodes: &[Node]) -> Sit
         site: settings.clone(),
         networks: networks.to_vec(),
         features: Features::default(),
+        netboot: None,
         nodes: nodes.to_vec(),
     }
 }

@@ -216,6 +216,7 @@ fn wizard_writes_a_whole_lab_and_asks_again_with_the_reason() {
     t.answer("Passthrough devices per instance", "");
     t.confirm("Redirect the metadata address", true);
     t.confirm("Turn on nested KVM", true);
+    t.confirm("Boot the nodes from the network", false);
     // The BMC password, typed hidden, twice.
     t.answer("BMC password of node1 (admin at 10.20.1.11", BMC_PASSWORD);
     t.answer("Type it again", BMC_PASSWORD);
