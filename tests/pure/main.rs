@@ -25,6 +25,7 @@ mod init_wizard;
 mod iso_cli;
 mod lab_host_checks;
 mod lab_vagrantfile;
+mod nova_pci_parsers;
 mod register_cli;
 mod render_cli;
 mod render_golden;
