@@ -64,6 +64,15 @@ fn query(fe: &Frontend, l: &Listing) -> Result<Result<Listed, String>, RunError>
     Ok(listing::parse(l, &ran.output.stdout).map_err(|e| e.to_string()))
 }
 
+/// Where the cloud's tools got their credentials, for a message about a failed call
+/// (a 401 or an unknown token is the file's to fix, not the node's).
+fn credentials_note(fe: &Frontend) -> String {
+    fe.credentials
+        .as_deref()
+        .map(|f| format!(" (credentials from {f} on the frontend)"))
+        .unwrap_or_default()
+}
+
 fn open_jobs(jobs: &mut [Job]) -> impl Iterator<Item = &mut Job> {
     jobs.iter_mut().filter(|j| !j.report.is_done())
 }
@@ -80,6 +89,7 @@ fn run_inner(
     let before = match query(fe, &v.registered)? {
         Ok(l) => l,
         Err(msg) => {
+            let msg = format!("{msg}{}; nothing was registered", credentials_note(fe));
             for j in open_jobs(jobs) {
                 j.report.fail(Status::Failed, "listing-failed", msg.clone());
             }

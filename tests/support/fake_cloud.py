@@ -1,13 +1,16 @@
 #!/usr/bin/python3
 # aerie test STAND-IN for the cloud's command-line tools (openstack, nova-manage,
-# euca_conf, euserv-*). The Eucalyptus tools cannot run on these machines; the
-# OpenStack ones do (tests/support/cloud.rs, tests/cloud/cloud_testbed.rs), and this
-# stand-in stays for them only where a test injects what a real cloud does not do
-# on demand (nodes up late or never, never mapped, failing calls). It records every
-# call the way the harness's stand-ins do (/var/log/aerie-standin/<name>.log, one
-# line per call, arguments separated by 0x1f) and answers in the real tools' output
-# formats (JSON for `openstack ... -f json`) from a small state file the test writes:
-# /var/lib/aerie-standin/cloud.json.
+# euca_conf, euserv-*). It exists for the Eucalyptus tools, which cannot run on these
+# machines (tests/testbed/register_eucalyptus.rs). The OpenStack tools run for real:
+# `aerie register` against the test bed's OpenStack is tests/cloud/register_openstack.rs
+# (tests/support/cloud.rs). Its openstack / nova-manage parts remain only for two
+# tests not yet moved onto the real cloud: tests/testbed/status_nodes.rs (the
+# "registered" column, beside host keys, sync and reboot checks on many hosts) and
+# tests/testbed/register_firstboot.rs (the first-boot unit's `register --local`).
+# It records every call the way the harness's stand-ins do
+# (/var/log/aerie-standin/<name>.log, one line per call, arguments separated by 0x1f)
+# and answers in the real tools' output formats (JSON for `openstack ... -f json`) from
+# a small state file the test writes: /var/lib/aerie-standin/cloud.json.
 import json, os, sys
 
 NAME = os.path.basename(sys.argv[0])
@@ -58,6 +61,8 @@ def need_credentials():
 if NAME == "openstack":
     need_credentials()
     words = [a for a in ARGS if a not in ("-f", "json")]
+    if words[:1] == ["--os-compute-api-version"]:
+        words = words[2:]
     if words[:3] == ["compute", "service", "list"]:
         injected("service-list")
         rows = []

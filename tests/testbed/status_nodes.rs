@@ -201,7 +201,10 @@ fn rows_for_in_sync_drifted_changed_key_unknown_key_unreachable_standin() {
         .into_iter()
         .filter(|c| !c.starts_with("flavor show"))
         .collect();
-    assert_eq!(ours, ["hypervisor list -f json"]);
+    assert_eq!(
+        ours,
+        ["--os-compute-api-version 2.53 hypervisor list -f json"]
+    );
 
     // The table for people.
     let out = lab_aerie(&tb, "status", &site, &kh)
