@@ -16,3 +16,4 @@ mod harness;
 mod testbed;
 
 mod cloud_testbed;
+mod register_openstack;

@@ -68,6 +68,10 @@ const DB_SYNC: &str = include_str!("../cloud/db-sync.sh");
 const CATALOG: &str = include_str!("../cloud/catalog.py");
 const WSGI: &str = include_str!("../cloud/wsgi.py");
 const PROBE: &str = include_str!("../cloud/probe.py");
+const FAULT_PROXY: &str = include_str!("../cloud/fault_proxy.py");
+const REQUIREMENTS: &str = include_str!("../cloud/requirements.txt");
+/// Bootstrapped databases of earlier starts ([`db_cache_dir`]).
+const DB_CACHE: &str = "/var/cache/aerie-test/cloud-db";
 
 fn timing() -> bool {
     std::env::var_os("AERIE_TESTBED_TIMING").is_some()
@@ -85,7 +89,12 @@ pub struct Cloud<'a> {
     stopped: bool,
     /// How long [`Cloud::start`] took.
     pub startup: Duration,
+    _one_at_a_time: std::sync::MutexGuard<'static, ()>,
 }
+
+/// Held by the running cloud: the test binaries run tests on threads, and two clouds
+/// at once would only slow each other down on this machine.
+static ONE_CLOUD: std::sync::Mutex<()> = std::sync::Mutex::new(());
 
 /// What a DHCP client on a VLAN was offered.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -99,6 +108,16 @@ impl<'a> Cloud<'a> {
     /// Bring up the cloud on `tb` (host 1 the frontend, the others compute nodes) and
     /// wait until nova lists every compute service up and neutron's DHCP agent is alive.
     pub fn start(tb: &'a Testbed) -> Result<Cloud<'a>> {
+        let all: Vec<usize> = (2..=tb.hosts().len()).collect();
+        Cloud::start_with(tb, &all)
+    }
+
+    /// [`Cloud::start`], with nova-compute started only on the hosts `computes` (by
+    /// 1-based index); the other compute hosts are prepared, and
+    /// [`Cloud::start_compute`] starts theirs later. One cloud at a time per process:
+    /// a second `start` waits until the first cloud is stopped.
+    pub fn start_with(tb: &'a Testbed, computes: &[usize]) -> Result<Cloud<'a>> {
+        let one_at_a_time = ONE_CLOUD.lock().unwrap_or_else(|e| e.into_inner());
         let t0 = Instant::now();
         for tool in [
             "mariadbd",
@@ -127,52 +146,52 @@ impl<'a> Cloud<'a> {
             next_client: 0,
             stopped: false,
             startup: Duration::ZERO,
+            _one_at_a_time: one_at_a_time,
         };
         let fe = tb.host(1);
         for h in tb.hosts() {
             cloud.prepare_host(h)?;
         }
         cloud.add_physnet_nic()?;
-        cloud.start_mariadb()?;
+        // The bootstrapped databases (schemas, keystone's admin and catalog, nova's
+        // cells) and keystone's keys come from the cache when an earlier start made
+        // them from the same inputs; else they are made and cached.
+        let cache = db_cache_dir(fe.addr);
+        let cached = cache.join("mysql-data.tar").exists();
+        cloud.start_mariadb(cached.then_some(cache.as_path()))?;
         cloud.start_rabbitmq()?;
         cloud.start_ovs()?;
         cloud.wait_port(3306, Duration::from_secs(120), "mariadb")?;
-        cloud.mysql(&format!(
-            "CREATE DATABASE IF NOT EXISTS keystone; CREATE DATABASE IF NOT EXISTS placement; \
-             CREATE DATABASE IF NOT EXISTS nova_api; CREATE DATABASE IF NOT EXISTS nova; \
-             CREATE DATABASE IF NOT EXISTS nova_cell0; CREATE DATABASE IF NOT EXISTS neutron; \
-             CREATE USER IF NOT EXISTS 'openstack'@'%' IDENTIFIED BY '{DB_PASSWORD}'; \
-             GRANT ALL ON *.* TO 'openstack'@'%';"
-        ))?;
-        let t_db = t0.elapsed();
-        let out = cloud.run_in(
-            fe,
-            &format!(
-                "sh {SCRIPTS}/db-sync.sh {ADMIN_PASSWORD} {} {LOGS}/db-sync",
-                fe.addr
-            ),
-        );
-        if !out.status.success() {
-            bail!("cloud: schema set-up failed:\n{}", explain(&out));
-        }
-        let t_sync = t0.elapsed();
         let step = |what: &str| {
             if timing() {
                 eprintln!("cloud: {what} at {:?}", t0.elapsed());
             }
         };
+        let t_db = t0.elapsed();
+        if cached {
+            untar(&cache.join("keystone-keys.tar"), &fe.path("/etc/keystone"))?;
+            step("databases from the cache");
+        } else {
+            cloud.bootstrap_databases()?;
+            step("schemas made");
+        }
+        let t_sync = t0.elapsed();
         cloud.spawn_wsgi("keystone", "keystone.wsgi.api", 5000)?;
         cloud.spawn_wsgi("placement", "placement.wsgi.api", 8778)?;
         cloud.wait_http(5000, Duration::from_secs(180), "keystone")?;
         step("keystone answers");
-        let out = cloud.run_in(
-            fe,
-            &format!("python3 {SCRIPTS}/catalog.py {} {ADMIN_PASSWORD}", fe.addr),
-        );
-        if !out.status.success() {
-            bail!("cloud: catalog set-up failed:\n{}", explain(&out));
+        if !cached {
+            let out = cloud.run_in(
+                fe,
+                &format!("python3 {SCRIPTS}/catalog.py {} {ADMIN_PASSWORD}", fe.addr),
+            );
+            if !out.status.success() {
+                bail!("cloud: catalog set-up failed:\n{}", explain(&out));
+            }
+            step("catalog made");
+            cloud.save_db_cache(&cache)?;
+            step("databases cached");
         }
-        step("catalog made");
         cloud.wait_port(5672, Duration::from_secs(180), "rabbitmq")?;
         step("rabbitmq listens");
         cloud.spawn_wsgi("nova-api", "nova.wsgi.osapi_compute", 8774)?;
@@ -192,14 +211,14 @@ impl<'a> Cloud<'a> {
             "neutron-dhcp-agent --config-file /etc/neutron/neutron.conf \
              --config-file /etc/neutron/dhcp_agent.ini",
         )?;
-        for h in tb.hosts().iter().skip(1) {
-            cloud.spawn_in(h, "nova-compute", "nova-compute")?;
+        for &i in computes {
+            cloud.start_compute(i)?;
         }
         for (port, name) in [(8778, "placement"), (8774, "nova-api"), (9696, "neutron")] {
             cloud.wait_http(port, Duration::from_secs(240), name)?;
         }
         step("APIs answer");
-        let computes: Vec<&str> = tb.hosts()[1..].iter().map(|h| h.name.as_str()).collect();
+        let computes: Vec<&str> = computes.iter().map(|&i| tb.host(i).name.as_str()).collect();
         let out = cloud.run_in(
             fe,
             &format!(
@@ -249,6 +268,148 @@ impl<'a> Cloud<'a> {
             explain(&out)
         );
         String::from_utf8_lossy(&out.stdout).into_owned()
+    }
+
+    /// Start nova-compute on compute host `index` (reporting as the host's name).
+    pub fn start_compute(&mut self, index: usize) -> Result<()> {
+        let h = self.tb.host(index);
+        self.spawn_in(h, "nova-compute", "nova-compute")
+    }
+
+    /// Start a nova-compute on host `index` that reports as `name` (`[DEFAULT] host`,
+    /// its own state and lock paths): a node whose nova.conf names it otherwise, or
+    /// one of several fake compute nodes sharing a host's namespaces.
+    pub fn start_compute_as(&mut self, index: usize, name: &str) -> Result<()> {
+        let h = self.tb.host(index);
+        let conf = format!("/etc/nova/as-{name}.conf");
+        let p = h.path(&conf);
+        fs::write(
+            &p,
+            format!(
+                "[DEFAULT]\nhost = {name}\nstate_path = /var/lib/nova/as-{name}\n\
+                 instances_path = /var/lib/nova/as-{name}/instances\n\
+                 [oslo_concurrency]\nlock_path = /var/lib/nova/as-{name}/tmp\n"
+            ),
+        )?;
+        fs::create_dir_all(h.path(&format!("/var/lib/nova/as-{name}/tmp")))?;
+        fs::create_dir_all(h.path(&format!("/var/lib/nova/as-{name}/instances")))?;
+        self.spawn_in(
+            h,
+            &format!("nova-compute-as-{name}"),
+            &format!("nova-compute --config-file /etc/nova/nova.conf --config-file {conf}"),
+        )
+    }
+
+    /// Stop every nova-compute on host `index` (started by the harness or by the
+    /// systemctl stand-in); returns when none is left.
+    pub fn stop_compute(&mut self, index: usize) -> Result<()> {
+        let h = self.tb.host(index);
+        let prefix = format!("{}:nova-compute", h.name);
+        while let Some(i) = self
+            .children
+            .iter()
+            .position(|(n, _)| n.starts_with(&prefix))
+        {
+            let (_, mut child) = self.children.remove(i);
+            kill_tree(child.id());
+            let _ = child.wait();
+        }
+        let out = h.exec(
+            "for i in $(seq 100); do pgrep -f '[b]in/nova-compute' >/dev/null || exit 0; \
+               pkill -9 -f '[b]in/nova-compute'; sleep 0.1; done; exit 1",
+        );
+        if !out.status.success() {
+            bail!("{}: nova-compute does not stop", h.name);
+        }
+        Ok(())
+    }
+
+    /// Wait until nova lists nova-compute up on every host named (and the control
+    /// services): `timeout` seconds at most.
+    pub fn wait_computes_up(&self, names: &[&str], timeout: u64) -> Result<()> {
+        let out = self.admin(&format!(
+            "python3 {SCRIPTS}/probe.py ready {timeout} {}",
+            names.join(" ")
+        ));
+        if !out.status.success() {
+            bail!(
+                "cloud: computes not up:\n{}\n{}",
+                explain(&out),
+                self.log_tails()
+            );
+        }
+        Ok(())
+    }
+
+    /// Stop rabbitmq (the node and its epmd): the services lose their message bus.
+    pub fn stop_rabbitmq(&mut self) -> Result<()> {
+        if let Some(i) = self.children.iter().position(|(n, _)| n == "rabbitmq") {
+            let (_, mut child) = self.children.remove(i);
+            kill_tree(child.id());
+            let _ = child.wait();
+        }
+        // epmd daemonized itself: found by name among the frontend netns' processes.
+        for pid in netns_pids(&self.frontend().netns) {
+            let comm = fs::read_to_string(format!("/proc/{pid}/comm")).unwrap_or_default();
+            if matches!(
+                comm.trim(),
+                "epmd" | "beam.smp" | "erl_child_setup" | "inet_gethost"
+            ) {
+                let _ = Command::new("kill").args(["-9", &pid.to_string()]).status();
+            }
+        }
+        Ok(())
+    }
+
+    /// Start rabbitmq again (same data) and wait until it listens.
+    pub fn restart_rabbitmq(&mut self) -> Result<()> {
+        self.start_rabbitmq()?;
+        self.wait_port(5672, Duration::from_secs(180), "rabbitmq")
+    }
+
+    /// The calls aerie (or anyone without the venv first on PATH) made of `tool`
+    /// (`openstack`, `nova-manage`) on the frontend, as command lines with spaces.
+    pub fn calls(&self, tool: &str) -> Vec<String> {
+        let p = self.frontend().path(&format!("{LOGS}/calls/{tool}.log"));
+        fs::read_to_string(p)
+            .unwrap_or_default()
+            .lines()
+            .map(|l| l.replace('\x1f', " "))
+            .collect()
+    }
+
+    /// HTTP requests served so far by the API `name` (`keystone`, `placement`,
+    /// `nova-api`, `neutron-api`): lines of its access log.
+    pub fn api_requests(&self, name: &str) -> usize {
+        let p = self.frontend().path(&format!("{LOGS}/{name}.access"));
+        fs::read_to_string(p).unwrap_or_default().lines().count()
+    }
+
+    /// STAND-IN for a failing API, named: tests/cloud/fault_proxy.py on the frontend,
+    /// `port` forwarding to the API on `upstream`, answering 500 to every request
+    /// whose path contains `fail`. Point the catalog at it with [`Cloud::admin_ok`]
+    /// (`openstack endpoint set --url ...`); [`Cloud::stop_fault_proxy`] ends it.
+    pub fn start_fault_proxy(&mut self, port: u16, upstream: u16, fail: &str) -> Result<()> {
+        let fe = self.frontend();
+        let addr = fe.addr;
+        self.spawn_in(
+            fe,
+            "fault-proxy",
+            &format!("python3 {SCRIPTS}/fault_proxy.py {addr} {port} {upstream} '{fail}'"),
+        )?;
+        self.wait_port(port, Duration::from_secs(60), "the fault proxy")
+    }
+
+    pub fn stop_fault_proxy(&mut self) {
+        if let Some(i) = self
+            .children
+            .iter()
+            .position(|(n, _)| n.ends_with(":fault-proxy"))
+        {
+            let (_, mut child) = self.children.remove(i);
+            kill_tree(child.id());
+            let _ = child.wait();
+        }
     }
 
     /// STAND-IN for the L2 agent (see the module header): wait until neutron's DHCP
@@ -470,24 +631,7 @@ impl<'a> Cloud<'a> {
     /// files with this host's name and the frontend's address.
     fn prepare_host(&self, h: &TestHost) -> Result<()> {
         let fe = self.tb.host(1);
-        let target = h.root.join(&VENV[1..]);
-        fs::create_dir_all(&target)?;
-        let pid = h
-            .sshd_pid()
-            .ok_or_else(|| anyhow!("{}: sshd not running", h.name))?;
-        run(Command::new("nsenter")
-            .args([
-                "-t",
-                &pid.to_string(),
-                "-m",
-                "--",
-                "mount",
-                "--bind",
-                "-o",
-                "ro",
-            ])
-            .arg(VENV)
-            .arg(&target))?;
+        mount_venv(h)?;
         let (lo, hi) = VLAN_RANGE;
         let subst = |t: &str| {
             t.replace("@FE@", &fe.addr.to_string())
@@ -532,6 +676,11 @@ impl<'a> Cloud<'a> {
                 ),
                 ("/etc/aerie-test/cloud/wsgi.py", WSGI.to_string(), 0o644),
                 ("/etc/aerie-test/cloud/probe.py", PROBE.to_string(), 0o644),
+                (
+                    "/etc/aerie-test/cloud/fault_proxy.py",
+                    FAULT_PROXY.to_string(),
+                    0o644,
+                ),
                 (OPENRC, openrc(fe.addr), 0o600),
             ]);
         }
@@ -549,16 +698,53 @@ impl<'a> Cloud<'a> {
             &["privsep-helper"][..]
         };
         let mut script = format!(
-            "mkdir -p {LOGS} /var/lib/nova/tmp /var/lib/nova/instances /var/lib/neutron/tmp"
+            "mkdir -p {LOGS}/calls /var/lib/nova/tmp /var/lib/nova/instances /var/lib/neutron/tmp"
         );
         for l in links {
             script.push_str(&format!(" && ln -sf {VENV}/bin/{l} /usr/local/bin/{l}"));
+        }
+        if h.index == 1 {
+            // What aerie runs (over SSH: /usr/local/bin before the venv is not on its
+            // PATH) is counted: one line per call in LOGS/calls/<tool>.log.
+            for tool in ["openstack", "nova-manage"] {
+                let p = h.root.join(format!("usr/local/bin/{tool}"));
+                let _ = fs::remove_file(&p);
+                fs::create_dir_all(p.parent().unwrap())?;
+                fs::write(&p, counting_wrapper(tool))?;
+                fs::set_permissions(&p, fs::Permissions::from_mode(0o755))?;
+            }
+            script = script.replace(
+                &format!(" && ln -sf {VENV}/bin/openstack /usr/local/bin/openstack"),
+                "",
+            );
+            script = script.replace(
+                &format!(" && ln -sf {VENV}/bin/nova-manage /usr/local/bin/nova-manage"),
+                "",
+            );
+        } else {
+            let p = h.root.join("usr/bin/systemctl");
+            let _ = fs::remove_file(&p);
+            fs::write(&p, SYSTEMCTL_STANDIN.replace("@PATH@", PATH_IN_HOST))?;
+            fs::set_permissions(&p, fs::Permissions::from_mode(0o755))?;
         }
         let out = h.exec(&script);
         if !out.status.success() {
             bail!("{}: preparing the cloud: {}", h.name, explain(&out));
         }
         Ok(())
+    }
+
+    /// After host `index`'s sshd was restarted (a new host key: the testbed restarts
+    /// it in fresh namespaces, and every process of the host is gone): the venv is
+    /// mounted again, so the host runs the cloud's programs as before.
+    pub fn host_restarted(&mut self, index: usize) -> Result<()> {
+        let h = self.tb.host(index);
+        let prefix = format!("{}:", h.name);
+        self.children.retain_mut(|(n, c)| {
+            let dead = n.starts_with(&prefix) && c.try_wait().ok().flatten().is_some();
+            !dead
+        });
+        mount_venv(h)
     }
 
     /// The frontend's physnet NIC: `eth1`, a veth on the lab bridge.
@@ -572,13 +758,97 @@ impl<'a> Cloud<'a> {
         ))
     }
 
-    fn start_mariadb(&mut self) -> Result<()> {
+    /// Schemas of every service, keystone's admin, nova's cells (tests/cloud/db-sync.sh).
+    fn bootstrap_databases(&mut self) -> Result<()> {
+        let fe = self.frontend();
+        self.mysql(&format!(
+            "CREATE DATABASE IF NOT EXISTS keystone; CREATE DATABASE IF NOT EXISTS placement; \
+             CREATE DATABASE IF NOT EXISTS nova_api; CREATE DATABASE IF NOT EXISTS nova; \
+             CREATE DATABASE IF NOT EXISTS nova_cell0; CREATE DATABASE IF NOT EXISTS neutron; \
+             CREATE USER IF NOT EXISTS 'openstack'@'%' IDENTIFIED BY '{DB_PASSWORD}'; \
+             GRANT ALL ON *.* TO 'openstack'@'%';"
+        ))?;
+        let out = self.run_in(
+            fe,
+            &format!(
+                "sh {SCRIPTS}/db-sync.sh {ADMIN_PASSWORD} {} {LOGS}/db-sync",
+                fe.addr
+            ),
+        );
+        if !out.status.success() {
+            bail!("cloud: schema set-up failed:\n{}", explain(&out));
+        }
+        Ok(())
+    }
+
+    /// Keep the freshly bootstrapped databases for the next start: keystone and
+    /// placement stopped, mariadb shut down cleanly, its datadir and keystone's keys
+    /// tarred into `cache` (made whole in a temp dir, then renamed), then all three
+    /// started again.
+    fn save_db_cache(&mut self, cache: &Path) -> Result<()> {
+        self.kill_child("host1:keystone");
+        self.kill_child("host1:placement");
         let d = self.dir.join("mysql");
-        fs::create_dir_all(d.join("data"))?;
-        run(Command::new("mariadb-install-db")
-            .args(["--no-defaults", "--user=root", "--skip-test-db"])
-            .arg("--auth-root-authentication-method=normal")
-            .arg(format!("--datadir={}", d.join("data").display())))?;
+        run(Command::new("mariadb-admin")
+            .args(["--no-defaults", "-u", "root", "-S"])
+            .arg(d.join("mysql.sock"))
+            .arg("shutdown"))?;
+        if let Some(i) = self.children.iter().position(|(n, _)| n == "mariadb") {
+            let (_, mut child) = self.children.remove(i);
+            let _ = child.wait();
+        }
+        let parent = cache.parent().unwrap();
+        fs::create_dir_all(parent)?;
+        let tmp = tempfile::tempdir_in(parent)?;
+        run(Command::new("tar")
+            .arg("-C")
+            .arg(d.join("data"))
+            .arg("-cf")
+            .arg(tmp.path().join("mysql-data.tar"))
+            .arg("."))?;
+        run(Command::new("tar")
+            .arg("-C")
+            .arg(self.frontend().path("/etc/keystone"))
+            .arg("-cf")
+            .arg(tmp.path().join("keystone-keys.tar"))
+            .args(["fernet-keys", "credential-keys"]))?;
+        let tmp = tmp.keep();
+        if fs::rename(&tmp, cache).is_err() {
+            // Another process cached the same inputs first.
+            let _ = fs::remove_dir_all(&tmp);
+        }
+        self.start_mariadb(None)?;
+        self.wait_port(3306, Duration::from_secs(120), "mariadb")?;
+        self.spawn_wsgi("keystone", "keystone.wsgi.api", 5000)?;
+        self.spawn_wsgi("placement", "placement.wsgi.api", 8778)?;
+        self.wait_http(5000, Duration::from_secs(180), "keystone")
+    }
+
+    /// Kill the daemon the harness spawned as `name` (and its children).
+    fn kill_child(&mut self, name: &str) {
+        while let Some(i) = self.children.iter().position(|(n, _)| n == name) {
+            let (_, mut child) = self.children.remove(i);
+            kill_tree(child.id());
+            let _ = child.wait();
+        }
+    }
+
+    /// mariadb in the frontend's netns; its datadir made by mariadb-install-db, or
+    /// unpacked from `cache`, or (None, after a clean shutdown) the one already there.
+    fn start_mariadb(&mut self, cache: Option<&Path>) -> Result<()> {
+        let d = self.dir.join("mysql");
+        if !d.join("data").exists() {
+            fs::create_dir_all(d.join("data"))?;
+            match cache {
+                Some(c) => untar(&c.join("mysql-data.tar"), &d.join("data"))?,
+                None => {
+                    run(Command::new("mariadb-install-db")
+                        .args(["--no-defaults", "--user=root", "--skip-test-db"])
+                        .arg("--auth-root-authentication-method=normal")
+                        .arg(format!("--datadir={}", d.join("data").display())))?;
+                }
+            }
+        }
         let fe = self.frontend();
         let mut c = Command::new("ip");
         c.args([
@@ -736,7 +1006,10 @@ impl<'a> Cloud<'a> {
     /// [`LOGS`]/`name`.log in the host.
     fn spawn_in(&mut self, h: &TestHost, name: &str, cmd: &str) -> Result<()> {
         let log_path = h.root.join(&LOGS[1..]).join(format!("{name}.log"));
-        let log = fs::File::create(&log_path)?;
+        let log = fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&log_path)?;
         let child = self
             .enter(h)?
             .args(["/bin/sh", "-c", &format!("exec {cmd}")])
@@ -753,7 +1026,8 @@ impl<'a> Cloud<'a> {
         let fe = self.tb.host(1);
         let cmd = format!(
             "env AERIE_WSGI_APP={app} AERIE_WSGI_PROG={name} gunicorn --chdir {SCRIPTS} \
-             -b {}:{port} -w 1 --threads 4 --timeout 300 wsgi:application",
+             -b {}:{port} -w 1 --threads 4 --timeout 300 --access-logfile {LOGS}/{name}.access \
+             wsgi:application",
             fe.addr
         );
         self.spawn_in(fe, name, &cmd)
@@ -886,6 +1160,92 @@ impl Drop for Cloud<'_> {
         }
     }
 }
+
+/// Where the bootstrapped databases of a cloud whose frontend is `fe` are cached:
+/// named by a hash of everything that goes into them (the pinned requirements, the
+/// services' configs, the bootstrap scripts, the passwords, the address in the
+/// catalog, mariadb's version), so a change to any of them makes a new entry.
+fn db_cache_dir(fe: Ipv4Addr) -> PathBuf {
+    use sha2::{Digest, Sha256};
+    let mariadb = Command::new("mariadbd")
+        .arg("--version")
+        .output()
+        .map(|o| o.stdout)
+        .unwrap_or_default();
+    let mut h = Sha256::new();
+    for part in [
+        REQUIREMENTS,
+        KEYSTONE_CONF,
+        PLACEMENT_CONF,
+        NOVA_CONF,
+        NEUTRON_CONF,
+        ML2_CONF,
+        DB_SYNC,
+        CATALOG,
+        DB_PASSWORD,
+        ADMIN_PASSWORD,
+        &fe.to_string(),
+    ] {
+        h.update(part.as_bytes());
+        h.update([0]);
+    }
+    h.update(&mariadb);
+    let hex: String = h.finalize()[..8]
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    PathBuf::from(DB_CACHE).join(hex)
+}
+
+fn untar(tar: &Path, into: &Path) -> Result<()> {
+    fs::create_dir_all(into)?;
+    run(Command::new("tar").arg("-C").arg(into).arg("-xf").arg(tar)).map(|_| ())
+}
+
+/// The venv, read-only at [`VENV`] in host `h` (its sshd's mount namespace).
+fn mount_venv(h: &TestHost) -> Result<()> {
+    let target = h.root.join(&VENV[1..]);
+    fs::create_dir_all(&target)?;
+    let pid = h
+        .sshd_pid()
+        .ok_or_else(|| anyhow!("{}: sshd not running", h.name))?;
+    run(Command::new("nsenter")
+        .args(["-t", &pid.to_string(), "-m", "--"])
+        .args(["mount", "--bind", "-o", "ro"])
+        .arg(VENV)
+        .arg(&target))
+    .map(|_| ())
+}
+
+/// The frontend's `openstack` / `nova-manage` as aerie finds them: the call recorded
+/// (arguments separated by 0x1f, one call a line), then the real tool.
+fn counting_wrapper(tool: &str) -> String {
+    format!(
+        "#!/bin/sh\n\
+         # aerie test bed (tests/support/cloud.rs): counts the calls, then the real {tool}.\n\
+         {{ sep=''; for a in \"$@\"; do printf '%s%s' \"$sep\" \"$a\"; sep=$(printf '\\037'); done; printf '\\n'; }} >> {LOGS}/calls/{tool}.log\n\
+         exec {VENV}/bin/{tool} \"$@\"\n"
+    )
+}
+
+/// STAND-IN for systemd's `systemctl` on the compute hosts (no systemd in a test host).
+const SYSTEMCTL_STANDIN: &str = r#"#!/bin/sh
+# aerie test bed STAND-IN for systemctl (tests/support/cloud.rs): the test hosts run no
+# systemd. Records the call in /var/log/aerie-standin/systemctl.log; `restart
+# openstack-nova-compute` restarts this host's nova-compute the way the harness starts
+# it (a reinstalled node's fresh nova-compute); anything else changes nothing.
+mkdir -p /var/log/aerie-standin
+{ sep=''; for a in "$@"; do printf '%s%s' "$sep" "$a"; sep=$(printf '\037'); done; printf '\n'; } >> /var/log/aerie-standin/systemctl.log
+if [ "$*" = 'restart openstack-nova-compute' ]; then
+  for i in $(seq 100); do
+    pgrep -f '[b]in/nova-compute' >/dev/null || break
+    pkill -9 -f '[b]in/nova-compute'; sleep 0.1
+  done
+  setsid env -i PATH=@PATH@ HOME=/root LANG=C.UTF-8 nova-compute \
+    >>/var/log/aerie-cloud/nova-compute.log 2>&1 </dev/null &
+fi
+exit 0
+"#;
 
 fn openrc(fe: Ipv4Addr) -> String {
     format!(

@@ -1,7 +1,7 @@
-//! Shared by tests/register_*.rs, status_*.rs: the frontend's cloud tools as
-//! STAND-INS (the Eucalyptus tools cannot run here; the real OpenStack does, in
-//! tests/cloud/cloud_testbed.rs, and the stand-in stays for injected behaviour), and
-//! running aerie's SSH commands in the lab.
+//! Shared by tests/testbed/register_*.rs, status_*.rs: the frontend's cloud tools as
+//! STAND-INS (fake_cloud.py's header says which tests still use which part: the
+//! Eucalyptus tools cannot run here; `aerie register` against the real OpenStack is
+//! tests/cloud/register_openstack.rs), and running aerie's SSH commands in the lab.
 #![allow(dead_code)]
 
 use crate::apply_support::*;

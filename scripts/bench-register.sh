@@ -1,0 +1,12 @@
+#!/bin/sh
+# Measure `aerie register` against the test bed's real OpenStack (tests/support/cloud.rs):
+# the cloud's start-up, then for N fake-driver compute nodes (default: 1 10 50) the first
+# run and a no-op rerun: wall time, openstack / nova-manage invocations aerie made, and
+# the HTTP requests keystone, nova-api and placement served meanwhile.
+# Usage: scripts/bench-register.sh [N ...]   Needs root and scripts/test-deps.sh, like
+# the cloud tests; one nova-compute process per node (about 100 MB each).
+set -eu
+cd "$(dirname "$0")/.."
+export AERIE_BENCH_NODES="${*:-1 10 50}"
+export AERIE_TESTBED_TIMING=1
+cargo bench --quiet --bench register_cloud 2>&1 | grep -E '^(BENCH|cloud: )|panicked|error'
