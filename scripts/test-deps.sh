@@ -42,6 +42,10 @@ venv=${AERIE_TEST_VENV:-/opt/aerie-test/venv}
 # test hosts' root filesystem, so the venv bind-mounted into a host runs there.
 openstack_venv=${AERIE_TEST_OPENSTACK_VENV:-/opt/aerie-test/openstack}
 openstack_reqs=$(cd "$(dirname "$0")/.." && pwd)/tests/cloud/requirements.txt
+# Kolla-Ansible (the kolla profile's version) for the deploy tests, pinned by
+# tests/deploy/requirements.txt, made the same way as the OpenStack venv.
+kolla_venv=${AERIE_TEST_KOLLA_VENV:-/opt/aerie-test/kolla}
+kolla_reqs=$(cd "$(dirname "$0")/.." && pwd)/tests/deploy/requirements.txt
 
 installed() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q 'install ok installed'; }
 
@@ -167,6 +171,16 @@ if ! cmp -s "$openstack_reqs" "$openstack_venv/aerie-requirements.txt"; then
 fi
 "$openstack_venv/bin/nova-manage" --version >/dev/null 2>&1 || { echo "test-deps: $openstack_venv is broken: remove it and run this again" >&2; exit 1; }
 
+if ! cmp -s "$kolla_reqs" "$kolla_venv/aerie-requirements.txt"; then
+  echo "test-deps: installing Kolla-Ansible into $kolla_venv"
+  rm -rf "$kolla_venv"
+  /usr/bin/python3 -m venv "$kolla_venv"
+  "$kolla_venv/bin/pip" install -q --no-deps -r "$kolla_reqs"
+  cp "$kolla_reqs" "$kolla_venv/aerie-requirements.txt"
+fi
+"$kolla_venv/bin/kolla-ansible" --version >/dev/null 2>&1 && "$kolla_venv/bin/ansible-inventory" --version >/dev/null 2>&1 \
+  || { echo "test-deps: $kolla_venv is broken: remove it and run this again" >&2; exit 1; }
+
 # The root filesystem the SSH test hosts run on (cached between runs).
 if [ -x "$(dirname "$0")/make-test-rootfs.sh" ]; then
   "$(dirname "$0")/make-test-rootfs.sh"
@@ -174,4 +188,4 @@ fi
 # The Debian 12 disk image the boot tests run under qemu (cached; several
 # minutes the first time; a failed download fails here, loudly).
 "$(dirname "$0")/make-test-debian-image.sh"
-echo "test-deps: ready (ksvalidator at $venv/bin/ksvalidator, OpenStack in $openstack_venv)"
+echo "test-deps: ready (ksvalidator at $venv/bin/ksvalidator, OpenStack in $openstack_venv, Kolla-Ansible in $kolla_venv)"

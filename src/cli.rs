@@ -239,6 +239,39 @@ pub struct RenderArgs {
     /// [default: SITE_DIR/<site name>.secrets.yaml].
     #[arg(long, value_name = "FILE")]
     pub secrets: Option<PathBuf>,
+    #[command(flatten)]
+    pub kolla: KollaArgs,
+}
+
+/// Where the kolla profile's kolla-ansible lives, and what Kolla is told.
+#[derive(Debug, Clone, Default, Args)]
+pub struct KollaArgs {
+    /// The venv holding the kolla profile's kolla-ansible (render reads its
+    /// multinode inventory and kolla-genpwd; deploy runs it) [default:
+    /// $AERIE_KOLLA_VENV, else ~/.local/share/aerie/kolla-ansible-VERSION].
+    #[arg(long, value_name = "DIR")]
+    pub kolla_venv: Option<PathBuf>,
+    /// Kolla's nova_compute_virt_type: kvm, or qemu where guests are emulated
+    /// (a lab under TCG).
+    #[arg(long, value_enum, default_value_t = VirtTypeArg::Kvm)]
+    pub virt_type: VirtTypeArg,
+}
+
+/// `--virt-type`: how Kolla's nova-compute runs guests.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, ValueEnum)]
+pub enum VirtTypeArg {
+    #[default]
+    Kvm,
+    Qemu,
+}
+
+impl From<VirtTypeArg> for crate::kolla::VirtType {
+    fn from(v: VirtTypeArg) -> Self {
+        match v {
+            VirtTypeArg::Kvm => crate::kolla::VirtType::Kvm,
+            VirtTypeArg::Qemu => crate::kolla::VirtType::Qemu,
+        }
+    }
 }
 
 #[derive(Debug, Args)]
@@ -259,6 +292,8 @@ pub struct BuildArgs {
     /// [default: SITE_DIR/<site name>.secrets.yaml].
     #[arg(long, value_name = "FILE")]
     pub secrets: Option<PathBuf>,
+    #[command(flatten)]
+    pub kolla: KollaArgs,
 }
 
 #[derive(Debug, Args)]

@@ -28,11 +28,14 @@ pub mod profile;
 pub mod bundle;
 // The concerns: each adds its part of a node's bundle.
 pub mod concerns;
+// Kolla-Ansible's inputs from a site (pure).
+pub mod kolla;
 // The SSH transport the roads share.
 pub mod ssh;
 
 // The roads: each takes the site and its bundles somewhere.
 pub mod apply;
+pub mod deploy;
 pub mod iso;
 pub mod lab;
 pub mod netboot;

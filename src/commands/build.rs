@@ -85,6 +85,7 @@ pub fn run(args: &BuildArgs) -> anyhow::Result<()> {
         Options::default(),
         replace,
         args.secrets.as_deref(),
+        &args.kolla,
     )?;
     let dir = args.output.display();
     let verb = match outcome {

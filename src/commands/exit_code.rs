@@ -30,6 +30,9 @@ fn code_of(cause: &(dyn std::error::Error + 'static)) -> Option<i32> {
     if cause.is::<HostNotReady>() {
         return Some(exit::UNAVAILABLE);
     }
+    if cause.is::<crate::deploy::VenvError>() {
+        return Some(exit::UNAVAILABLE);
+    }
     if cause.is::<AlreadyExists>() {
         return Some(exit::CANT_CREATE);
     }

@@ -1,7 +1,7 @@
 //! `aerie render`: a validated site becomes a directory of kickstarts,
 //! bundles and files.
 
-use crate::cli::{RenderArgs, SiteArg};
+use crate::cli::{KollaArgs, RenderArgs, SiteArg};
 use crate::profile::Profile;
 use crate::render::{self, output, secrets, Options, Templates};
 use crate::site::{self, Source};
@@ -16,15 +16,61 @@ pub fn render_to(
     options: Options,
     replace: output::Replace,
     secrets: Option<&Path>,
+    kolla: &KollaArgs,
 ) -> anyhow::Result<(render::Rendered, output::Outcome)> {
     let source = &site_arg.source();
     let (site, profile) = super::load(site_arg)?;
     let templates = Templates::new(templates)?;
-    let secrets = site_secrets(source, &site, &profile, secrets, dir, options)?;
-    let rendered = render::render_site_with(&site, &profile, &templates, options, secrets.as_ref())
-        .with_context(|| format!("cannot render {}", source.origin()))?;
+    let site_secrets = site_secrets(source, &site, &profile, secrets, dir, options)?;
+    let mut rendered =
+        render::render_site_with(&site, &profile, &templates, options, site_secrets.as_ref())
+            .with_context(|| format!("cannot render {}", source.origin()))?;
+    if !options.minimal {
+        if let Some(spec) = &profile.kolla {
+            let secrets_path = secrets_path(source, &site, secrets, dir);
+            let input = kolla_source(spec, kolla, &secrets_path)?;
+            let files = render::kolla_files(&site, &profile, &input, kolla.virt_type.into())
+                .with_context(|| format!("cannot render Kolla's inputs for {}", source.origin()))?;
+            rendered.files.extend(files);
+        }
+    }
     let outcome = output::write(dir, &rendered, replace)?;
     Ok((rendered, outcome))
+}
+
+/// Where the site's secrets file is: `--secrets`, else beside the site file.
+pub fn secrets_path(
+    source: &Source,
+    site: &site::Site,
+    path: Option<&Path>,
+    output: &Path,
+) -> std::path::PathBuf {
+    let site_file = match source {
+        Source::File(p) => Some(p.as_path()),
+        Source::Example(_) => None,
+    };
+    path.map_or_else(
+        || secrets::default_path(site_file, site.site.name.as_str(), output),
+        Path::to_path_buf,
+    )
+}
+
+/// What Kolla's inputs take from kolla-ansible: its multinode inventory
+/// (from the profile's venv, version checked) and passwords.yml, made by its
+/// kolla-genpwd once and kept in the site's secrets file.
+pub fn kolla_source(
+    spec: &crate::profile::KollaSpec,
+    args: &KollaArgs,
+    secrets_path: &Path,
+) -> anyhow::Result<crate::kolla::Source> {
+    let dir = crate::deploy::venv::chosen_dir(args.kolla_venv.as_deref(), spec);
+    let venv = crate::deploy::KollaVenv::open(&dir, spec)?;
+    let secrets = secrets::load_or_make_kolla(secrets_path, &mut || venv.genpwd())?;
+    let passwords = secrets
+        .kolla_passwords
+        .map(|p| p.expose().to_string())
+        .expect("load_or_make_kolla makes the passwords");
+    venv.source(passwords)
 }
 
 /// The site's render-time secrets, read or made (None when the profile needs none).
@@ -66,6 +112,7 @@ pub fn run(args: &RenderArgs) -> anyhow::Result<()> {
         options,
         replace,
         args.secrets.as_deref(),
+        &args.kolla,
     )?;
     println!(
         "wrote {} ({} node(s), {} files); see {}",

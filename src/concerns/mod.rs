@@ -13,6 +13,12 @@ mod pci_scheduler;
 mod services;
 mod sriov;
 
+/// nova's PCI passthrough values, shared with Kolla's config overrides.
+pub mod pci {
+    pub use super::pci_passthrough::{alias_value, spec_value};
+    pub use super::pci_scheduler::FILTER;
+}
+
 use crate::bundle::{BundleFile, Concern, Edit, FileEdit, HostBundle};
 use crate::profile::{Profile, RoleSpec};
 use crate::site::{Node, Site};

@@ -35,7 +35,7 @@ const LAYERS: &[(&str, &[&str])] = &[
     ("site", &["site"]),
     ("profile", &["profile"]),
     ("bundle", &["bundle"]),
-    ("concerns", &["concerns"]),
+    ("concerns", &["concerns", "kolla"]),
     // The SSH transport the roads share.
     ("transport", &["ssh"]),
     // One room per road: a road imports another road only by an exception below.
@@ -46,6 +46,7 @@ const LAYERS: &[(&str, &[&str])] = &[
             "render",
             "iso",
             "apply",
+            "deploy",
             "register",
             "networks",
             "preflight",

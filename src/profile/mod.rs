@@ -3,11 +3,13 @@
 //! file, not code.
 
 mod concern;
+mod kolla;
 mod preflight;
 mod provider_networks;
 mod registration;
 
 pub use concern::Concern;
+pub use kolla::{KollaGroups, KollaSpec};
 pub use preflight::{PreflightSpec, RoleNeeds};
 pub use provider_networks::ProviderNetworksSpec;
 pub use registration::{
@@ -45,6 +47,9 @@ pub struct Profile {
     /// What `aerie preflight` checks per role.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub preflight: Option<PreflightSpec>,
+    /// The Kolla-Ansible this profile deploys with (`aerie deploy`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub kolla: Option<KollaSpec>,
 }
 
 /// What one role gets.
@@ -127,6 +132,7 @@ pub struct EucalyptusSpec {
 const BUILT_IN: &[(&str, &str)] = &[
     ("openstack", include_str!("../../profiles/openstack.yaml")),
     ("eucalyptus", include_str!("../../profiles/eucalyptus.yaml")),
+    ("kolla", include_str!("../../profiles/kolla.yaml")),
 ];
 
 impl Profile {
@@ -220,6 +226,22 @@ mod tests {
         assert_eq!(deb.concerns, el.concerns);
         let euca = Profile::built_in(ProfileName::Eucalyptus);
         assert_eq!(euca.missing_debian(), [Role::Frontend, Role::Compute]);
+    }
+
+    #[test]
+    fn kolla_profile_maps_every_distro_kolla_supports() {
+        let p = Profile::built_in(ProfileName::Kolla);
+        let k = p.kolla.as_ref().expect("kolla section");
+        for d in crate::site::validate::KOLLA_DISTROS {
+            assert!(k.base_distro_for(*d).is_some(), "{d:?}");
+        }
+        assert_eq!(k.base_distro_for(Distro::Alma9), None);
+        assert!(k
+            .requirements
+            .iter()
+            .any(|r| r == &format!("kolla-ansible=={}", k.version)));
+        assert_ne!(k.neutron_plugin, "linuxbridge");
+        assert!(p.missing_debian().is_empty());
     }
 
     #[test]

@@ -154,6 +154,24 @@ pub fn render_site_with(
     Ok(out)
 }
 
+/// Kolla-Ansible's inputs for a kolla-profile site, under `kolla/` (see
+/// `crate::kolla`); passwords.yml is 0600 like the secrets it comes from.
+pub fn kolla_files(
+    site: &Site,
+    profile: &Profile,
+    source: &crate::kolla::Source,
+    virt: crate::kolla::VirtType,
+) -> Result<Vec<OutFile>, crate::kolla::InputError> {
+    Ok(crate::kolla::inputs(site, profile, source, virt)?
+        .into_iter()
+        .map(|f| OutFile {
+            path: format!("kolla/{}", f.path),
+            mode: f.mode,
+            content: f.content.into_bytes(),
+        })
+        .collect())
+}
+
 /// The kickstarts behind an installer ISO's menu entries: `ks/frontend.cfg`
 /// and `ks/compute.cfg` are the dispatcher restricted to that role (the
 /// frontend, being one node, is installed on any machine no MAC names), and

@@ -12,7 +12,7 @@ use crate::site::{Role, Site};
 use anyhow::Context;
 use std::path::Path;
 
-pub use crate::site::secrets::{default_path, KeyPair, Secrets};
+pub use crate::site::secrets::{default_path, KeyPair, KollaPasswords, Secrets};
 
 /// Whether the profile needs render-time trust (the frontend's key on the nodes).
 pub fn needed(profile: &Profile) -> bool {
@@ -84,6 +84,24 @@ pub fn load_or_make(
         crate::site::secrets::write(path, &secrets)?;
         eprintln!(
             "wrote {} (new SSH keys for the site; keep it private)",
+            path.display()
+        );
+    }
+    Ok(secrets)
+}
+
+/// The kolla profile's secrets: passwords.yml made once by `genpwd` (never
+/// printed) and kept in the secrets file (0600, atomically).
+pub fn load_or_make_kolla(
+    path: &Path,
+    genpwd: &mut dyn FnMut() -> anyhow::Result<String>,
+) -> anyhow::Result<Secrets> {
+    let mut secrets = crate::site::secrets::read(path)?;
+    if secrets.kolla_passwords.is_none() {
+        secrets.kolla_passwords = Some(KollaPasswords::new(genpwd()?));
+        crate::site::secrets::write(path, &secrets)?;
+        eprintln!(
+            "wrote {} (new Kolla passwords for the site; keep it private)",
             path.display()
         );
     }

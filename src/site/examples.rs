@@ -17,6 +17,11 @@ pub const EXAMPLES: &[(&str, &str, &str)] = &[
         "1 frontend, 2 compute nodes installed from the network by `aerie pxe serve` (netboot: dhcp mode)",
         include_str!("../../examples/netboot.yaml"),
     ),
+    (
+        "kolla",
+        "the lab's hosts with OpenStack 2025.1 in containers by Kolla-Ansible (openvswitch, provider VLANs), a local image registry",
+        include_str!("../../examples/kolla.yaml"),
+    ),
 ];
 
 /// The YAML text of the example with this name.

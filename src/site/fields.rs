@@ -195,6 +195,31 @@ checked_text!(
 );
 
 checked_text!(
+    /// A container registry, `host` or `host:port` with an optional path
+    /// (`registry.lab.example.org:4000`, `10.20.0.5:5000/kolla`): where the
+    /// kolla profile pulls its images on a site without internet.
+    Registry,
+    "a container registry (host or host:port)",
+    "give the registry as `host:port` without a scheme, such as `registry.lab.example.org:4000`",
+    max = 253,
+    |c| c.is_ascii_alphanumeric() || matches!(c, '-' | '.' | ':' | '/' | '_'),
+    extra = registry_shape
+);
+
+fn registry_shape(value: &str) -> Option<&'static str> {
+    if value.starts_with('-') {
+        return Some("it starts with '-' and would be read as an option");
+    }
+    if value.contains("://") {
+        return Some("it has a scheme (Kolla wants host:port only)");
+    }
+    if value.starts_with(['/', '.', ':']) || value.ends_with(['/', ':', '.']) {
+        return Some("it starts or ends with '/', ':' or '.'");
+    }
+    None
+}
+
+checked_text!(
     /// A time zone name such as `UTC` or `Europe/Berlin`.
     Timezone,
     "a time zone name",

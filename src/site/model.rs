@@ -45,6 +45,10 @@ pub struct Settings {
     /// VLANs (one trunk device per host); absent: [`DEFAULT_PHYSNET`].
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub physnet: Option<ObjectName>,
+    /// Where the kolla profile pulls its container images, for a site
+    /// without internet (Kolla's `docker_registry`); none: Kolla's default.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub container_registry: Option<Registry>,
 }
 
 /// The physnet when the site names none: Kolla-Ansible's name for its first
@@ -61,6 +65,8 @@ fn default_timezone() -> Timezone {
 pub enum ProfileName {
     Openstack,
     Eucalyptus,
+    /// OpenStack in containers, deployed by Kolla-Ansible (`aerie deploy`).
+    Kolla,
 }
 
 /// The operating system installed on the nodes.
@@ -328,6 +334,7 @@ impl ProfileName {
         match self {
             ProfileName::Openstack => "openstack",
             ProfileName::Eucalyptus => "eucalyptus",
+            ProfileName::Kolla => "kolla",
         }
     }
 
@@ -338,6 +345,8 @@ impl ProfileName {
             ProfileName::Openstack => true,
             // Eucalyptus' own networking (MANAGED-NOVLAN) has no physnet.
             ProfileName::Eucalyptus => false,
+            // Kolla's neutron_external_interface is that one trunk.
+            ProfileName::Kolla => true,
         }
     }
 }

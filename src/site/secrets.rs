@@ -71,6 +71,31 @@ pub struct Secrets {
     /// Each node's BMC password, by host name (`nodes[].bmc` in the site).
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub bmc_passwords: BTreeMap<String, BmcPassword>,
+    /// The kolla profile's passwords.yml, as kolla-genpwd made it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub kolla_passwords: Option<KollaPasswords>,
+}
+
+/// Kolla's passwords.yml (kolla-genpwd's output). Never shown.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct KollaPasswords(String);
+
+impl KollaPasswords {
+    pub fn new(text: String) -> KollaPasswords {
+        KollaPasswords(text)
+    }
+
+    /// The file's text, for the one place that writes it (kolla/passwords.yml).
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Debug for KollaPasswords {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("KollaPasswords(hidden)")
+    }
 }
 
 const HEADER: &str = "# aerie: this site's secrets (SSH keys made once by `aerie render`, BMC\n\

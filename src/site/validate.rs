@@ -25,7 +25,90 @@ pub fn check(site: &Site, context: &Context) -> Vec<Finding> {
     super::physnet::check(site, &mut out);
     super::bmc::check(site, &mut out);
     super::netboot_rules::check(site, &mut out);
+    check_kolla(site, &mut out);
     out
+}
+
+/// The distributions Kolla-Ansible 2025.1 (the kolla profile's release)
+/// accepts as hosts: its prechecks know Rocky, CentOS Stream, Debian and
+/// Ubuntu, not AlmaLinux.
+pub const KOLLA_DISTROS: &[Distro] = &[Distro::Rocky9, Distro::CentosStream9, Distro::Debian12];
+
+/// What the kolla profile needs of a site: a host distribution Kolla
+/// supports, and on every node a device on the management network (Kolla's
+/// `network_interface`) and exactly one device carrying the instances
+/// networks (`neutron_external_interface`; that it is one device is the
+/// physnet rule's). The container registry is Kolla's setting only.
+fn check_kolla(site: &Site, out: &mut Vec<Finding>) {
+    if site.site.profile != ProfileName::Kolla {
+        if site.site.container_registry.is_some() {
+            out.push(Finding::error(
+                "site.container-registry",
+                format!(
+                    "the {} profile pulls no container images; the registry is for `profile: kolla`",
+                    site.site.profile.as_str()
+                ),
+                "remove container-registry, or use `profile: kolla`",
+            ));
+        }
+        return;
+    }
+    if !KOLLA_DISTROS.contains(&site.site.distro) {
+        out.push(Finding::error(
+            "site.distro",
+            format!(
+                "Kolla-Ansible 2025.1 does not support {} hosts (its prechecks accept Rocky, CentOS Stream, Debian, Ubuntu)",
+                site.site.distro.as_str()
+            ),
+            "use `distro: rocky9`, `centos-stream9` or `debian12` with the kolla profile",
+        ));
+    }
+    for (i, node) in site.nodes.iter().enumerate() {
+        let on = |purpose: Purpose| {
+            node.interfaces
+                .iter()
+                .enumerate()
+                .filter(move |(_, iface)| {
+                    site.network(iface.network.as_str())
+                        .is_some_and(|n| n.purpose == purpose)
+                })
+        };
+        if let Some((j, _)) = on(Purpose::Management).find(|(_, iface)| iface.device.is_none()) {
+            out.push(Finding::error(
+                format!("nodes[{i}].interfaces[{j}].device"),
+                format!(
+                    "{} has no device named on the management network; Kolla needs it as the host's network_interface",
+                    node.hostname
+                ),
+                "name the management interface's device, such as `device: eth0`",
+            ));
+        }
+        let instances: Vec<_> = on(Purpose::Instances).collect();
+        if instances.is_empty() {
+            out.push(Finding::error(
+                format!("nodes[{i}].interfaces"),
+                format!(
+                    "{} has no interface on an instances network; Kolla needs that device as the host's neutron_external_interface",
+                    node.hostname
+                ),
+                "attach the node to an instances network with its device, such as `{ network: demo-net, device: eth1 }`",
+            ));
+            continue;
+        }
+        // One device for all of them: the physnet rule (physnet.rs) says so.
+        for (j, iface) in instances {
+            if iface.device.is_none() {
+                out.push(Finding::error(
+                    format!("nodes[{i}].interfaces[{j}].device"),
+                    format!(
+                        "{} has no device named on the instances network {}; Kolla needs it as the host's neutron_external_interface",
+                        node.hostname, iface.network
+                    ),
+                    "name the device that carries the instances VLANs, such as `device: eth1`",
+                ));
+            }
+        }
+    }
 }
 
 /// What does not fit the distribution: Debian is installed outside aerie

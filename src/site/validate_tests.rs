@@ -635,3 +635,57 @@ fn bad_bmc_values_name_their_key() {
     }
     assert!(eucalyptus().nodes.iter().all(|n| n.bmc.is_some()));
 }
+
+fn kolla() -> Site {
+    load::from_str(examples::get("kolla").unwrap(), "kolla").unwrap()
+}
+
+#[test]
+fn the_kolla_example_is_valid() {
+    assert!(errors(&kolla()).is_empty(), "{:#?}", errors(&kolla()));
+}
+
+#[test]
+fn kolla_needs_an_instances_device_on_every_node() {
+    let mut site = kolla();
+    site.nodes[2].interfaces[1].device = None;
+    assert_error(
+        &site,
+        "nodes[2].interfaces[1].device",
+        "neutron_external_interface",
+    );
+    site.nodes[2].interfaces.truncate(1);
+    assert_error(
+        &site,
+        "nodes[2].interfaces",
+        "no interface on an instances network",
+    );
+}
+
+#[test]
+fn kolla_maps_the_instances_vlans_of_a_node_to_one_device() {
+    let mut site = kolla();
+    let mut second = site.nodes[1].interfaces[1].clone();
+    second.network = "demo2-net".parse().unwrap();
+    second.device = Some("eth2".parse().unwrap());
+    site.nodes[1].interfaces.push(second);
+    assert_error(&site, "nodes[1].interfaces[2].device", "one physnet");
+}
+
+#[test]
+fn kolla_refuses_distros_its_prechecks_refuse() {
+    let mut site = kolla();
+    site.site.distro = Distro::Alma9;
+    assert_error(&site, "site.distro", "Kolla-Ansible 2025.1");
+}
+
+#[test]
+fn a_container_registry_is_for_the_kolla_profile_only() {
+    let mut site = lab();
+    site.site.container_registry = Some("registry.example.org:4000".parse().unwrap());
+    assert_error(&site, "site.container-registry", "profile: kolla");
+    assert!("https://r.example.org"
+        .parse::<crate::site::fields::Registry>()
+        .is_err());
+    assert!("-r:1".parse::<crate::site::fields::Registry>().is_err());
+}

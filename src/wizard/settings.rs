@@ -11,16 +11,21 @@ pub fn ask(base: Option<&Settings>) -> anyhow::Result<Settings> {
         &[
             (ProfileName::Openstack, "openstack".to_string()),
             (ProfileName::Eucalyptus, "eucalyptus".to_string()),
+            (
+                ProfileName::Kolla,
+                "kolla (OpenStack in containers, deployed by Kolla-Ansible)".to_string(),
+            ),
         ],
         base.map_or(ProfileName::Openstack, |b| b.profile),
     )?;
-    let mut distros = vec![
-        (Distro::Rocky9, "rocky9".to_string()),
-        (Distro::Alma9, "alma9".to_string()),
-        (Distro::CentosStream9, "centos-stream9".to_string()),
-    ];
+    let mut distros = vec![(Distro::Rocky9, "rocky9".to_string())];
+    // Kolla-Ansible's prechecks know no AlmaLinux (validation refuses it).
+    if profile != ProfileName::Kolla {
+        distros.push((Distro::Alma9, "alma9".to_string()));
+    }
+    distros.push((Distro::CentosStream9, "centos-stream9".to_string()));
     // Eucalyptus ships EL packages only (validation refuses it on Debian).
-    if profile == ProfileName::Openstack {
+    if profile != ProfileName::Eucalyptus {
         distros.push((
             Distro::Debian12,
             "debian12 (installed outside aerie; configured by cloud-init or SSH)".to_string(),
@@ -63,6 +68,17 @@ pub fn ask(base: Option<&Settings>) -> anyhow::Result<Settings> {
     let ssh_keys = super::ssh_keys::ask(base.map(|b| b.ssh_keys.as_slice()))?;
     let root_password_hash =
         super::password::ask(base.and_then(|b| b.root_password_hash.as_ref()))?;
+    // Only Kolla pulls container images (validation refuses the key elsewhere).
+    let container_registry = if profile == ProfileName::Kolla {
+        ask::optional(
+            "Container registry for Kolla's images, host:port (`none`: Kolla's default, needs internet)",
+            base.and_then(|b| b.container_registry.as_ref())
+                .map(ToString::to_string),
+            &field,
+        )?
+    } else {
+        None
+    };
     Ok(Settings {
         name,
         domain,
@@ -74,5 +90,6 @@ pub fn ask(base: Option<&Settings>) -> anyhow::Result<Settings> {
         ssh_keys,
         root_password_hash,
         physnet: base.and_then(|b| b.physnet.clone()),
+        container_registry,
     })
 }

@@ -8,7 +8,7 @@ use serde_json::Value;
 use std::collections::BTreeMap;
 use std::path::Path;
 
-const VALIDATOR: &str = "/opt/aerie-test/openstack/bin/oslo-config-validator";
+pub const VALIDATOR: &str = "/opt/aerie-test/openstack/bin/oslo-config-validator";
 
 /// The namespaces of each file aerie edits.
 fn namespaces(path: &str) -> &'static [&'static str] {

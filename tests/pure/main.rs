@@ -23,6 +23,7 @@ mod exit_codes;
 mod grub_variants;
 mod init_wizard;
 mod iso_cli;
+mod kolla_render;
 mod lab_host_checks;
 mod lab_vagrantfile;
 mod nova_pci_parsers;

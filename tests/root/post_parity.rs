@@ -137,7 +137,12 @@ fn post_leaves_exactly_the_rendered_root_tree() {
         let (_render, runs) = run_post(example, true);
         for (host, root, expected, log) in runs {
             let want = files_under(&expected);
-            assert!(!want.is_empty(), "{example}/{host}: empty tree");
+            // The kolla frontend's bundle is empty (Kolla makes its files);
+            // the check below that %post wrote nothing else still holds.
+            assert!(
+                !want.is_empty() || (example == "kolla" && host == "fe1"),
+                "{example}/{host}: empty tree"
+            );
             for rel in &want {
                 let a = std::fs::read(expected.join(rel)).unwrap();
                 let b = std::fs::read(root.path().join(rel)).unwrap_or_else(|_| {

@@ -16,6 +16,15 @@ pub fn ksvalidator() -> PathBuf {
     find_tool(&path)
 }
 
+/// The test venv with the kolla profile's kolla-ansible
+/// ($AERIE_TEST_KOLLA_VENV or /opt/aerie-test/kolla; scripts/test-deps.sh makes it).
+pub fn kolla_venv() -> PathBuf {
+    let dir = std::env::var("AERIE_TEST_KOLLA_VENV")
+        .unwrap_or_else(|_| "/opt/aerie-test/kolla".to_string());
+    find_tool(&format!("{dir}/bin/kolla-ansible"));
+    PathBuf::from(dir)
+}
+
 pub fn example_site(name: &str) -> Site {
     site::load_valid(&Source::Example(name.to_string()), &Default::default())
         .unwrap_or_else(|e| panic!("example {name}: {e:#}"))
