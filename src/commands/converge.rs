@@ -60,6 +60,12 @@ pub fn run(args: &ConvergeArgs) -> anyhow::Result<()> {
         exec::run(&mut exec::command(&a.action.argv[0], &a.action.argv[1..]))?;
         println!("ran       {}", a.action.command_line()?);
     }
+    // What the actions wrote (update-grub's grub.cfg) is on disk before
+    // anyone reboots: a power cut after converge must not boot the old
+    // boot loader configuration (or none).
+    if runs_commands && plan.changed().next().is_some() {
+        exec::run(&mut exec::command("sync", std::iter::empty::<&str>()))?;
+    }
     for r in &reasons {
         println!("reboot required: {r}");
     }

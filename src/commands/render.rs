@@ -82,7 +82,7 @@ pub fn site_secrets(
     output: &Path,
     options: Options,
 ) -> anyhow::Result<Option<secrets::Secrets>> {
-    if options.minimal || !secrets::needed(profile) {
+    if options.minimal || !secrets::wanted(site, profile) {
         return Ok(None);
     }
     let site_file = match source {
@@ -93,7 +93,7 @@ pub fn site_secrets(
         || secrets::default_path(site_file, site.site.name.as_str(), output),
         Path::to_path_buf,
     );
-    secrets::load_or_make(&path, site, &mut secrets::ssh_keygen).map(Some)
+    secrets::load_or_make(&path, site, profile, &mut secrets::ssh_keygen).map(Some)
 }
 
 pub fn run(args: &RenderArgs) -> anyhow::Result<()> {

@@ -4,7 +4,9 @@
 //! the binary) and `network-config` (version 2) from the site.
 
 use super::payload::Item;
+use crate::bundle::converge::REBOOT_MARKER;
 use crate::bundle::HostBundle;
+use crate::render::secrets::KeyPair;
 use crate::site::{Node, Site};
 use serde_json::{json, Value};
 use std::path::Path;
@@ -20,20 +22,56 @@ pub fn meta_data(site: &Site, node: &Node) -> String {
     )
 }
 
+/// What the first boot gets besides the bundle: the role's Debian packages,
+/// the node's host key made at render time, and whether the aerie binary is
+/// on the volume.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct FirstBoot<'a> {
+    /// Installed (after an index update, from the node's own apt sources)
+    /// before aerie converges: they create the users and groups the bundle's
+    /// files belong to (`nova`, ...).
+    pub packages: &'a [String],
+    pub host_key: Option<&'a KeyPair>,
+    pub binary: bool,
+}
+
+/// The first boot's shell script: install the binary from the volume, then
+/// converge; every outcome said on the console (cloud-init's output goes to
+/// it) in lines starting `aerie:`; a failed converge fails the script.
+fn first_boot_script() -> String {
+    let marker = REBOOT_MARKER;
+    format!(
+        "mkdir -p /run/aerie-media; \
+         mount -o ro /dev/disk/by-label/cidata /run/aerie-media 2>/dev/null || true; \
+         if [ -f /run/aerie-media/aerie ]; then install -m 0755 /run/aerie-media/aerie /usr/local/sbin/aerie; fi; \
+         umount /run/aerie-media 2>/dev/null || true; \
+         if [ ! -x /usr/local/sbin/aerie ]; then echo 'aerie: binary not on the cidata volume; run aerie converge {BUNDLE_PATH} over SSH'; exit 0; fi; \
+         if /usr/local/sbin/aerie converge {BUNDLE_PATH}; then \
+         echo 'aerie: converged on {BUNDLE_PATH}'; \
+         if [ -e {marker} ]; then echo 'aerie: reboot required ({marker}): rebooting when cloud-init is done'; fi; \
+         else rc=$?; echo \"aerie: converge FAILED (exit $rc): see the lines above; fix the cause, then run: aerie converge {BUNDLE_PATH}\"; exit $rc; fi"
+    )
+}
+
 /// `user-data` (#cloud-config; JSON is valid YAML, so serde_json writes it).
-pub fn user_data(site: &Site, node: &Node, bundle: &HostBundle) -> String {
-    let mut files: Vec<Value> = bundle
-        .files
-        .iter()
-        .map(|f| {
+/// With the binary on the volume, `aerie converge` writes the bundle's files
+/// (every owner checked before the first write; one file's failure leaves the
+/// others as they were or whole); without it cloud-init writes them itself,
+/// deferred until the packages (and with them the files' owners) are there.
+/// cloud-init reboots the node at its end when converge left the reboot mark.
+pub fn user_data(site: &Site, node: &Node, bundle: &HostBundle, first: FirstBoot) -> String {
+    let mut files: Vec<Value> = Vec::new();
+    if !first.binary {
+        files.extend(bundle.files.iter().map(|f| {
             json!({
                 "path": f.path,
                 "permissions": format!("{:#o}", f.mode),
                 "owner": format!("{}:{}", f.owner, f.group),
                 "content": f.content,
+                "defer": true,
             })
-        })
-        .collect();
+        }));
+    }
     files.push(json!({
         "path": BUNDLE_PATH,
         "permissions": "0o600",
@@ -47,21 +85,30 @@ pub fn user_data(site: &Site, node: &Node, bundle: &HostBundle) -> String {
     if let Some(h) = &site.site.root_password_hash {
         root["hashed_passwd"] = json!(h.as_str());
     }
-    let converge = format!(
-        "set -e; mkdir -p /run/aerie-media; \
-         mount -o ro /dev/disk/by-label/cidata /run/aerie-media 2>/dev/null || true; \
-         if [ -f /run/aerie-media/aerie ]; then install -m 0755 /run/aerie-media/aerie /usr/local/sbin/aerie; fi; \
-         if [ -x /usr/local/sbin/aerie ]; then /usr/local/sbin/aerie converge {BUNDLE_PATH}; \
-         else echo 'aerie: binary not on the cidata volume; run aerie converge {BUNDLE_PATH} over SSH'; fi"
-    );
-    let doc = json!({
+    let mut doc = json!({
         "hostname": node.hostname.to_string(),
         "fqdn": format!("{}.{}", node.hostname, site.site.domain),
         "users": [root],
         "disable_root": false,
         "write_files": files,
-        "runcmd": [["sh", "-c", converge]],
+        "runcmd": [["sh", "-c", first_boot_script()]],
+        "power_state": {
+            "mode": "reboot",
+            "condition": format!("test -e {REBOOT_MARKER}"),
+            "message": "aerie: rebooting: the kernel command line or module options changed",
+            "timeout": 60,
+        },
     });
+    if !first.packages.is_empty() {
+        doc["package_update"] = json!(true);
+        doc["packages"] = json!(first.packages);
+    }
+    if let Some(kp) = first.host_key {
+        doc["ssh_keys"] = json!({
+            "ed25519_private": kp.private,
+            "ed25519_public": kp.public,
+        });
+    }
     format!(
         "#cloud-config\n{}\n",
         serde_json::to_string_pretty(&doc).expect("JSON serializes")
@@ -144,11 +191,23 @@ fn default_route(gw: std::net::IpAddr) -> &'static str {
 }
 
 /// The cidata volume's files for `node`, and the binary (for first boot).
-pub fn items(site: &Site, node: &Node, bundle: &HostBundle, binary: Option<&Path>) -> Vec<Item> {
+pub fn items(
+    site: &Site,
+    node: &Node,
+    bundle: &HostBundle,
+    packages: &[String],
+    host_key: Option<&KeyPair>,
+    binary: Option<&Path>,
+) -> Vec<Item> {
+    let first = FirstBoot {
+        packages,
+        host_key,
+        binary: binary.is_some(),
+    };
     let mut items = vec![
         Item::Bytes {
             iso_path: "/user-data".into(),
-            content: user_data(site, node, bundle).into_bytes(),
+            content: user_data(site, node, bundle, first).into_bytes(),
         },
         Item::Bytes {
             iso_path: "/meta-data".into(),
@@ -197,7 +256,7 @@ mod tests {
         let fe = site.frontend().unwrap();
         let profile = crate::profile::Profile::built_in(site.site.profile);
         let bundle = crate::concerns::bundle_for(&site, fe, &profile);
-        let text = user_data(&site, fe, &bundle);
+        let text = user_data(&site, fe, &bundle, FirstBoot::default());
         assert!(text.starts_with("#cloud-config\n"));
         let v: Value = serde_json::from_str(text.trim_start_matches("#cloud-config\n")).unwrap();
         assert_eq!(v["hostname"], "fe1");

@@ -6,6 +6,10 @@
 //! The kickstarts install them: the nodes know the frontend's key and the
 //! frontend knows the nodes' host keys before either first boots. Private keys
 //! are never logged or printed (`Debug` hides them).
+//!
+//! A Debian 12 site gets a host key for every node too: its nodes boot from
+//! their cloud-init volume, which installs that key, so the SSH roads pin the
+//! key aerie made instead of trusting whatever answers first.
 
 use crate::profile::Profile;
 use crate::site::{Role, Site};
@@ -22,15 +26,30 @@ pub fn needed(profile: &Profile) -> bool {
         .is_some_and(|r| r.copy_frontend_key.is_some())
 }
 
+/// Whether the site's nodes get their host keys from their cloud-init volume
+/// (Debian 12: not installed by kickstart).
+pub fn host_keys_on_cidata(site: &Site) -> bool {
+    !site.site.distro.installs_by_kickstart()
+}
+
+/// Whether rendering `site` with `profile` reads or makes a secrets file.
+pub fn wanted(site: &Site, profile: &Profile) -> bool {
+    needed(profile) || host_keys_on_cidata(site)
+}
+
 impl Secrets {
-    /// Add what `site` needs and is missing; true when something was made.
+    /// Add what `site` needs and is missing; true when something was made:
+    /// the frontend's key and the compute nodes' host keys when the profile
+    /// copies the frontend's key, every node's host key on a Debian site.
     pub fn complete(
         &mut self,
         site: &Site,
+        profile: &Profile,
         keygen: &mut dyn FnMut(&str) -> anyhow::Result<KeyPair>,
     ) -> anyhow::Result<bool> {
         let mut made = false;
-        if self.frontend_key.is_none() {
+        let every_node = host_keys_on_cidata(site);
+        if needed(profile) && self.frontend_key.is_none() {
             let fe = site
                 .frontend()
                 .map(|n| format!("root@{}.{}", n.hostname, site.site.domain))
@@ -38,7 +57,10 @@ impl Secrets {
             self.frontend_key = Some(keygen(&fe)?);
             made = true;
         }
-        for n in site.nodes.iter().filter(|n| n.role == Role::Compute) {
+        let keyed = |n: &&crate::site::Node| {
+            every_node || (needed(profile) && n.role == Role::Compute)
+        };
+        for n in site.nodes.iter().filter(keyed) {
             let host = n.hostname.to_string();
             if let std::collections::btree_map::Entry::Vacant(e) = self.host_keys.entry(host) {
                 let kp = keygen(&format!("{}.{}", e.key(), site.site.domain))?;
@@ -77,10 +99,11 @@ pub fn ssh_keygen(comment: &str) -> anyhow::Result<KeyPair> {
 pub fn load_or_make(
     path: &Path,
     site: &Site,
+    profile: &Profile,
     keygen: &mut dyn FnMut(&str) -> anyhow::Result<KeyPair>,
 ) -> anyhow::Result<Secrets> {
     let mut secrets = crate::site::secrets::read(path)?;
-    if secrets.complete(site, keygen)? {
+    if secrets.complete(site, profile, keygen)? {
         crate::site::secrets::write(path, &secrets)?;
         eprintln!(
             "wrote {} (new SSH keys for the site; keep it private)",
