@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 /// The cached image and its facts (ROOT_UUID=..., KERNEL=...).
-fn image() -> (PathBuf, String) {
+pub fn image() -> (PathBuf, String) {
     let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("scripts/make-test-debian-image.sh");
     let out = harness::tool(&script).arg("--print").run();
     let path = PathBuf::from(String::from_utf8_lossy(&out.stdout).trim());

@@ -16,6 +16,14 @@
 //!   is slow; `AERIE_QEMU_JOBS` overrides, default 2).
 //! * Missing qemu or OVMF is an error naming `scripts/test-deps.sh`, never a
 //!   skip.
+//! * A whole system: [`Media::Overlay`] boots a qcow2 overlay ([`overlay`],
+//!   made with qemu-img over a cached image, which it never writes) that
+//!   keeps what the guest writes across its reboots; [`BootSpec::cdrom`] adds
+//!   a CD (a cidata volume); [`BootSpec::nic`] a virtio NIC on a tap inside
+//!   a network namespace (qemu runs in it), so the guest is reachable from
+//!   that namespace only; [`BootSpec::reboots`] lets the guest reboot itself
+//!   (otherwise `-no-reboot`). [`Vm::mark`] and [`Vm::wait_since`] read the
+//!   serial log from a point on, each wait with its own deadline.
 #![allow(dead_code)]
 
 use std::fmt;
@@ -51,6 +59,17 @@ pub enum Media {
     Cdrom,
     /// The ISO written to a disk, as `dd` to a USB stick would (raw, snapshot).
     UsbDisk,
+    /// A qcow2 overlay (see [`overlay`]) as the guest's virtio disk, written
+    /// by the guest and kept.
+    Overlay,
+}
+
+/// A virtio NIC on a tap that exists in a network namespace.
+#[derive(Clone, Debug)]
+pub struct Nic {
+    pub netns: String,
+    pub tap: String,
+    pub mac: String,
 }
 
 impl fmt::Display for Firmware {
@@ -67,6 +86,7 @@ impl fmt::Display for Media {
         f.write_str(match self {
             Media::Cdrom => "cd",
             Media::UsbDisk => "disk",
+            Media::Overlay => "overlay",
         })
     }
 }
@@ -80,6 +100,11 @@ pub struct BootSpec {
     pub memory_mb: u32,
     /// From qemu's start to the last moment [`Vm::wait_for`] may succeed.
     pub deadline: Duration,
+    /// A CD beside the boot media (e.g. a cidata volume).
+    pub cdrom: Option<PathBuf>,
+    pub nic: Option<Nic>,
+    /// Whether the guest may reboot itself (else qemu exits: `-no-reboot`).
+    pub reboots: bool,
 }
 
 impl BootSpec {
@@ -95,6 +120,9 @@ impl BootSpec {
             media,
             memory_mb: 1024,
             deadline,
+            cdrom: None,
+            nic: None,
+            reboots: false,
         }
     }
 
@@ -102,6 +130,43 @@ impl BootSpec {
         self.deadline = d;
         self
     }
+
+    pub fn cdrom(mut self, iso: impl Into<PathBuf>) -> Self {
+        self.cdrom = Some(iso.into());
+        self
+    }
+
+    pub fn nic(mut self, nic: Nic) -> Self {
+        self.nic = Some(nic);
+        self
+    }
+
+    pub fn reboots(mut self) -> Self {
+        self.reboots = true;
+        self
+    }
+}
+
+/// A qcow2 overlay at `out` over the raw image `base` (`qemu-img create -F raw
+/// -b BASE`): the guest's writes go to the overlay, `base` is only read.
+pub fn overlay(base: &Path, out: &Path) -> Result<()> {
+    if !base.is_file() {
+        bail!("the base image {} does not exist", base.display());
+    }
+    let out_ = Command::new("qemu-img")
+        .args(["create", "-q", "-f", "qcow2", "-F", "raw", "-b"])
+        .arg(base)
+        .arg(out)
+        .output()
+        .with_context(|| format!("running qemu-img; {SETUP_HINT}"))?;
+    if !out_.status.success() {
+        bail!(
+            "qemu-img create over {} failed: {}",
+            base.display(),
+            String::from_utf8_lossy(&out_.stderr)
+        );
+    }
+    Ok(())
 }
 
 /// qemu's binary: `AERIE_QEMU` or `qemu-system-x86_64` from PATH.
@@ -220,15 +285,41 @@ impl Vm {
         let log = dir.path().join("serial.log");
         fs::write(&log, b"").context("creating the serial log")?;
 
-        let mut cmd = Command::new(&qemu);
+        // In the NIC's namespace, qemu finds its tap there; `ip netns exec`
+        // execs qemu, so the child's PID is qemu's.
+        let mut cmd = match &spec.nic {
+            Some(nic) => {
+                let mut c = Command::new("ip");
+                c.args(["netns", "exec", &nic.netns]).arg(&qemu);
+                c
+            }
+            None => Command::new(&qemu),
+        };
         cmd.args([
             "-machine", "q35", "-accel", "tcg", "-smp", "1", "-display", "none",
         ])
-        .args(["-monitor", "none", "-no-reboot", "-net", "none"])
-        .arg("-m")
-        .arg(spec.memory_mb.to_string())
-        .arg("-serial")
-        .arg(format!("file:{}", qemu_escape(&log)));
+        .args(["-monitor", "none"]);
+        if !spec.reboots {
+            cmd.arg("-no-reboot");
+        }
+        match &spec.nic {
+            Some(nic) => {
+                cmd.arg("-netdev")
+                    .arg(format!(
+                        "tap,id=n0,ifname={},script=no,downscript=no",
+                        nic.tap
+                    ))
+                    .arg("-device")
+                    .arg(format!("virtio-net-pci,netdev=n0,mac={}", nic.mac));
+            }
+            None => {
+                cmd.args(["-net", "none"]);
+            }
+        }
+        cmd.arg("-m")
+            .arg(spec.memory_mb.to_string())
+            .arg("-serial")
+            .arg(format!("file:{}", qemu_escape(&log)));
         if spec.firmware == Firmware::Uefi {
             let (code, vars) = ovmf_files()?;
             let my_vars = dir.path().join("OVMF_VARS.fd");
@@ -256,6 +347,19 @@ impl Vm {
                     .arg(format!("file={iso},format=raw,if=ide,index=0,snapshot=on"))
                     .args(["-boot", "c"]);
             }
+            Media::Overlay => {
+                cmd.arg("-drive")
+                    .arg(format!("file={iso},format=qcow2,if=virtio"));
+            }
+        }
+        if let Some(cd) = &spec.cdrom {
+            if !cd.is_file() {
+                bail!("CD {} does not exist", cd.display());
+            }
+            cmd.arg("-drive").arg(format!(
+                "file={},format=raw,media=cdrom,readonly=on,if=ide,index=2",
+                qemu_escape(cd)
+            ));
         }
         let stderr =
             fs::File::create(dir.path().join("qemu.stderr")).context("qemu stderr file")?;
@@ -295,8 +399,36 @@ impl Vm {
     /// log. Errors (with the log's tail) when qemu exits or the deadline passes.
     pub fn wait_for(&mut self, what: &str, pred: impl Fn(&str) -> bool) -> Result<String> {
         let deadline = self.started + self.spec.deadline;
+        self.wait_until(0, deadline, what, pred)
+    }
+
+    /// Where the serial log ends now (in cleaned characters), for [`Vm::wait_since`].
+    pub fn mark(&self) -> Result<usize> {
+        Ok(self.log()?.len())
+    }
+
+    /// Like [`Vm::wait_for`] on the log after `mark` only, within `timeout`
+    /// from now; returns that part of the log.
+    pub fn wait_since(
+        &mut self,
+        mark: usize,
+        what: &str,
+        timeout: Duration,
+        pred: impl Fn(&str) -> bool,
+    ) -> Result<String> {
+        self.wait_until(mark, Instant::now() + timeout, what, pred)
+    }
+
+    fn wait_until(
+        &mut self,
+        mark: usize,
+        deadline: Instant,
+        what: &str,
+        pred: impl Fn(&str) -> bool,
+    ) -> Result<String> {
         loop {
-            let log = self.log()?;
+            let whole = self.log()?;
+            let log = whole.get(mark..).unwrap_or("").to_string();
             if pred(&log) {
                 return Ok(log);
             }
@@ -311,9 +443,9 @@ impl Vm {
             }
             if Instant::now() >= deadline {
                 bail!(
-                    "{}: no {what} within {:?}\nserial log tail:\n{}",
+                    "{}: no {what} after {:?} of qemu\nserial log tail:\n{}",
                     self.describe(),
-                    self.spec.deadline,
+                    self.elapsed(),
                     tail(&log, 3000)
                 );
             }
