@@ -57,9 +57,8 @@ impl Secrets {
             self.frontend_key = Some(keygen(&fe)?);
             made = true;
         }
-        let keyed = |n: &&crate::site::Node| {
-            every_node || (needed(profile) && n.role == Role::Compute)
-        };
+        let keyed =
+            |n: &&crate::site::Node| every_node || (needed(profile) && n.role == Role::Compute);
         for n in site.nodes.iter().filter(keyed) {
             let host = n.hostname.to_string();
             if let std::collections::btree_map::Entry::Vacant(e) = self.host_keys.entry(host) {
