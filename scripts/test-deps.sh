@@ -46,6 +46,9 @@ openstack_reqs=$(cd "$(dirname "$0")/.." && pwd)/tests/cloud/requirements.txt
 # tests/deploy/requirements.txt, made the same way as the OpenStack venv.
 kolla_venv=${AERIE_TEST_KOLLA_VENV:-/opt/aerie-test/kolla}
 kolla_reqs=$(cd "$(dirname "$0")/.." && pwd)/tests/deploy/requirements.txt
+# sushy-tools, the Redfish emulator of the bmc tests, pinned by tests/bmc/requirements.txt.
+sushy_venv=${AERIE_TEST_SUSHY_VENV:-/opt/aerie-test/sushy}
+sushy_reqs=$(cd "$(dirname "$0")/.." && pwd)/tests/bmc/requirements.txt
 
 installed() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q 'install ok installed'; }
 
@@ -180,6 +183,15 @@ if ! cmp -s "$kolla_reqs" "$kolla_venv/aerie-requirements.txt"; then
 fi
 "$kolla_venv/bin/kolla-ansible" --version >/dev/null 2>&1 && "$kolla_venv/bin/ansible-inventory" --version >/dev/null 2>&1 \
   || { echo "test-deps: $kolla_venv is broken: remove it and run this again" >&2; exit 1; }
+# The same for sushy-tools: its own venv, remade when its requirements change.
+if ! cmp -s "$sushy_reqs" "$sushy_venv/aerie-requirements.txt"; then
+  echo "test-deps: installing sushy-tools (Redfish emulator) into $sushy_venv"
+  rm -rf "$sushy_venv"
+  /usr/bin/python3 -m venv "$sushy_venv"
+  "$sushy_venv/bin/pip" install -q --no-deps -r "$sushy_reqs"
+  cp "$sushy_reqs" "$sushy_venv/aerie-requirements.txt"
+fi
+"$sushy_venv/bin/python" -c 'import sushy_tools.emulator.main' || { echo "test-deps: $sushy_venv is broken: remove it and run this again" >&2; exit 1; }
 
 # The root filesystem the SSH test hosts run on (cached between runs).
 if [ -x "$(dirname "$0")/make-test-rootfs.sh" ]; then
@@ -188,4 +200,4 @@ fi
 # The Debian 12 disk image the boot tests run under qemu (cached; several
 # minutes the first time; a failed download fails here, loudly).
 "$(dirname "$0")/make-test-debian-image.sh"
-echo "test-deps: ready (ksvalidator at $venv/bin/ksvalidator, OpenStack in $openstack_venv, Kolla-Ansible in $kolla_venv)"
+echo "test-deps: ready (ksvalidator at $venv/bin/ksvalidator, OpenStack in $openstack_venv, Kolla-Ansible in $kolla_venv, sushy-tools in $sushy_venv)"

@@ -133,6 +133,19 @@ pub enum Command {
     /// unreachable (the report says which and why), 64 bad usage (e.g. a profile
     /// without provider networks), 65 invalid site, 66 unreadable site.
     Networks(NetworksArgs),
+    /// Drive the nodes' BMCs over Redfish: power, and boot once from an ISO or the network.
+    ///
+    /// Every node with a `bmc:` in the site (or those --nodes names), at most
+    /// --parallel at a time; the password comes from the site's secrets file
+    /// (`aerie bmc password`). TLS: the site's `tls-fingerprint` pin, else the
+    /// system's CAs, else nothing unless --insecure. Busy BMCs (429, 5xx) and
+    /// dropped connections are retried with backoff. Exit status: 0 every node
+    /// done, 2 some node failed (each says why; the others were done), 64 bad
+    /// usage or a missing password, 65 invalid site, 66 unreadable site.
+    Bmc {
+        #[command(subcommand)]
+        command: BmcCommand,
+    },
     /// One row per node: reachable, host key, bundle in sync, reboot required, registered.
     ///
     /// Changes nothing anywhere. Exit status: 0 every node reachable with its
@@ -546,6 +559,103 @@ pub enum HostsCommand {
         #[command(flatten)]
         known_hosts: KnownHostsArg,
     },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum BmcCommand {
+    /// Boot the nodes once: from an ISO by URL (eject every virtual-media slot,
+    /// insert the ISO, read it back) or from the network (--pxe); then the
+    /// one-time boot override, read back, and a restart (or power on).
+    Boot(BmcBootArgs),
+    /// Power the nodes on, off (forced), cycle them, or read their power state.
+    Power(BmcPowerArgs),
+    /// Keep a node's BMC password in the site's secrets file (mode 0600):
+    /// typed hidden at a terminal, else the first line of standard input.
+    Password(BmcPasswordArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct BmcRunArgs {
+    #[command(flatten)]
+    pub site: SiteArg,
+    /// Only these nodes (hostnames from the site, comma-separated).
+    #[arg(long, value_name = "N1,N2", value_delimiter = ',')]
+    pub nodes: Vec<String>,
+    /// BMCs worked on at the same time.
+    #[arg(long, value_name = "N", default_value_t = 50, value_parser = clap::value_parser!(u32).range(1..=1024))]
+    pub parallel: u32,
+    /// How to print the per-node results.
+    #[arg(long, value_enum, default_value_t = OutputFormat::Text)]
+    pub output: OutputFormat,
+    /// Trust any TLS certificate of a BMC whose node pins none (said on every run).
+    #[arg(long)]
+    pub insecure: bool,
+    /// Seconds one Redfish request may take.
+    #[arg(long, value_name = "SECS", default_value_t = 30, value_parser = clap::value_parser!(u64).range(1..=600))]
+    pub timeout: u64,
+    /// Attempts per request when a BMC is busy or drops the connection.
+    #[arg(long, value_name = "N", default_value_t = 5, value_parser = clap::value_parser!(u32).range(1..=20))]
+    pub attempts: u32,
+    /// The secrets file [default: <site dir>/<site name>.secrets.yaml].
+    #[arg(long, value_name = "FILE")]
+    pub secrets: Option<PathBuf>,
+    /// A vendor quirks table to use instead of the built-in one (same form as src/bmc/quirks.yaml).
+    #[arg(long, value_name = "FILE")]
+    pub quirks: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+#[command(group(clap::ArgGroup::new("media").required(true).args(["iso", "pxe"])))]
+pub struct BmcBootArgs {
+    /// The ISO's URL, which each BMC downloads itself (http:// or https://).
+    #[arg(long, value_name = "URL")]
+    pub iso: Option<String>,
+    /// Boot from the network instead.
+    #[arg(long)]
+    pub pxe: bool,
+    #[command(flatten)]
+    pub run: BmcRunArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct BmcPowerArgs {
+    /// What to do.
+    #[arg(value_enum)]
+    pub op: PowerArg,
+    #[command(flatten)]
+    pub run: BmcRunArgs,
+}
+
+/// `aerie bmc power` operations.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum PowerArg {
+    On,
+    Off,
+    Cycle,
+    Status,
+}
+
+impl From<PowerArg> for crate::bmc::PowerOp {
+    fn from(op: PowerArg) -> Self {
+        match op {
+            PowerArg::On => crate::bmc::PowerOp::On,
+            PowerArg::Off => crate::bmc::PowerOp::Off,
+            PowerArg::Cycle => crate::bmc::PowerOp::Cycle,
+            PowerArg::Status => crate::bmc::PowerOp::Status,
+        }
+    }
+}
+
+#[derive(Debug, Args)]
+pub struct BmcPasswordArgs {
+    /// The node (a hostname of the site with a `bmc:`).
+    #[arg(value_name = "NODE")]
+    pub node: String,
+    #[command(flatten)]
+    pub site: SiteArg,
+    /// The secrets file [default: <site dir>/<site name>.secrets.yaml].
+    #[arg(long, value_name = "FILE")]
+    pub secrets: Option<PathBuf>,
 }
 
 /// How a command prints its results.

@@ -35,6 +35,7 @@ pub mod ssh;
 
 // The roads: each takes the site and its bundles somewhere.
 pub mod apply;
+pub mod bmc;
 pub mod deploy;
 pub mod iso;
 pub mod lab;

@@ -2,6 +2,8 @@
 
 mod apply;
 mod apply_progress;
+mod bmc;
+mod bmc_progress;
 mod build;
 mod converge;
 mod docs;
@@ -36,6 +38,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Apply(args) => apply::run(&args),
         Command::Register(args) => register::run(&args),
         Command::Networks(args) => networks::run(&args),
+        Command::Bmc { command } => bmc::run(&command),
         Command::Status(args) => status::run(&args),
         Command::Preflight(args) => preflight::run(&args),
         Command::Hosts { command } => hosts::run(&command),

@@ -47,6 +47,7 @@ const LAYERS: &[(&str, &[&str])] = &[
             "iso",
             "apply",
             "deploy",
+            "bmc",
             "register",
             "networks",
             "preflight",

@@ -12,9 +12,12 @@ mod iso_fixtures;
 #[allow(dead_code)]
 #[path = "../support/pty.rs"]
 mod pty;
+#[path = "../support/redfish.rs"]
+mod redfish;
 #[path = "../support/render_support.rs"]
 mod render_support;
 
+mod bmc_redfish;
 mod cidata_cloud_init;
 mod cloud_config_validator;
 mod converge_idempotent;
