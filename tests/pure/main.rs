@@ -14,9 +14,12 @@ mod iso_fixtures;
 mod pty;
 #[path = "../support/redfish.rs"]
 mod redfish;
+#[path = "../support/redfish_faults.rs"]
+mod redfish_faults;
 #[path = "../support/render_support.rs"]
 mod render_support;
 
+mod bmc_faults;
 mod bmc_redfish;
 mod cidata_cloud_init;
 mod cloud_config_validator;
