@@ -517,6 +517,10 @@ pub struct StatusArgs {
     /// (a chroot, or test fixtures).
     #[arg(long, value_name = "DIR", default_value = "/")]
     pub facts_root: String,
+    /// The network boot server's folder (`aerie pxe serve --dir`): when it
+    /// holds a status, each node's install step is shown too.
+    #[arg(long, value_name = "DIR", default_value = "aerie-pxe")]
+    pub pxe_dir: std::path::PathBuf,
     #[command(flatten)]
     pub reach: ReachArgs,
 }

@@ -38,21 +38,64 @@ pub fn run(args: &StatusArgs) -> anyhow::Result<()> {
     );
     let note = registered(&site, &profile, &pins, &opts, &mut rows).err();
 
+    let install = install_state(&args.pxe_dir, &rows);
     match args.reach.output {
-        OutputFormat::Json => println!(
-            "{}",
-            serde_json::to_string_pretty(&serde_json::json!({
+        OutputFormat::Json => {
+            let mut out = serde_json::json!({
                 "nodes": rows,
                 "registered_error": note,
-            }))?
-        ),
-        OutputFormat::Text => print!("{}", status::table::text(&rows, note.as_deref())),
+            });
+            if let Some(install) = &install {
+                out["install"] = serde_json::to_value(install)?;
+            }
+            println!("{}", serde_json::to_string_pretty(&out)?)
+        }
+        OutputFormat::Text => {
+            print!("{}", status::table::text(&rows, note.as_deref()));
+            if let Some(install) = &install {
+                println!("install (aerie pxe, {}):", args.pxe_dir.display());
+                for i in install {
+                    println!(
+                        "  {:<12} {:<12} installed: {}",
+                        i.node,
+                        i.step.unwrap_or("-"),
+                        if i.installed { "yes" } else { "no" }
+                    );
+                }
+            }
+        }
     }
     if rows.iter().all(Row::healthy) {
         Ok(())
     } else {
         Err(Reported(HOSTS_FAILED).into())
     }
+}
+
+/// A node's network install, as `aerie pxe serve` left it.
+#[derive(serde::Serialize)]
+struct Install {
+    node: String,
+    step: Option<&'static str>,
+    installed: bool,
+}
+
+/// The install state of these rows' nodes, when `dir` holds a boot server's status.
+fn install_state(dir: &std::path::Path, rows: &[Row]) -> Option<Vec<Install>> {
+    let state = crate::netboot::StateDir::new(dir);
+    let tracker = state.read_status()?;
+    Some(
+        rows.iter()
+            .filter_map(|r| {
+                let s = tracker.nodes.get(&r.host)?;
+                Some(Install {
+                    node: r.host.clone(),
+                    step: s.phase.map(crate::netboot::Phase::as_str),
+                    installed: state.is_installed(&r.host),
+                })
+            })
+            .collect(),
+    )
 }
 
 /// Fill `registered` for compute rows from the frontend's listing, or say why not.

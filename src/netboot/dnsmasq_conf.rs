@@ -60,17 +60,16 @@ pub fn render(plan: &Plan, paths: &Paths<'_>) -> String {
             if let Some([start, end]) = plan.dynamic_range {
                 let _ = writeln!(c, "dhcp-range=set:boot,{start},{end},{},1h", net.netmask());
             }
-            if let Some(gw) = plan.gateway {
-                let _ = writeln!(c, "dhcp-option=tag:boot,option:router,{gw}");
-            }
-            if !plan.dns.is_empty() {
-                let list: Vec<String> = plan.dns.iter().map(ToString::to_string).collect();
-                let _ = writeln!(
-                    c,
-                    "dhcp-option=tag:boot,option:dns-server,{}",
-                    list.join(",")
-                );
-            }
+            // The site's router and DNS servers, or none: never dnsmasq's
+            // default of this machine (which routes nothing and runs no DNS).
+            let router = plan.gateway.map(|g| g.to_string()).unwrap_or_default();
+            let _ = writeln!(c, "dhcp-option=tag:boot,option:router{}", prefixed(&router));
+            let dns: Vec<String> = plan.dns.iter().map(ToString::to_string).collect();
+            let _ = writeln!(
+                c,
+                "dhcp-option=tag:boot,option:dns-server{}",
+                prefixed(&dns.join(","))
+            );
             let _ = writeln!(c, "domain={}", plan.domain);
             for node in &plan.nodes {
                 match node.address {
@@ -115,6 +114,15 @@ pub fn render(plan: &Plan, paths: &Paths<'_>) -> String {
     c
 }
 
+/// `,VALUE`, or nothing for an empty value (dnsmasq then sends no such option).
+fn prefixed(value: &str) -> String {
+    if value.is_empty() {
+        String::new()
+    } else {
+        format!(",{value}")
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -156,6 +164,14 @@ mod tests {
             "{c}"
         );
         assert!(!c.contains("proxy"));
+        assert!(
+            c.contains("dhcp-option=tag:boot,option:router,10.20.0.1\n"),
+            "{c}"
+        );
+        assert!(
+            c.contains("dhcp-option=tag:boot,option:dns-server,192.0.2.53\n"),
+            "{c}"
+        );
     }
 
     #[test]

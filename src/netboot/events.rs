@@ -116,13 +116,14 @@ impl Tracker {
     }
 
     /// Record `phase` for `node`; false when it says nothing new. DHCP seen
-    /// only starts a boot (the installer asks for DHCP again mid-install).
+    /// starts a boot, except right after the script or the kernel: that is
+    /// the installer's own DHCP, mid-boot.
     pub fn advance(&mut self, node: &str, phase: Phase) -> bool {
         let Some(status) = self.nodes.get_mut(node) else {
             return false;
         };
         let new = match (status.phase, phase) {
-            (Some(_), Phase::DhcpSeen) => false,
+            (Some(Phase::Script | Phase::Kernel | Phase::DhcpSeen), Phase::DhcpSeen) => false,
             (old, new) => old != Some(new),
         };
         if new {
@@ -155,6 +156,12 @@ mod tests {
             !t.advance("n1", Phase::DhcpSeen),
             "the installer's own DHCP"
         );
+        assert!(t.advance("n1", Phase::Kickstart));
+        assert!(
+            t.advance("n1", Phase::DhcpSeen),
+            "a new boot after a failed install"
+        );
+        assert!(t.advance("n1", Phase::Script));
         assert!(t.advance("n1", Phase::Kickstart));
         assert!(t.advance("n1", Phase::InstallDone));
         assert!(t.advance("n1", Phase::FirstBoot));

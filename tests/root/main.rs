@@ -22,3 +22,4 @@ mod iso_boot;
 mod lab_bad_input;
 mod lab_qemu;
 mod post_parity;
+mod pxe_boot;

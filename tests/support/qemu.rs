@@ -62,6 +62,8 @@ pub enum Media {
     /// A qcow2 overlay (see [`overlay`]) as the guest's virtio disk, written
     /// by the guest and kept.
     Overlay,
+    /// No disk at all: the VM boots from its NIC ([`BootSpec::network`]).
+    Network,
 }
 
 /// A virtio NIC on a tap that exists in a network namespace.
@@ -87,6 +89,7 @@ impl fmt::Display for Media {
             Media::Cdrom => "cd",
             Media::UsbDisk => "disk",
             Media::Overlay => "overlay",
+            Media::Network => "net",
         })
     }
 }
@@ -105,6 +108,9 @@ pub struct BootSpec {
     pub nic: Option<Nic>,
     /// Whether the guest may reboot itself (else qemu exits: `-no-reboot`).
     pub reboots: bool,
+    /// false: the NIC has no option ROM (`romfile=`), so the firmware's own
+    /// PXE boots (OVMF: PXE → TFTP ipxe.efi), as on real servers.
+    pub nic_rom: bool,
 }
 
 impl BootSpec {
@@ -123,7 +129,16 @@ impl BootSpec {
             cdrom: None,
             nic: None,
             reboots: false,
+            nic_rom: true,
         }
+    }
+
+    /// A VM with no disk that boots from `nic`; `rom`: qemu's iPXE option ROM
+    /// on the NIC (else the firmware's own PXE).
+    pub fn network(firmware: Firmware, nic: Nic, rom: bool) -> Self {
+        let mut spec = BootSpec::new("", firmware, Media::Network).nic(nic);
+        spec.nic_rom = rom;
+        spec
     }
 
     pub fn deadline(mut self, d: Duration) -> Self {
@@ -274,7 +289,7 @@ impl Vm {
     /// The deadline counts from qemu's start, not from the wait for a slot.
     pub fn start(spec: &BootSpec) -> Result<Vm> {
         let qemu = qemu_binary()?;
-        if !spec.iso.is_file() {
+        if spec.media != Media::Network && !spec.iso.is_file() {
             bail!("ISO {} does not exist", spec.iso.display());
         }
         let slot = Slot::take();
@@ -310,7 +325,11 @@ impl Vm {
                         nic.tap
                     ))
                     .arg("-device")
-                    .arg(format!("virtio-net-pci,netdev=n0,mac={}", nic.mac));
+                    .arg(format!(
+                        "virtio-net-pci,netdev=n0,mac={}{}",
+                        nic.mac,
+                        if spec.nic_rom { "" } else { ",romfile=" }
+                    ));
             }
             None => {
                 cmd.args(["-net", "none"]);
@@ -350,6 +369,9 @@ impl Vm {
             Media::Overlay => {
                 cmd.arg("-drive")
                     .arg(format!("file={iso},format=qcow2,if=virtio"));
+            }
+            Media::Network => {
+                cmd.args(["-boot", "n"]);
             }
         }
         if let Some(cd) = &spec.cdrom {
