@@ -13,7 +13,11 @@
 //!   4. the floor again (the figure is the mean of both).
 //!
 //! aerie runs under `/usr/bin/time -v` for its peak RSS, with `AERIE_DEBUG_SSH=1`
-//! for the SSH channels it opened per host. $AERIE_BIN picks the binary (the script
+//! for the SSH channels it opened per host. Each phase also counts, per host, the
+//! processes the host forked (the pid its PID namespace hands out next, before and
+//! after) and the CPU time its sshd and everything under it used (the listener's
+//! reaped children), and the CPU time of the client side (aerie, or xargs and the
+//! ssh clients): work that does not depend on the machine's load, unlike wall time. $AERIE_BIN picks the binary (the script
 //! passes the release build); $AERIE_BASELINE_BIN, when set, runs another build the
 //! same way on its own fresh hosts, for a before/after in the same run.
 
@@ -28,8 +32,75 @@ use std::path::Path;
 use std::process::Command;
 use std::time::Instant;
 
+/// Work per host that does not depend on the machine's load.
+#[derive(Clone, Copy)]
+struct Cost {
+    /// Processes forked on the host (sshd's own included).
+    forks: f64,
+    /// CPU ms on the host: sshd and every process under it.
+    remote_ms: f64,
+    /// CPU ms on the client side (aerie, or xargs + ssh).
+    client_ms: f64,
+}
+
+/// Counters of a testbed before a phase.
+struct Counters {
+    pids: Vec<u64>,
+    remote_ticks: u64,
+    client_ticks: u64,
+}
+
+/// Reaped children's CPU ticks (user + system) of `pid`.
+fn children_ticks(pid: &str) -> u64 {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap();
+    let rest = &stat[stat.rfind(')').unwrap() + 2..];
+    let f: Vec<&str> = rest.split(' ').collect();
+    // Fields 16 and 17 of proc(5) (cutime, cstime); `rest` starts at field 3.
+    f[13].parse::<u64>().unwrap() + f[14].parse::<u64>().unwrap()
+}
+
+/// The pid a host's PID namespace hands out next (the probe's own shell).
+fn next_pid(h: &testbed::TestHost) -> u64 {
+    h.exec_ok("echo $$").trim().parse().unwrap()
+}
+
+fn counters(tb: &Testbed) -> Counters {
+    Counters {
+        pids: tb.hosts().iter().map(next_pid).collect(),
+        remote_ticks: tb
+            .hosts()
+            .iter()
+            .map(|h| children_ticks(&h.sshd_pid().unwrap().to_string()))
+            .sum(),
+        client_ticks: children_ticks("self"),
+    }
+}
+
+impl Counters {
+    /// What the phase since `self` cost per host.
+    fn cost(&self, tb: &Testbed) -> Cost {
+        let client = children_ticks("self");
+        let remote: u64 = tb
+            .hosts()
+            .iter()
+            .map(|h| children_ticks(&h.sshd_pid().unwrap().to_string()))
+            .sum();
+        let after: Vec<u64> = tb.hosts().iter().map(next_pid).collect();
+        let n = tb.hosts().len() as f64;
+        // One pid per probe: the probe's shell.
+        let forks: u64 = after.iter().zip(&self.pids).map(|(a, b)| a - b - 1).sum();
+        let tick_ms = 1000.0 / 100.0;
+        Cost {
+            forks: forks as f64 / n,
+            remote_ms: (remote - self.remote_ticks) as f64 * tick_ms / n,
+            client_ms: (client - self.client_ticks) as f64 * tick_ms / n,
+        }
+    }
+}
+
 /// One timed apply.
 struct Timed {
+    cost: Cost,
     seconds: f64,
     rss_mb: f64,
     /// Mean SSH channels per host.
@@ -54,9 +125,11 @@ fn timed_apply(tb: &Testbed, bin: &str, site: &Path, kh: &Path) -> Timed {
             None => cmd.env_remove(k),
         };
     }
+    let before = counters(tb);
     let start = Instant::now();
     let out = cmd.output().unwrap();
     let seconds = start.elapsed().as_secs_f64();
+    let cost = before.cost(tb);
     assert!(out.status.success(), "{}", explain(&out));
     let stderr = String::from_utf8_lossy(&out.stderr);
     let rss_kb: f64 = stderr
@@ -79,6 +152,7 @@ fn timed_apply(tb: &Testbed, bin: &str, site: &Path, kh: &Path) -> Timed {
         counts.iter().sum::<f64>() / counts.len() as f64
     };
     Timed {
+        cost,
         seconds,
         rss_mb: rss_kb / 1024.0,
         channels,
@@ -87,7 +161,7 @@ fn timed_apply(tb: &Testbed, bin: &str, site: &Path, kh: &Path) -> Timed {
 }
 
 /// The floor: one session per host, three 2 kB files, 50 sessions at a time.
-fn floor(tb: &Testbed) -> f64 {
+fn floor(tb: &Testbed) -> (f64, Cost) {
     let kh = tb.known_hosts_file();
     let dir = tb.dir().join("floor");
     std::fs::create_dir_all(&dir).unwrap();
@@ -109,11 +183,13 @@ fn floor(tb: &Testbed) -> f64 {
         data.display(),
         hosts_file.display()
     );
+    let before = counters(tb);
     let start = Instant::now();
     let out = tb
         .run_in_lab(Command::new("sh").args(["-c", &script]))
         .unwrap();
     let secs = start.elapsed().as_secs_f64();
+    let cost = before.cost(tb);
     assert!(out.status.success(), "{}", explain(&out));
     for h in tb.hosts() {
         for f in ["/root/f1", "/root/f2", "/root/f3"] {
@@ -121,11 +197,11 @@ fn floor(tb: &Testbed) -> f64 {
             assert_eq!(len, 2048, "{} {f}", h.name);
         }
     }
-    secs
+    (secs, cost)
 }
 
-/// One binary on N fresh hosts: (floor, first run, re-run).
-fn measure(n: usize, bin: &str) -> (f64, Timed, Timed) {
+/// One binary on N fresh hosts: (floor, its cost, first run, re-run).
+fn measure(n: usize, bin: &str) -> (f64, Cost, Timed, Timed) {
     let tb = testbed(n);
     let site = write_site(&tb, &site_yaml(&tb));
     let kh = known_hosts_copy(&tb);
@@ -135,7 +211,8 @@ fn measure(n: usize, bin: &str) -> (f64, Timed, Timed) {
     let again = timed_apply(&tb, bin, &site, &kh);
     assert_eq!(again.report["summary"]["ok"], n, "{:#}", again.report);
     let floor_after = floor(&tb);
-    ((floor_before + floor_after) / 2.0, first, again)
+    let cost = floor_before.1;
+    ((floor_before.0 + floor_after.0) / 2.0, cost, first, again)
 }
 
 fn main() {
@@ -146,12 +223,21 @@ fn main() {
         builds.push(("baseline", b));
     }
     let mut rows = Vec::new();
+    let mut costs = Vec::new();
     for n in sizes
         .split_whitespace()
         .map(|s| s.parse::<usize>().unwrap())
     {
         for (name, bin) in &builds {
-            let (fl, first, again) = measure(n, bin);
+            let (fl, fc, first, again) = measure(n, bin);
+            for (phase, c) in [("floor", fc), ("first", first.cost), ("re-run", again.cost)] {
+                let row = format!(
+                    "| {name} | {n} | {phase} | {:.1} | {:.1} | {:.1} |",
+                    c.forks, c.remote_ms, c.client_ms
+                );
+                println!("BENCH {row}");
+                costs.push(row);
+            }
             let row = format!(
                 "| {name} | {n} | {fl:.2} | {:.2} | {:.2} | {:.2} | {:.2} | {:.1} | {:.1} | {:.1} | {:.1} | {:.0} |",
                 first.seconds,
@@ -174,6 +260,12 @@ fn main() {
     );
     println!("BENCH |---|---|---|---|---|---|---|---|---|---|---|---|");
     for r in rows {
+        println!("BENCH {r}");
+    }
+    println!("BENCH");
+    println!("BENCH | build | hosts | phase | forks/host on the host | host CPU ms/host | client CPU ms/host |");
+    println!("BENCH |---|---|---|---|---|---|");
+    for r in costs {
         println!("BENCH {r}");
     }
 }
