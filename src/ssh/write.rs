@@ -7,8 +7,9 @@
 //! No file is ever left half-written: first every file is staged (a temporary
 //! file in the target's directory, created with its final permission bits, or
 //! 0600 and then chmod when they include execute or special bits; owner set),
-//! then every size is checked against what was sent and the temporary files are
-//! fsynced, then
+//! then the end mark that follows the files' bytes is read (a stream cut short
+//! lacks it; only then is each size checked, to name the short file) and the
+//! temporary files are fsynced, then
 //! one by one the previous version is copied to the run's backup directory and
 //! the temporary file renamed over the target, then the directories are
 //! fsynced. A failure while staging (a full disk, a lost connection) leaves
@@ -24,22 +25,19 @@ use super::read::run_first_fn;
 use super::session::Connection;
 use super::SshError;
 
-/// Args: run backup N (path size cmask mode owner group)... M (K check... L argv...)...
+/// Args: run backup N END (path size cmask mode owner group)... M (K check... L argv...)...
 /// A file is created under umask `cmask`; `mode` is `-` when that gives its mode.
+/// Stdin: the files' bytes, then the line END.
 const WRITE: &str = concat!(
     run_first_fn!(),
     r#"set -euC
-run=$1 backup=$2 n=$3
-shift 3
+run=$1 backup=$2 n=$3 end=$4
+shift 4
 nl='
 '
-temps= todo= dirs= sizes=
+temps= todo= dirs=
 cleanup() {
-  while IFS= read -r t; do
-    if [ -n "$t" ]; then rm -f -- "$t"; fi
-  done <<EOF
-$temps
-EOF
+  if [ -n "$temps" ]; then (IFS=$nl && set -f && exec rm -f -- $temps); fi
 }
 trap cleanup EXIT
 i=0
@@ -60,13 +58,13 @@ while [ "$i" -lt "$n" ]; do
   chown -- "$owner:$group" "$t"
   if [ "$mode" != - ]; then chmod -- "$mode" "$t"; fi
   todo=$todo$t$nl$p$nl$size$nl
-  sizes=$sizes$size$nl
   dirs=$dirs$d$nl
   i=$((i + 1))
 done
 if [ "$n" -gt 0 ]; then
-  got=$(IFS=$nl && set -f && exec stat -c %s -- $temps)
-  if [ "$got$nl" != "$sizes" ]; then
+  mark=
+  IFS= read -r mark || :
+  if [ "$mark" != "$end" ]; then
     i=0
     while IFS= read -r t && IFS= read -r p && IFS= read -r size; do
       echo "s $i"
@@ -76,7 +74,7 @@ if [ "$n" -gt 0 ]; then
     done <<EOF
 $todo
 EOF
-    echo "the staged sizes differ from those sent" >&2; exit 4
+    echo "the end of the files' bytes did not arrive; every file left as it was" >&2; exit 4
   fi
   (IFS=$nl && set -f && exec sync -- $temps)
 fi
@@ -94,6 +92,7 @@ while IFS= read -r t && IFS= read -r p && IFS= read -r size; do
 done <<EOF
 $todo
 EOF
+temps=
 if [ "$n" -gt 0 ]; then (IFS=$nl && set -f && exec sync -- $dirs); fi
 n=$1; shift
 i=0
@@ -176,6 +175,13 @@ pub enum WriteFailure {
     },
 }
 
+/// The line that follows the files' bytes on stdin: the script reads it after
+/// staging, so a stream cut short (a lost connection) is told from a whole one
+/// without looking at each file's size.
+fn end_mark(run_id: &str) -> String {
+    format!("aerie-end {run_id}")
+}
+
 /// The script's arguments and stdin for a batch.
 fn arguments(
     run_id: &str,
@@ -189,6 +195,8 @@ fn arguments(
         .collect();
     args.push(backup.to_string());
     args.push(files.len().to_string());
+    let end = end_mark(run_id);
+    args.push(end.clone());
     let mut stdin = Vec::new();
     for f in files {
         if f.path.contains('\n') || !f.path.starts_with('/') {
@@ -217,6 +225,10 @@ fn arguments(
             group,
         ]);
         stdin.extend_from_slice(f.content);
+    }
+    if !files.is_empty() {
+        stdin.extend_from_slice(end.as_bytes());
+        stdin.push(b'\n');
     }
     args.push(steps.len().to_string());
     for s in steps {
@@ -308,8 +320,19 @@ mod tests {
     use std::os::unix::fs::PermissionsExt;
 
     /// Run the script locally with `sh` (as the host would), backups into
-    /// `backup`, sending all the files' bytes but the last `short` ones.
+    /// `backup`, sending all the files' bytes but the last `short` ones (and
+    /// then, as a lost connection, nothing more).
     fn local(backup: &str, files: &[FileWrite], steps: &[Step], short: usize) -> Outcome {
+        let (_, stdin) = arguments("r1", backup, files, steps).unwrap();
+        let sent = match short {
+            0 => stdin.len(),
+            _ => stdin.len() - end_mark("r1").len() - 1 - short,
+        };
+        local_sending(backup, files, steps, sent)
+    }
+
+    /// [`local`], sending the first `sent` bytes of stdin.
+    fn local_sending(backup: &str, files: &[FileWrite], steps: &[Step], sent: usize) -> Outcome {
         use std::io::Write;
         use std::process::{Command, Stdio};
         let (args, stdin) = arguments("r1", backup, files, steps).unwrap();
@@ -320,7 +343,7 @@ mod tests {
             .stderr(Stdio::piped())
             .spawn()
             .unwrap();
-        let sent = &stdin[..stdin.len() - short];
+        let sent = &stdin[..sent];
         let _ = child.stdin.take().unwrap().write_all(sent);
         let out = child.wait_with_output().unwrap();
         let status = Ok(out.status.code().unwrap());
@@ -467,6 +490,42 @@ mod tests {
         assert_eq!(o.written, 0);
         assert_eq!(std::fs::read_to_string(&a).unwrap(), "keep\n");
         assert!(!std::path::Path::new(&b).exists());
+        let names: Vec<_> = std::fs::read_dir(dir.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name().into_string().unwrap())
+            .collect();
+        assert_eq!(names, ["a"], "temporary files left behind");
+    }
+
+    #[test]
+    fn a_stream_cut_after_whole_files_leaves_every_target_as_it_was() {
+        let dir = tempfile::tempdir().unwrap();
+        let d = dir.path().display().to_string();
+        let a = format!("{d}/a");
+        std::fs::write(&a, "keep\n").unwrap();
+        let files = [FileWrite {
+            path: &a,
+            content: b"new\n",
+            mode: 0o644,
+            owner: me(),
+        }];
+        let log = format!("{d}/log");
+        let never = words(&["sh", "-c", "echo never >> \"$0\"", &log]);
+        let steps = [Step {
+            argv: &never,
+            unless: None,
+        }];
+        // Every byte of the file, but not the end mark: the connection broke.
+        let o = local_sending("/nonexistent", &files, &steps, 4);
+        match o.failure {
+            Some(WriteFailure::File { ref reason, .. }) => {
+                assert!(reason.contains("did not arrive"), "{reason}")
+            }
+            ref other => panic!("{other:?}"),
+        }
+        assert_eq!((o.written, o.ran.len()), (0, 0));
+        assert_eq!(std::fs::read_to_string(&a).unwrap(), "keep\n");
+        assert!(!std::path::Path::new(&log).exists());
         let names: Vec<_> = std::fs::read_dir(dir.path())
             .unwrap()
             .map(|e| e.unwrap().file_name().into_string().unwrap())

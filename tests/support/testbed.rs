@@ -515,13 +515,15 @@ fn sshd_config() -> String {
 }
 
 /// The stand-in program `name`: appends its arguments (one call per line, arguments
-/// separated by the byte 0x1f) to `STANDIN_LOG_DIR/<name>.log` and exits 0.
+/// separated by the byte 0x1f) to `STANDIN_LOG_DIR/<name>.log` and exits 0. Shell
+/// builtins only (but the first `mkdir`): a call costs one process, as the real
+/// program would at least, so benchmarks count aerie's work, not the stand-in's.
 pub fn standin_script(name: &str) -> String {
     format!(
         "#!/bin/sh\n\
          # aerie test STAND-IN for '{name}': records its arguments, changes nothing.\n\
-         mkdir -p {STANDIN_LOG_DIR}\n\
-         {{ sep=''; for a in \"$@\"; do printf '%s%s' \"$sep\" \"$a\"; sep=$(printf '\\037'); done; printf '\\n'; }} >> {STANDIN_LOG_DIR}/{name}.log\n\
+         [ -d {STANDIN_LOG_DIR} ] || mkdir -p {STANDIN_LOG_DIR}\n\
+         {{ sep=; for a in \"$@\"; do if [ \"$sep\" ]; then printf '\\037'; fi; printf '%s' \"$a\"; sep=1; done; printf '\\n'; }} >> {STANDIN_LOG_DIR}/{name}.log\n\
          exit 0\n"
     )
 }
