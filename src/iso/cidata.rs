@@ -35,13 +35,32 @@ pub struct FirstBoot<'a> {
     pub binary: bool,
 }
 
-/// The first boot's shell script: install the binary from the volume, then
-/// converge; every outcome said on the console (cloud-init's output goes to
-/// it) in lines starting `aerie:`; a failed converge fails the script.
-fn first_boot_script() -> String {
+/// The first boot's shell script: refuse a machine that has none of the
+/// node's MACs (the volume of another node: nothing converged), install the
+/// binary from the volume, then converge; every outcome said on the console
+/// (cloud-init's output goes to it) in lines starting `aerie:`; a refusal or
+/// a failed converge fails the script.
+fn first_boot_script(node: &Node) -> String {
     let marker = REBOOT_MARKER;
+    let macs: Vec<String> = node
+        .interfaces
+        .iter()
+        .filter_map(|i| i.mac.as_ref())
+        .map(|m| m.as_str().to_ascii_lowercase())
+        .collect();
+    let host = node.hostname.as_str();
+    let guard = if macs.is_empty() {
+        String::new()
+    } else {
+        format!(
+            "here=$(cat /sys/class/net/*/address 2>/dev/null | tr '\\n' ' '); mine=; \
+             for m in {macs}; do case \" $here \" in *\" $m \"*) mine=1;; esac; done; \
+             if [ -z \"$mine\" ]; then echo \"aerie: this cidata volume is for {host} (MAC {macs}), not this machine (MACs: $here): nothing converged; give this machine its own volume (aerie iso SITE --config-only --cidata --node HOST) and {host} this one\"; exit 1; fi; ",
+            macs = macs.join(" "),
+        )
+    };
     format!(
-        "mkdir -p /run/aerie-media; \
+        "{guard}mkdir -p /run/aerie-media; \
          mount -o ro /dev/disk/by-label/cidata /run/aerie-media 2>/dev/null || true; \
          if [ -f /run/aerie-media/aerie ]; then install -m 0755 /run/aerie-media/aerie /usr/local/sbin/aerie; fi; \
          umount /run/aerie-media 2>/dev/null || true; \
@@ -91,7 +110,7 @@ pub fn user_data(site: &Site, node: &Node, bundle: &HostBundle, first: FirstBoot
         "users": [root],
         "disable_root": false,
         "write_files": files,
-        "runcmd": [["sh", "-c", first_boot_script()]],
+        "runcmd": [["sh", "-c", first_boot_script(node)]],
         "power_state": {
             "mode": "reboot",
             "condition": format!("test -e {REBOOT_MARKER}"),
@@ -274,6 +293,13 @@ mod tests {
             .as_str()
             .unwrap()
             .starts_with("$6$"));
+        // The first boot refuses a machine without fe1's MAC.
+        let script = v["runcmd"][0][2].as_str().unwrap();
+        assert!(
+            script.starts_with("here=$(cat /sys/class/net/*/address")
+                && script.contains("for m in 52:54:00:00:00:10; do"),
+            "{script}"
+        );
         assert_eq!(
             meta_data(&site, fe),
             "instance-id: aerie-lab-fe1\nlocal-hostname: fe1\n"
