@@ -27,7 +27,14 @@
 //!    new argument, mlx4_core has 8 VFs, kvm_amd (which TCG's AMD-like CPU
 //!    does load) reads nested=1, and status is in sync without a reboot due.
 //!
-//! Takes about 5 minutes on an idle 2-core machine (three boots under TCG).
+//!
+//! Bad input on the way: before the apply, the VM's disk full: apply fails
+//! naming the cause, every file stays whole as it was, no staged file is
+//! left, status says out of sync; the rerun after freeing the disk converges.
+//! And a second VM: node1's machine with fe1's volume refuses to converge.
+//!
+//! Takes 5-8 minutes on the 2-core machine (three boots under TCG, and the
+//! other VM's one boot beside them).
 //! A missing image, qemu or OVMF fails the test naming scripts/test-deps.sh.
 
 use crate::debian_image_boot::image;
@@ -250,6 +257,59 @@ fn next_kernel(vm: &mut Vm, mark: usize, what: &str) -> String {
     kernel_command_line(&log).unwrap().to_string()
 }
 
+/// Bad input: the machine with node1's MAC booted with fe1's volume. The
+/// first boot refuses to converge and says so on the serial console, naming
+/// both nodes' MACs; nothing reboots. (cloud-init has still applied what it
+/// applies before aerie's command: fe1's host name, root's keys; the network
+/// config matches fe1's MAC, so this machine gets no address.)
+#[test]
+fn a_cidata_volume_for_another_node_is_refused_on_first_boot() {
+    let (image, _facts) = image();
+    qemu::check_tools().unwrap();
+    let bed = Bed::new();
+    let (code, out) = bed.aerie(&[
+        "iso",
+        "site.yaml",
+        "--config-only",
+        "--cidata",
+        "--node",
+        "fe1",
+        "-o",
+        "fe1.iso",
+    ]);
+    assert_eq!(code, 0, "{out}");
+    let disk = bed.path("node1.qcow2");
+    qemu::overlay(&image, &disk).unwrap();
+    let spec = BootSpec::new(&disk, Firmware::Uefi, Media::Overlay)
+        .cdrom(bed.path("fe1.iso"))
+        .nic(Nic {
+            netns: bed.ns.name.clone(),
+            tap: "tap0".into(),
+            mac: MAC.into(),
+        })
+        .deadline(boot_timeout());
+    let mut vm = Vm::start(&spec).unwrap();
+    let log = vm
+        .wait_for("cloud-init's end", |l| {
+            l.contains("Cloud-init v.") && l.contains(" finished at ")
+        })
+        .unwrap();
+    assert!(
+        log.contains(&format!(
+            "aerie: this cidata volume is for fe1 (MAC 52:54:00:44:50:10), not this machine (MACs: {MAC}"
+        )),
+        "{}",
+        tail(&log)
+    );
+    assert!(!log.contains("aerie: converged"), "{}", tail(&log));
+    assert!(!log.contains("ran       "), "{}", tail(&log));
+    assert!(!log.contains("aerie: reboot required"), "{}", tail(&log));
+    eprintln!(
+        "debian12 vm, another node's volume: refused after {:.0?}",
+        vm.elapsed()
+    );
+}
+
 #[test]
 fn a_debian12_vm_converges_from_its_cidata_reboots_and_takes_an_apply_over_ssh() {
     let (image, _facts) = image();
@@ -360,6 +420,37 @@ fn a_debian12_vm_converges_from_its_cidata_reboots_and_takes_an_apply_over_ssh()
     let mut args = vec!["apply", "site.yaml", "--hosts", NODE];
     let reach = bed.reach();
     args.extend(reach.iter().map(String::as_str));
+
+    // Bad input first: the VM's root file system full (root's reserve too).
+    // The delivery fails and says so, leaves every file whole as it was and
+    // no staged file behind; status reports the node out of sync.
+    let watched =
+        "cat /etc/modprobe.d/mlx4_core.conf /etc/modprobe.d/kvm-nested.conf /etc/default/grub";
+    let before = bed.ssh_ok(watched);
+    bed.ssh_ok(
+        "set -- $(stat -f -c '%f %S' /); fallocate -l $(( ($1 - 8) * $2 )) /aerie-test-fill; \
+         dd if=/dev/zero of=/aerie-test-fill2 bs=4k 2>/dev/null; df -k / | tail -n 1",
+    );
+    let (code, out) = bed.aerie(&args);
+    assert_eq!(code, 2, "apply to a full disk:\n{out}");
+    assert!(
+        out.contains("No space left on device"),
+        "apply names the cause:\n{out}"
+    );
+    assert_eq!(
+        bed.ssh_ok(watched),
+        before,
+        "a file changed on the full disk"
+    );
+    let staged =
+        bed.ssh_ok("ls -a /etc/modprobe.d /etc/default /boot/grub | grep -c '^\\.aerie-' || true");
+    assert_eq!(staged.trim(), "0", "staged files left behind");
+    let row = bed.status();
+    assert_eq!(row["reachable"], true, "{row:#}");
+    assert_eq!(row["in_sync"], false, "{row:#}");
+    bed.ssh_ok("rm -f /aerie-test-fill /aerie-test-fill2");
+
+    // The rerun converges.
     let (code, out) = bed.aerie(&args);
     assert_eq!(code, 0, "{out}");
     assert!(out.contains("reboot"), "apply says a reboot is due:\n{out}");
