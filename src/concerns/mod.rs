@@ -1,7 +1,6 @@
 //! Host concerns: one file each, every one a pure function that adds the
 //! files, edits, actions and reboot reasons of its concern to a bundle.
 
-mod dhcp_gateway;
 mod eucalyptus;
 mod family;
 pub mod iommu;
@@ -54,7 +53,6 @@ pub fn bundle_for(site: &Site, node: &Node, profile: &Profile) -> HostBundle {
             Concern::Iommu => iommu::add,
             Concern::Sriov => sriov::add,
             Concern::NestedKvm => nested_kvm::add,
-            Concern::DhcpGateway => dhcp_gateway::add,
             Concern::MetadataRedirect => metadata_redirect::add,
             Concern::PciPassthrough => pci_passthrough::add,
             Concern::PciScheduler => pci_scheduler::add,

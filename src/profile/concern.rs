@@ -13,8 +13,6 @@ pub enum Concern {
     Sriov,
     /// Nested virtualisation in kvm_intel / kvm_amd.
     NestedKvm,
-    /// dnsmasq hands each instances network its external gateway.
-    DhcpGateway,
     /// ebtables redirect of 169.254.169.254:80 to the local metadata service.
     MetadataRedirect,
     /// nova-compute's `[pci]` device spec and alias.

@@ -31,9 +31,6 @@ pub struct Profile {
     pub release: String,
     pub frontend: RoleSpec,
     pub compute: RoleSpec,
-    /// Where `dnsmasq_config_file` lives and which roles run that DHCP service.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub dnsmasq: Option<DnsmasqSpec>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub nova: Option<NovaSpec>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -93,19 +90,6 @@ pub struct DebianRole {
 pub struct Repo {
     pub name: String,
     pub baseurl: String,
-}
-
-/// The dnsmasq options file and the service key that names it.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case", deny_unknown_fields)]
-pub struct DnsmasqSpec {
-    /// The file aerie writes, e.g. `/etc/dnsmasq-nova.conf`.
-    pub options_file: String,
-    /// The INI file holding `dnsmasq_config_file`: nova.conf for
-    /// nova-network multihost, Neutron's dhcp_agent.ini otherwise.
-    pub config_file: String,
-    pub section: String,
-    pub key: String,
 }
 
 /// nova's configuration.

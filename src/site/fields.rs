@@ -155,7 +155,7 @@ fn tz_name(value: &str) -> Option<&'static str> {
 }
 
 checked_text!(
-    /// A name used in labels, file names and dnsmasq tags: `[a-z0-9-]`.
+    /// A name used in labels, file names and the cloud's network names: `[a-z0-9-]`.
     Name,
     "a valid name",
     "use lowercase letters, digits and '-' (for example `demo-net`)",

@@ -16,4 +16,5 @@ mod harness;
 mod testbed;
 
 mod cloud_testbed;
+mod networks;
 mod register_openstack;

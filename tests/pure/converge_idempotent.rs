@@ -71,7 +71,8 @@ fn applying_any_bundle_twice_equals_applying_it_once() {
             let root = LocalRoot(dir.path().to_path_buf());
             let first = plan(&bundle, &root).unwrap();
             // A bundle with nothing in it (the kolla frontend: Kolla makes
-            // its files) has nothing to do, anywhere.
+            // its files; an openstack frontend without PCI passthrough) has
+            // nothing to do, anywhere.
             if bundle.files.is_empty() && bundle.edits.is_empty() {
                 assert_eq!(first.changed().count(), 0, "{}", bundle.hostname);
                 continue;

@@ -1,7 +1,7 @@
 //! Tests that need neither root nor test hosts: the real binary on files
 //! (validate, render, golden trees, converge, grub, site, init wizard, exit
 //! codes, lab host checks, Vagrantfile) and the real tools that read its output
-//! (ksvalidator, dnsmasq, xorriso, cloud-init, vagrant, ruby).
+//! (ksvalidator, xorriso, cloud-init, vagrant, ruby).
 //!
 //! A new test file goes here as `mod NAME;` (see tests/README.md).
 

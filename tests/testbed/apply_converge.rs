@@ -19,16 +19,9 @@ fn first_apply_writes_every_file_second_changes_nothing_standins_called_once() {
     let r1 = report(&first);
     assert_eq!(r1["summary"]["changed"], 3, "{r1:#}");
 
-    // The frontend: the dnsmasq options file and the two INI edits, created.
+    // The frontend: its nova.conf edits (alias, PciPassthroughFilter), created.
     let fe = host(&r1, "host1");
-    assert_eq!(
-        paths(fe, "files", "path"),
-        [
-            "/etc/dnsmasq-nova.conf",
-            "/etc/neutron/dhcp_agent.ini",
-            "/etc/nova/nova.conf"
-        ]
-    );
+    assert_eq!(paths(fe, "files", "path"), ["/etc/nova/nova.conf"]);
     // A compute node: every bundle file written, with mode and owner.
     let c = host(&r1, "host2");
     let written = paths(c, "files", "path");
@@ -80,7 +73,7 @@ fn first_apply_writes_every_file_second_changes_nothing_standins_called_once() {
             .filter(|c| c[0] == "try-restart")
             .count()
     };
-    assert_eq!(restarts(tb.host(1)), 3);
+    assert_eq!(restarts(tb.host(1)), 2);
     assert_eq!(restarts(tb.host(2)), 1);
     let calls_before: Vec<_> = tb.hosts().iter().map(calls).collect();
 

@@ -21,7 +21,6 @@ mod render_support;
 mod testbed;
 
 mod apply_converge;
-mod apply_dnsmasq;
 mod apply_failures;
 mod apply_hostkey_prompt;
 mod apply_hostkeys;
