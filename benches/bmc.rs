@@ -84,6 +84,21 @@ fn main() {
             "BENCH | {n} | {seconds:.2} | {:.0} | {retries} |",
             seconds * 1000.0 / n as f64
         );
+        // Why the retries were made: the distinct reasons, counted.
+        let mut reasons: HashMap<String, usize> = HashMap::new();
+        for r in report["nodes"].as_array().unwrap() {
+            for note in r["notes"].as_array().unwrap() {
+                let note = note.as_str().unwrap();
+                let reason = note.split_once(": ").map_or(note, |(_, r)| r);
+                let reason = reason.split("; retried").next().unwrap_or(reason);
+                *reasons.entry(reason.to_string()).or_default() += 1;
+            }
+        }
+        let mut reasons: Vec<_> = reasons.into_iter().collect();
+        reasons.sort_by_key(|r| std::cmp::Reverse(r.1));
+        for (reason, count) in reasons.iter().take(3) {
+            eprintln!("BENCH   ({n} systems) {count} x {reason}");
+        }
     }
 
     // The cost of each fault, on one system behind a fresh stand-in per run.
@@ -93,8 +108,9 @@ fn main() {
     let quirks = dir.path().join("quirks.yaml");
     std::fs::write(
         &quirks,
-        "- match: Aerie Stand-in BMC\n  power-off-before-insert: true\n  cd-target: UsbCd\n  once-reads-back-as: [Once, Continuous]\n\
-         - match: Sushy Emulator\n  once-reads-back-as: [Once, Continuous]\n- match: \"\"\n",
+        "- match: Aerie Stand-in BMC\n  why: the stand-in refuses media while on\n  power-off-before-insert: true\n  \
+         cd-target: UsbCd\n  once-reads-back-as: [Once, Continuous]\n\
+         - match: Sushy Emulator\n  why: sushy-tools reports Continuous\n  once-reads-back-as: [Once, Continuous]\n- match: \"\"\n",
     )
     .unwrap();
     let cases: Vec<(&str, Option<Fault>)> = vec![
@@ -126,6 +142,11 @@ fn main() {
                 );
                 emulator.wait_power(&system, "On");
             }
+            // Each run starts from the emulator's default boot device.
+            emulator.patch(
+                &format!("/redfish/v1/Systems/{system}"),
+                serde_json::json!({ "Boot": { "BootSourceOverrideTarget": "Hdd" } }),
+            );
             let faults = HashMap::from([(system.clone(), fault.clone().into_iter().collect())]);
             let proxy = FaultProxy::start(emulator.port, faults);
             let site = redfish::write_site(
@@ -143,6 +164,9 @@ fn main() {
             } else {
                 "failed (as it should)".to_string()
             };
+            for note in n0["notes"].as_array().unwrap() {
+                eprintln!("BENCH   ({name}) note: {}", note.as_str().unwrap());
+            }
             times.push(seconds);
         }
         let m = median(times);

@@ -199,9 +199,19 @@ impl Emulator {
 
     /// A Redfish POST straight to the emulator (to set up a state).
     pub fn post(&self, path: &str, body: serde_json::Value) {
+        self.send(reqwest::Method::POST, path, body)
+    }
+
+    /// A Redfish PATCH straight to the emulator (to set up a state; the bench uses it).
+    #[allow(dead_code)]
+    pub fn patch(&self, path: &str, body: serde_json::Value) {
+        self.send(reqwest::Method::PATCH, path, body)
+    }
+
+    fn send(&self, method: reqwest::Method, path: &str, body: serde_json::Value) {
         let response = self
             .client()
-            .post(format!("{}{path}", self.base()))
+            .request(method.clone(), format!("{}{path}", self.base()))
             .basic_auth(USER, Some(PASSWORD))
             .header("Content-Type", "application/json")
             .body(body.to_string())
