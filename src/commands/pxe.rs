@@ -171,17 +171,21 @@ fn pxe_config(args: &PxeConfigArgs) -> anyhow::Result<()> {
         args.secrets.as_deref(),
         &args.output,
     )?;
-    let files = serve::write_config(
+    let rendered = start.elapsed();
+    let times = serve::write_config(
         &site,
         &kickstarts,
         &console_args(args.console.as_ref()),
         &args.output,
     )?;
     println!(
-        "wrote {} ({files} files for {} nodes) in {:.3} s",
+        "wrote {} ({} files for {} nodes): kickstarts rendered in {:.3} s, netboot config generated in {:.3} s, written in {:.3} s",
         args.output.display(),
+        times.files,
         kickstarts.len(),
-        start.elapsed().as_secs_f64()
+        rendered.as_secs_f64(),
+        times.generate.as_secs_f64(),
+        times.write.as_secs_f64()
     );
     Ok(())
 }

@@ -284,55 +284,89 @@ pub async fn run(
     outcome
 }
 
-/// `aerie pxe config`: what the server would serve, written to `dir`
-/// (dnsmasq.conf, boot/<mac>.ipxe, ks/<host>.cfg), nothing started.
+/// How long `write_config` took, step by step.
+#[derive(Debug, Clone, Copy)]
+pub struct ConfigTimes {
+    /// The netboot configuration in memory: dnsmasq.conf, a script per
+    /// node, each kickstart with its callback.
+    pub generate: std::time::Duration,
+    /// Writing it (a private folder renamed into place, synced once).
+    pub write: std::time::Duration,
+    pub files: usize,
+}
+
+/// `aerie pxe config`: what the server would serve, written to `dir` (which
+/// must not exist): dnsmasq.conf, boot/<mac>.ipxe, ks/<host>.cfg; nothing started.
 pub fn write_config(
     site: &Site,
     kickstarts: &HashMap<String, String>,
     extra_args: &[String],
     dir: &Path,
-) -> anyhow::Result<usize> {
+) -> anyhow::Result<ConfigTimes> {
+    use std::os::unix::fs::PermissionsExt;
+    let start = std::time::Instant::now();
     let plan = Plan::new(site)?;
-    let state = StateDir::new(dir);
-    state.create()?;
-    for sub in ["boot", "ks"] {
-        std::fs::create_dir_all(dir.join(sub))?;
-    }
-    let conf = dnsmasq_conf::render(
-        &plan,
-        &dnsmasq_conf::Paths {
-            leases: &dir.join("dnsmasq.leases"),
-            tftp_root: &dir.join("tftp"),
-        },
-    );
-    fsutil::write_atomic(
-        &dir.join("dnsmasq.conf"),
-        conf.as_bytes(),
-        0o600,
-        Overwrite::Allow,
-    )?;
     let base = plan.base_url();
-    let mut files = 1;
+    let mut files: Vec<(PathBuf, String, u32)> = Vec::with_capacity(plan.nodes.len() * 2 + 1);
+    files.push((
+        PathBuf::from("dnsmasq.conf"),
+        dnsmasq_conf::render(
+            &plan,
+            &dnsmasq_conf::Paths {
+                leases: &dir.join("dnsmasq.leases"),
+                tftp_root: &dir.join("tftp"),
+            },
+        ),
+        0o600,
+    ));
     for node in &plan.nodes {
-        let script = ipxe::install(&plan, node, extra_args);
-        fsutil::write_atomic(
-            &dir.join("boot")
-                .join(format!("{}.ipxe", node.mac.replace(':', "-"))),
-            script.as_bytes(),
+        files.push((
+            Path::new("boot").join(format!("{}.ipxe", node.mac.replace(':', "-"))),
+            ipxe::install(&plan, node, extra_args),
             0o644,
-            Overwrite::Allow,
-        )?;
-        files += 1;
+        ));
         if let Some(ks) = kickstarts.get(&node.hostname) {
-            let ks = super::kickstart::with_callback(ks, &format!("{base}/done/{}", node.hostname));
-            fsutil::write_atomic(
-                &dir.join("ks").join(format!("{}.cfg", node.hostname)),
-                ks.as_bytes(),
+            files.push((
+                Path::new("ks").join(format!("{}.cfg", node.hostname)),
+                super::kickstart::with_callback(ks, &format!("{base}/done/{}", node.hostname)),
                 0o600,
-                Overwrite::Allow,
-            )?;
-            files += 1;
+            ));
         }
     }
-    Ok(files)
+    let generate = start.elapsed();
+    let start = std::time::Instant::now();
+    if dir.exists() {
+        return Err(crate::exit::AlreadyExists {
+            path: dir.display().to_string(),
+            remedy: "remove it or choose another -o".to_string(),
+        }
+        .into());
+    }
+    let parent = fsutil::parent_or_dot(dir);
+    std::fs::create_dir_all(parent)?;
+    let staging = tempfile::Builder::new()
+        .prefix(".aerie-pxe-config-")
+        .tempdir_in(parent)?;
+    let _guard = fsutil::remove_on_interrupt(staging.path());
+    for sub in ["boot", "ks"] {
+        std::fs::create_dir(staging.path().join(sub))?;
+    }
+    for (path, text, mode) in &files {
+        let path = staging.path().join(path);
+        std::fs::write(&path, text).with_context(|| format!("cannot write {}", path.display()))?;
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(*mode))?;
+    }
+    std::fs::set_permissions(staging.path(), std::fs::Permissions::from_mode(0o700))?;
+    // One sync of the whole file system beats one fsync per file.
+    // SAFETY: sync(2) takes no arguments and cannot fail.
+    unsafe { libc::sync() };
+    let staged = staging.keep();
+    std::fs::rename(&staged, dir)
+        .with_context(|| format!("cannot rename {} to {}", staged.display(), dir.display()))?;
+    fsutil::sync_dir(parent)?;
+    Ok(ConfigTimes {
+        generate,
+        write: start.elapsed(),
+        files: files.len(),
+    })
 }

@@ -33,6 +33,7 @@ mod kolla_render;
 mod lab_host_checks;
 mod lab_vagrantfile;
 mod nova_pci_parsers;
+mod pxe_config;
 mod register_cli;
 mod render_cli;
 mod render_golden;
