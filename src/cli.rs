@@ -146,6 +146,21 @@ pub enum Command {
         #[command(subcommand)]
         command: BmcCommand,
     },
+    /// Bring up the cloud of a kolla-profile site, step by step.
+    ///
+    /// Steps, in order: `hosts` (the host bundles over SSH, as `aerie apply`),
+    /// `kolla` (Kolla's inputs rendered into the config dir, then, from the
+    /// profile's kolla-ansible venv, `install-deps`, `bootstrap-servers`,
+    /// `prechecks`, `deploy`, `post-deploy`), `networks` (the provider
+    /// networks, as `aerie networks`), `register` (as `aerie register`).
+    /// Progress per step and per host; a failed step names the play, task, host
+    /// and Kolla's message, and prints the command that resumes from it
+    /// (`--step`). Every step is idempotent: a rerun changes nothing.
+    ///
+    /// Exit status: 0 deployed, 2 a host or a Kolla task failed, 64 bad usage
+    /// (a profile without `kolla:`), 65 invalid site, 69 kolla-ansible missing
+    /// or of another version (the message says how to install the right one).
+    Deploy(DeployArgs),
     /// One row per node: reachable, host key, bundle in sync, reboot required, registered.
     ///
     /// Changes nothing anywhere. Exit status: 0 every node reachable with its
@@ -254,6 +269,47 @@ pub struct RenderArgs {
     pub secrets: Option<PathBuf>,
     #[command(flatten)]
     pub kolla: KollaArgs,
+}
+
+/// `aerie deploy --step`: where to start.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum StepArg {
+    Hosts,
+    Kolla,
+    Networks,
+    Register,
+}
+
+#[derive(Debug, Args)]
+pub struct DeployArgs {
+    #[command(flatten)]
+    pub site: SiteArg,
+    /// Change nothing: the hosts and networks steps check, the kolla step
+    /// says which kolla-ansible commands it would run, register is skipped.
+    #[arg(long)]
+    pub check: bool,
+    /// This machine is the frontend (its first boot): the networks and
+    /// register steps run their commands here instead of over SSH.
+    #[arg(long)]
+    pub local: bool,
+    /// Start at this step (resume after a failure; the later steps follow).
+    #[arg(long, value_enum, default_value_t = StepArg::Hosts)]
+    pub step: StepArg,
+    /// Where the kolla step writes Kolla's inputs (inventory, globals.yml,
+    /// passwords.yml, config/) [default: SITE_DIR/<site name>-kolla].
+    #[arg(long, value_name = "DIR")]
+    pub config_dir: Option<PathBuf>,
+    /// The site's secrets file (Kolla's passwords) [default:
+    /// SITE_DIR/<site name>.secrets.yaml].
+    #[arg(long, value_name = "FILE")]
+    pub secrets: Option<PathBuf>,
+    #[command(flatten)]
+    pub kolla: KollaArgs,
+    /// Pin the keys of hosts not yet in the known-hosts file.
+    #[arg(long)]
+    pub accept_new_host_keys: bool,
+    #[command(flatten)]
+    pub reach: ReachArgs,
 }
 
 /// Where the kolla profile's kolla-ansible lives, and what Kolla is told.

@@ -6,6 +6,8 @@ mod bmc;
 mod bmc_progress;
 mod build;
 mod converge;
+mod deploy;
+mod deploy_progress;
 mod docs;
 mod examples;
 mod exit_code;
@@ -39,6 +41,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Register(args) => register::run(&args),
         Command::Networks(args) => networks::run(&args),
         Command::Bmc { command } => bmc::run(&command),
+        Command::Deploy(args) => deploy::run(&args),
         Command::Status(args) => status::run(&args),
         Command::Preflight(args) => preflight::run(&args),
         Command::Hosts { command } => hosts::run(&command),

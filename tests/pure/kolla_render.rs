@@ -206,3 +206,33 @@ fn the_overrides_pass_oslo_config_validator() {
             .run();
     }
 }
+
+#[test]
+fn deploy_refuses_a_profile_kolla_does_not_deploy_and_another_kolla_ansible() {
+    let out = aerie().args(["deploy", "--example", "lab"]).code(64).run();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("no `kolla:` section"), "{err}");
+    // Another kolla-ansible (a stand-in venv: its dist-info and bin/ only):
+    // refused before anything runs, with the command that resumes.
+    let dir = tempfile::tempdir().unwrap();
+    site_in(dir.path(), aerie::site::examples::get("kolla").unwrap());
+    let other = dir.path().join("other");
+    std::fs::create_dir_all(
+        other.join("lib/python3.11/site-packages/kolla_ansible-22.2.0.dist-info"),
+    )
+    .unwrap();
+    std::fs::create_dir_all(other.join("bin")).unwrap();
+    std::fs::write(other.join("bin/kolla-ansible"), "").unwrap();
+    let out = aerie()
+        .cwd(dir.path())
+        .args(["deploy", "site.yaml", "--step", "kolla", "--kolla-venv"])
+        .arg(&other)
+        .code(69)
+        .run();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("holds kolla-ansible 22.2.0"), "{err}");
+    assert!(err.contains("resume with:"), "{err}");
+    assert!(err.contains("--step kolla"), "{err}");
+    assert!(!err.contains("step 1/4"), "{err}");
+    assert!(!dir.path().join("kolla-kolla").exists(), "nothing written");
+}

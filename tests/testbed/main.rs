@@ -27,6 +27,8 @@ mod apply_hostkeys;
 mod apply_interrupt;
 mod apply_interrupt_phases;
 mod apply_roundtrips;
+mod kolla_deploy;
+mod kolla_genconfig;
 mod preflight_hardware;
 mod register_eucalyptus;
 mod register_firstboot;

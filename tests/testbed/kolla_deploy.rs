@@ -1,0 +1,224 @@
+//! `aerie deploy` on real sshd test hosts: the hosts step (the SSH road),
+//! the kolla step through a RECORDING STAND-IN for kolla-ansible (Kolla's
+//! deploy needs container images that cannot be fetched here: no container is
+//! started, no Kolla playbook runs; the stand-in records each invocation and
+//! answers with Ansible's jsonl callback lines, failing a task when told),
+//! and the resume command a failed step prints.
+
+use crate::apply_support::{known_hosts_copy, lab_aerie, write_site};
+use crate::render_support::kolla_venv;
+use crate::testbed::Testbed;
+use std::path::{Path, PathBuf};
+use std::process::Output;
+
+/// The stand-in `kolla-ansible`: appends its argv and stdout callback to
+/// $STANDIN_LOG, prints a play with one task per inventory host as jsonl,
+/// and when its subcommand is $STANDIN_FAIL fails a Kolla task on host1.
+const STANDIN: &str = r#"#!/bin/sh
+# STAND-IN for kolla-ansible (aerie's deploy test): records, runs nothing.
+echo "$ANSIBLE_STDOUT_CALLBACK $*" >> "$STANDIN_LOG"
+sub=$1
+echo '{"_event":"v2_playbook_on_play_start","play":{"name":"Apply role nova"}}'
+echo '{"_event":"v2_playbook_on_task_start","task":{"name":"nova : Ensuring config directories exist"},"hosts":{}}'
+echo '{"_event":"v2_runner_on_ok","task":{"name":"nova : Ensuring config directories exist"},"hosts":{"host1":{"changed":false}}}'
+if [ "$sub" = "$STANDIN_FAIL" ]; then
+  echo '{"_event":"v2_runner_on_failed","task":{"name":"nova : Running Nova bootstrap container"},"hosts":{"host1":{"failed":true,"msg":"Container exited with non-zero return code 1"}}}'
+  echo '{"_event":"v2_playbook_on_stats","stats":{"host1":{"failures":1,"unreachable":0}}}'
+  exit 2
+fi
+echo '{"_event":"v2_playbook_on_stats","stats":{"host1":{"failures":0,"unreachable":0}}}'
+"#;
+
+/// A venv for the deploy: the real one's data, kolla-genpwd and dist-info
+/// (its version), with the stand-in as bin/kolla-ansible.
+fn standin_venv(dir: &Path) -> PathBuf {
+    use std::os::unix::fs::{symlink, PermissionsExt};
+    let real = kolla_venv();
+    let v = dir.join("standin-venv");
+    std::fs::create_dir_all(v.join("bin")).unwrap();
+    std::fs::create_dir_all(v.join("lib/python3.11/site-packages")).unwrap();
+    symlink(
+        real.join("lib/python3.11/site-packages/kolla_ansible-20.6.0.dist-info"),
+        v.join("lib/python3.11/site-packages/kolla_ansible-20.6.0.dist-info"),
+    )
+    .unwrap();
+    symlink(real.join("share"), v.join("share")).unwrap();
+    symlink(real.join("bin/kolla-genpwd"), v.join("bin/kolla-genpwd")).unwrap();
+    std::fs::write(v.join("bin/kolla-ansible"), STANDIN).unwrap();
+    std::fs::set_permissions(
+        v.join("bin/kolla-ansible"),
+        std::fs::Permissions::from_mode(0o755),
+    )
+    .unwrap();
+    v
+}
+
+fn site(tb: &Testbed) -> String {
+    let mut s = String::from(
+        "site:\n  name: kdeploy\n  domain: test.example.org\n  profile: kolla\n  distro: debian12\n\
+         networks:\n\
+         \x20 - name: mgmt\n    purpose: management\n    cidr: 10.44.0.0/22\n    gateway: 10.44.0.1\n\
+         \x20 - name: demo-net\n    purpose: instances\n    cidr: 10.44.8.0/24\n    vlan: 101\n    gateway: 10.44.8.1\n    dhcp-range: [10.44.8.10, 10.44.8.200]\n\
+         nodes:\n",
+    );
+    for h in tb.hosts() {
+        let role = if h.index == 1 { "frontend" } else { "compute" };
+        s.push_str(&format!(
+            "  - hostname: {}\n    role: {role}\n    interfaces:\n      - network: mgmt\n        device: eth0\n        address: {}\n      - network: demo-net\n        device: eth1\n",
+            h.name, h.addr
+        ));
+    }
+    s
+}
+
+struct Run<'a> {
+    tb: &'a Testbed,
+    site: PathBuf,
+    kh: PathBuf,
+    venv: PathBuf,
+    log: PathBuf,
+}
+
+impl Run<'_> {
+    fn deploy(&self, extra: &[&str], fail: &str) -> Output {
+        lab_aerie(self.tb, "deploy", &self.site, &self.kh)
+            .arg("--kolla-venv")
+            .arg(&self.venv)
+            .args(extra)
+            .env("STANDIN_LOG", &self.log)
+            .env("STANDIN_FAIL", fail)
+            .output()
+    }
+
+    fn calls(&self) -> Vec<String> {
+        std::fs::read_to_string(&self.log)
+            .unwrap_or_default()
+            .lines()
+            .map(str::to_string)
+            .collect()
+    }
+}
+
+fn text(out: &Output) -> String {
+    format!(
+        "--- stdout\n{}--- stderr\n{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    )
+}
+
+#[test]
+fn deploy_with_a_recording_kolla_ansible_stand_in_names_the_failed_task_and_resumes() {
+    let tb = Testbed::new(2).expect("testbed");
+    let site = write_site(&tb, &site(&tb));
+    let run = Run {
+        tb: &tb,
+        kh: known_hosts_copy(&tb),
+        venv: standin_venv(tb.dir()),
+        log: tb.dir().join("kolla-ansible-calls"),
+        site,
+    };
+    let config = tb.dir().join("kdeploy-kolla");
+
+    // 1. From the start; Kolla's deploy fails a task.
+    let out = run.deploy(&[], "deploy");
+    let said = text(&out);
+    assert_eq!(out.status.code(), Some(2), "{said}");
+    for words in [
+        "step 1/4 hosts",
+        "step 2/4 kolla",
+        "kolla-ansible deploy failed",
+        "play:  Apply role nova",
+        "task:  nova : Running Nova bootstrap container",
+        "host:  host1",
+        "kolla: Container exited with non-zero return code 1",
+        "resume with:",
+    ] {
+        assert!(said.contains(words), "{words:?} not in\n{said}");
+    }
+    let resume = said
+        .lines()
+        .skip_while(|l| !l.contains("resume with:"))
+        .nth(1)
+        .unwrap()
+        .trim()
+        .to_string();
+    assert!(
+        resume.starts_with("aerie deploy ") && resume.ends_with(" --step kolla"),
+        "{resume}"
+    );
+    let inputs = format!(
+        "-i {0}/inventory --configdir {0} --passwords {0}/passwords.yml",
+        config.display()
+    );
+    assert_eq!(
+        run.calls(),
+        [
+            "ansible.posix.jsonl install-deps".to_string(),
+            format!("ansible.posix.jsonl bootstrap-servers {inputs}"),
+            format!("ansible.posix.jsonl prechecks {inputs}"),
+            format!("ansible.posix.jsonl deploy {inputs}"),
+        ],
+        "{said}"
+    );
+    assert!(
+        !said.contains("step 3/4"),
+        "nothing after the failed step\n{said}"
+    );
+    let passwords = std::fs::read_to_string(config.join("passwords.yml")).unwrap();
+    for f in ["inventory", "globals.yml", "host_vars/host2.yml"] {
+        assert!(config.join(f).is_file(), "{f} not in {}", config.display());
+    }
+    let admin = passwords
+        .lines()
+        .find_map(|l| l.strip_prefix("keystone_admin_password: "))
+        .unwrap();
+    assert!(!said.contains(admin), "a Kolla password was printed");
+
+    // 2. Resume at kolla: all five subcommands; then networks, whose frontend
+    //    has no cloud here: it fails and says how to resume there.
+    std::fs::remove_file(&run.log).unwrap();
+    let out = run.deploy(&["--step", "kolla"], "");
+    let said = text(&out);
+    assert!(!said.contains("step 1/4"), "{said}");
+    assert!(
+        said.contains("kolla inputs: ") && said.contains(" unchanged"),
+        "{said}"
+    );
+    let subs: Vec<String> = run
+        .calls()
+        .iter()
+        .map(|c| c.split_whitespace().nth(1).unwrap().to_string())
+        .collect();
+    assert_eq!(
+        subs,
+        [
+            "install-deps",
+            "bootstrap-servers",
+            "prechecks",
+            "deploy",
+            "post-deploy"
+        ],
+        "{said}"
+    );
+    assert!(said.contains("step 3/4 networks"), "{said}");
+    assert!(said.contains("--step networks"), "{said}");
+
+    // 3. A rerun from the start changes nothing on the hosts or the inputs.
+    let before = std::fs::read(config.join("globals.yml")).unwrap();
+    let out = run.deploy(&["--output", "json"], "deploy");
+    let said = text(&out);
+    assert!(said.contains(" unchanged"), "{said}");
+    // The hosts step's report (`aerie apply --output json`): nothing to do.
+    let report: serde_json::Value = serde_json::Deserializer::from_slice(&out.stdout)
+        .into_iter::<serde_json::Value>()
+        .next()
+        .expect("the hosts step's JSON report")
+        .unwrap();
+    for h in ["host1", "host2"] {
+        assert_eq!(crate::apply_support::status(&report, h), "ok", "{said}");
+    }
+    assert!(said.contains("kolla-ansible deploy failed"), "{said}");
+    assert_eq!(std::fs::read(config.join("globals.yml")).unwrap(), before);
+    tb.teardown().unwrap();
+}
