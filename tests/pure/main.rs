@@ -39,5 +39,6 @@ mod render_cli;
 mod render_golden;
 mod render_tools;
 mod site_loader_mutations;
+mod site_reference;
 mod site_roundtrip;
 mod validate_cli;
