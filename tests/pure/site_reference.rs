@@ -39,8 +39,12 @@ fn reference_site() -> &'static str {
 /// The rows of the reference's key tables (section "Every key"): the
 /// backticked first cell.
 fn table_keys() -> BTreeSet<String> {
-    let start = REFERENCE.find("\n## Every key\n").expect("an \"Every key\" section");
-    let len = REFERENCE[start + 1..].find("\n## ").expect("a section after it");
+    let start = REFERENCE
+        .find("\n## Every key\n")
+        .expect("an \"Every key\" section");
+    let len = REFERENCE[start + 1..]
+        .find("\n## ")
+        .expect("a section after it");
     REFERENCE[start..start + 1 + len]
         .lines()
         .filter_map(|l| l.strip_prefix("| `"))
