@@ -25,8 +25,11 @@ packages=(
   # kickstart validation (pykickstart goes into a venv)
   python3 python3-venv
   # cidata volumes checked by cloud-init itself (schema, net-convert); its
-  # units are only linked, nothing starts (policy-rc.d, no systemd needed)
-  cloud-init
+  # units are only linked, nothing starts (policy-rc.d, no systemd needed);
+  # its networkd renderer gives the files it writes to the systemd-network
+  # user, which Debian's systemd package makes (a machine without it fails
+  # net-convert: seen in a chroot of the image's state)
+  cloud-init systemd
   # the test bed's real OpenStack (tests/support/cloud.rs): its database, message
   # queue and virtual switch (userspace datapath: no kernel module needed); the
   # services themselves come from PyPI into a venv (below)

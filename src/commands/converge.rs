@@ -64,7 +64,7 @@ pub fn run(args: &ConvergeArgs) -> anyhow::Result<()> {
     // anyone reboots: a power cut after converge must not boot the old
     // boot loader configuration (or none).
     if runs_commands && plan.changed().next().is_some() {
-        exec::run(&mut exec::command("sync", std::iter::empty::<&str>()))?;
+        crate::fsutil::sync_all_filesystems();
     }
     for r in &reasons {
         println!("reboot required: {r}");

@@ -358,8 +358,7 @@ pub fn write_config(
     }
     std::fs::set_permissions(staging.path(), std::fs::Permissions::from_mode(0o700))?;
     // One sync of the whole file system beats one fsync per file.
-    // SAFETY: sync(2) takes no arguments and cannot fail.
-    unsafe { libc::sync() };
+    fsutil::sync_all_filesystems();
     let staged = staging.keep();
     std::fs::rename(&staged, dir)
         .with_context(|| format!("cannot rename {} to {}", staged.display(), dir.display()))?;
