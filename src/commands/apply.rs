@@ -1,7 +1,7 @@
 //! `aerie apply`: validate the site, build each selected node's bundle, and
 //! bring the running hosts to them over SSH.
 
-use super::apply_progress::Bars;
+use super::host_bars::HostBars;
 use crate::apply::{self, report, select, HostJob, Settings};
 use crate::cli::{ApplyArgs, OutputFormat};
 use crate::exit::{Reported, UsageError, HOSTS_FAILED};
@@ -32,7 +32,7 @@ pub fn run(args: &ApplyArgs) -> anyhow::Result<()> {
         });
     }
 
-    let bars = Bars::new(jobs.len());
+    let bars = HostBars::new(jobs.len(), "hosts");
     let new_keys = if args.accept_new_host_keys {
         NewKeys::Accept
     } else if std::io::stdin().is_terminal() && std::io::stderr().is_terminal() {

@@ -2,7 +2,7 @@
 //! BMC, take their passwords from the secrets file, run, print a row per
 //! node (or JSON), and exit 2 when any node failed.
 
-use super::bmc_progress::Bars;
+use super::host_bars::HostBars;
 use crate::bmc::{self, Action, Endpoint, Job, Media, NodeResult, Options, Policy, Quirks, Trust};
 use crate::cli::{BmcCommand, BmcPasswordArgs, BmcRunArgs, OutputFormat, SiteArg};
 use crate::exit::{Reported, UsageError, HOSTS_FAILED};
@@ -144,7 +144,7 @@ fn run_action(args: &BmcRunArgs, action: Action, what: &str) -> anyhow::Result<(
         },
     };
     let start = Instant::now();
-    let bars = Bars::new(jobs.len());
+    let bars = HostBars::new(jobs.len(), "BMCs");
     let results = bmc::run(
         jobs,
         &action,

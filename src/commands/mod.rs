@@ -11,6 +11,7 @@ mod deploy_progress;
 mod docs;
 mod examples;
 mod exit_code;
+mod host_bars;
 mod hosts;
 mod init;
 mod iso;

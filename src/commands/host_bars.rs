@@ -1,0 +1,73 @@
+//! The live view shared by the commands that work on many hosts at once
+//! (`apply`, `bmc`): one overall bar and a line per host in flight with its
+//! step. Drawn on stderr; hidden when stderr is not a terminal.
+
+use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
+use std::collections::HashMap;
+use std::io::IsTerminal;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+pub struct HostBars {
+    pub multi: Arc<MultiProgress>,
+    overall: ProgressBar,
+    lines: Mutex<HashMap<String, ProgressBar>>,
+}
+
+impl HostBars {
+    /// `noun` names what the overall bar counts (`hosts`, `BMCs`).
+    pub fn new(total: usize, noun: &str) -> HostBars {
+        let target = if std::io::stderr().is_terminal() {
+            ProgressDrawTarget::stderr()
+        } else {
+            ProgressDrawTarget::hidden()
+        };
+        let multi = Arc::new(MultiProgress::with_draw_target(target));
+        let overall = multi.add(ProgressBar::new(total as u64));
+        overall.set_style(
+            ProgressStyle::with_template(&format!(
+                "{{elapsed:>4}} [{{bar:30}}] {{pos}}/{{len}} {noun} {{msg}}"
+            ))
+            .expect("template")
+            .progress_chars("=> "),
+        );
+        overall.enable_steady_tick(Duration::from_millis(200));
+        HostBars {
+            multi,
+            overall,
+            lines: Mutex::new(HashMap::new()),
+        }
+    }
+
+    pub fn host_started(&self, host: &str) {
+        let line = self.multi.add(ProgressBar::new_spinner());
+        line.set_style(ProgressStyle::with_template("  {prefix:<14} {msg}").expect("template"));
+        line.set_prefix(host.to_string());
+        self.lines
+            .lock()
+            .expect("lines")
+            .insert(host.to_string(), line);
+    }
+
+    pub fn host_step(&self, host: &str, what: &str) {
+        if let Some(line) = self.lines.lock().expect("lines").get(host) {
+            line.set_message(what.to_string());
+        }
+    }
+
+    pub fn host_finished(&self, host: &str, failed: bool) {
+        if let Some(line) = self.lines.lock().expect("lines").remove(host) {
+            line.finish_and_clear();
+            self.multi.remove(&line);
+        }
+        if failed {
+            self.overall.set_message("(some failed)");
+        }
+        self.overall.inc(1);
+    }
+
+    pub fn finish(&self) {
+        self.overall.finish_and_clear();
+        let _ = self.multi.clear();
+    }
+}
