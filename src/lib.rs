@@ -30,7 +30,9 @@ pub mod bundle;
 pub mod concerns;
 // Kolla-Ansible's inputs from a site (pure).
 pub mod kolla;
-// The SSH transport the roads share.
+// The SSH transport the roads share, and the runner of commands on the
+// frontend (over SSH, or locally at its first boot).
+pub mod frontend;
 pub mod ssh;
 
 // The roads: each takes the site and its bundles somewhere.

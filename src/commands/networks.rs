@@ -5,8 +5,8 @@ use super::networks_progress::Progress;
 use super::reach;
 use crate::cli::{NetworksArgs, OutputFormat};
 use crate::exit::{Reported, UsageError, HOSTS_FAILED};
+use crate::frontend::{Local, Runner};
 use crate::networks::{self, Mode, Report};
-use crate::register::frontend::{Local, Runner};
 use crate::ssh::Connection;
 
 pub fn run(args: &NetworksArgs) -> anyhow::Result<()> {

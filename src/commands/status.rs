@@ -3,8 +3,8 @@
 use super::reach;
 use crate::cli::{OutputFormat, StatusArgs};
 use crate::exit::{Reported, UsageError, HOSTS_FAILED};
+use crate::frontend::Frontend;
 use crate::profile::Profile;
-use crate::register::frontend::Frontend;
 use crate::register::listing::{self, NodeNames, Seen};
 use crate::site::{Role, Site};
 use crate::ssh::{Connection, Pins};

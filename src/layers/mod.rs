@@ -36,8 +36,8 @@ const LAYERS: &[(&str, &[&str])] = &[
     ("profile", &["profile"]),
     ("bundle", &["bundle"]),
     ("concerns", &["concerns", "kolla"]),
-    // The SSH transport the roads share.
-    ("transport", &["ssh"]),
+    // The SSH transport the roads share, and the frontend's command runner on it.
+    ("transport", &["ssh", "frontend"]),
     // One room per road: a road imports another road only by an exception below.
     (
         "roads",
@@ -86,11 +86,6 @@ const EXCEPTIONS: &[(&str, &str, &str)] = &[
         "lab",
         "apply",
         "the vagrant driver delivers the bundles by the SSH road (deliver.rs)",
-    ),
-    (
-        "networks",
-        "register",
-        "runs the openstack CLI on the frontend as register does: its Frontend and Runner (credentials sourced by one fixed script, argv only; register/frontend.rs)",
     ),
     (
         "netboot",

@@ -6,8 +6,8 @@
 use super::cloud::{self, Net, Subnet};
 use super::plan::{self, Wanted};
 use super::{compare, NetworkReport, Observer, Report, Status};
+use crate::frontend::{Frontend, Ran, Runner};
 use crate::profile::Profile;
-use crate::register::frontend::{Frontend, Ran, Runner};
 use crate::site::Site;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
@@ -309,7 +309,7 @@ fn subnet(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::register::frontend::RunError;
+    use crate::frontend::RunError;
     use crate::site::{examples, load};
     use crate::ssh::session::RemoteOutput;
     use std::sync::Mutex;

@@ -3,9 +3,9 @@
 //! register them, and verify each one is now known. A node the cloud already
 //! knows gets nothing: registering twice changes nothing the second time.
 
-use super::frontend::{Frontend, Ran, RunError};
 use super::listing::{self, Listed, NodeNames, Seen};
 use super::{NodeReport, Observer, Status};
+use crate::frontend::{Frontend, Ran, RunError};
 use crate::profile::{expand, Listing, Per, Variant, Vars};
 use std::time::{Duration, Instant};
 

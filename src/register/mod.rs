@@ -1,13 +1,12 @@
 //! `aerie register`'s engine: make the cloud know its compute nodes, as the
 //! profile's `registration:` data says (`spec.rs`). The cloud's tools run on
-//! the frontend (`frontend.rs`: over SSH, or locally at first boot); their
+//! the frontend (`crate::frontend`: over SSH, or locally at first boot); their
 //! listings are read by `listing.rs`; `engine.rs` waits, deregisters
 //! reinstalled nodes, registers and verifies; `nodes.rs` does what must happen
 //! on the nodes themselves (the frontend's key, a restart after deregistering).
 //! Every node ends in a [`NodeReport`].
 
 pub mod engine;
-pub mod frontend;
 pub mod listing;
 pub mod nodes;
 pub mod report;

@@ -5,11 +5,11 @@
 //! The command resolves the nodes and prints; this does the work.
 
 use super::engine::{self, Job};
-use super::frontend::{Frontend, Local, Runner};
 use super::nodes::{NodeTarget, Sessions};
 use super::report::FlavorReport;
 use super::{NodeReport, Observer, Status};
 use crate::bundle::{Concern, Trigger};
+use crate::frontend::{Frontend, Local, Runner};
 use crate::profile::{FrontendKey, Profile, RegistrationSpec, Variant};
 use crate::site::{Node, Site};
 use crate::ssh::{self, Connection, Options, Pins, SshError};
