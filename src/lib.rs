@@ -19,6 +19,7 @@ mod pool;
 pub mod problem;
 pub mod shell;
 pub mod templates;
+pub mod utc;
 
 // The site: model, load, validate.
 pub mod site;

@@ -30,6 +30,7 @@ const LAYERS: &[(&str, &[&str])] = &[
             "problem",
             "local_networks",
             "templates",
+            "utc",
         ],
     ),
     ("site", &["site"]),

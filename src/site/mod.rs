@@ -1,6 +1,7 @@
 //! The site model: types, loading, validation and the built-in examples.
 
 pub mod bmc;
+pub mod deployed;
 pub mod examples;
 pub mod fields;
 pub mod findings;
