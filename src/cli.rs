@@ -428,6 +428,10 @@ pub struct IsoArgs {
     /// DIR/iso/ (see `aerie render --help`).
     #[arg(long, value_name = "DIR")]
     pub templates: Option<PathBuf>,
+    /// With --cidata: the known-hosts file where the node's host key (the
+    /// one the volume installs) is pinned for apply, status and the rest.
+    #[command(flatten)]
+    pub known_hosts: KnownHostsArg,
 }
 
 #[derive(Debug, Args)]

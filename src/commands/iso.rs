@@ -166,6 +166,13 @@ pub fn run(args: &IsoArgs) -> anyhow::Result<()> {
                 config_iso::CIDATA,
             );
             println!("{secret_note}");
+            if let Some(kp) = host_key {
+                let file = args.known_hosts.known_hosts.clone();
+                let line = super::pin_rendered::pin(&site, node, kp, file).with_context(|| {
+                    format!("wrote {}, but its host key is not pinned", out.display())
+                })?;
+                println!("{line}");
+            }
         } else {
             let items = payload::oemdrv(&rendered, args.node.as_deref(), on_media);
             config_iso::write(out, config_iso::OEMDRV, &items, args.force, &mut tick)?;

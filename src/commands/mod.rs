@@ -19,6 +19,7 @@ mod lab;
 mod load;
 mod networks;
 mod networks_progress;
+mod pin_rendered;
 mod preflight;
 mod pxe;
 mod pxe_progress;

@@ -41,6 +41,25 @@ pub enum Verdict {
     Changed { pinned: Vec<Entry> },
 }
 
+/// What [`KnownHosts::pin`] did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Pinned {
+    /// The host had no pin: this key is its pin now.
+    Added,
+    /// The host had this very key pinned already: nothing changed.
+    Kept,
+    /// The host had other key(s) pinned: they are gone, this key is its pin.
+    Replaced { old: Vec<Entry> },
+}
+
+/// `KEYTYPE BASE64 [comment]` (a `.pub` file's line): (key type, key blob).
+pub fn parse_public_key(line: &str) -> Option<(String, Vec<u8>)> {
+    let mut words = line.split_whitespace();
+    let key_type = words.next()?.to_string();
+    let key = Base64::decode_vec(words.next()?).ok()?;
+    Some((key_type, key))
+}
+
 /// The parsed file.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct KnownHosts {
@@ -176,6 +195,48 @@ impl KnownHosts {
         }));
     }
 
+    /// Make `key` the one pin of `pattern` (a key the operator made, e.g. the
+    /// host key `aerie iso --cidata` installs): any other key of that exact
+    /// pattern goes.
+    pub fn pin(&mut self, pattern: &str, key_type: &str, key: &[u8], comment: &str) -> Pinned {
+        let result = match self.check(pattern, key_type, key) {
+            Verdict::Unknown => Pinned::Added,
+            Verdict::Changed { pinned } => Pinned::Replaced { old: pinned },
+            Verdict::Match => {
+                // Kept only when no other key of that pattern lies beside it.
+                let others = self
+                    .entries()
+                    .filter(|e| e.hosts.iter().any(|h| h == pattern))
+                    .any(|e| e.key_type != key_type || e.key != key);
+                if !others {
+                    return Pinned::Kept;
+                }
+                Pinned::Replaced {
+                    old: self
+                        .entries()
+                        .filter(|e| e.hosts.iter().any(|h| h == pattern))
+                        .filter(|e| e.key_type != key_type || e.key != key)
+                        .cloned()
+                        .collect(),
+                }
+            }
+        };
+        self.remove_exact(pattern);
+        self.add(pattern, key_type, key, comment);
+        result
+    }
+
+    /// Remove exactly `pattern` from every entry; entries left with no host go.
+    fn remove_exact(&mut self, pattern: &str) {
+        self.lines.retain_mut(|line| match line {
+            Line::Other(_) => true,
+            Line::Entry(e) => {
+                e.hosts.retain(|h| h != pattern);
+                !e.hosts.is_empty()
+            }
+        });
+    }
+
     /// Remove `host` (a name or address: every port; or an exact `[host]:port`)
     /// from every entry; entries left with no host go. The number of entries touched.
     pub fn forget(&mut self, host: &str) -> usize {
@@ -285,6 +346,39 @@ mod tests {
             format!("h2 ssh-ed25519 {KEY}=\nh10 ssh-ed25519 {KEY}=\n")
         );
         assert_eq!(kh.forget("nothere"), 0);
+    }
+
+    #[test]
+    fn pin_adds_keeps_and_replaces_only_that_pattern() {
+        let mut other = key();
+        *other.last_mut().unwrap() ^= 1;
+        let mut kh = KnownHosts::parse(&format!(
+            "h1,h2 ssh-ed25519 {KEY}=\n[h1]:2222 ssh-ed25519 {KEY}=\n"
+        ));
+        assert_eq!(kh.pin("h3", "ssh-ed25519", &key(), "c"), Pinned::Added);
+        assert_eq!(kh.pin("h3", "ssh-ed25519", &key(), "c"), Pinned::Kept);
+        let before = kh.to_text();
+        assert_eq!(kh.pin("h3", "ssh-ed25519", &key(), "c"), Pinned::Kept);
+        assert_eq!(kh.to_text(), before);
+        match kh.pin("h1", "ssh-ed25519", &other, "new") {
+            Pinned::Replaced { old } => assert_eq!(old[0].key, key()),
+            p => panic!("{p:?}"),
+        }
+        assert_eq!(kh.check("h1", "ssh-ed25519", &other), Verdict::Match);
+        assert_eq!(
+            kh.check("h1", "ssh-ed25519", &key()).clone(),
+            Verdict::Changed {
+                pinned: vec![kh.entries().last().unwrap().clone()]
+            }
+        );
+        // h2 and h1's other port keep their pins.
+        assert_eq!(kh.check("h2", "ssh-ed25519", &key()), Verdict::Match);
+        assert_eq!(kh.check("[h1]:2222", "ssh-ed25519", &key()), Verdict::Match);
+        assert_eq!(
+            parse_public_key(&format!("ssh-ed25519 {KEY}= host.example")),
+            Some(("ssh-ed25519".to_string(), key()))
+        );
+        assert_eq!(parse_public_key("ssh-ed25519 !!"), None);
     }
 
     #[test]

@@ -20,6 +20,17 @@ fn debian_lab() -> String {
     text
 }
 
+/// node1's SSH address in the lab example: its management address.
+fn debian_node_address() -> String {
+    let site = aerie::site::load::from_str(&debian_lab(), "deb").unwrap();
+    let node = site
+        .nodes
+        .iter()
+        .find(|n| n.hostname.as_str() == "node1")
+        .unwrap();
+    node.ssh_host(&site).unwrap()
+}
+
 fn workdir(site: &str) -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(dir.path().join("deb.yaml"), site).unwrap();
@@ -251,9 +262,74 @@ fn the_cidata_volume_is_a_debian_nodes_install_road() {
             "node1",
             "-o",
             "node1.iso",
+            "--known-hosts",
+            "kh",
         ])
         .code_text();
     assert_eq!(code, 0, "{out}");
+    // The host key the volume installs is pinned for the SSH roads, under the
+    // node's SSH address: the public half of the secrets' key, nothing else.
+    let secrets = std::fs::read_to_string(dir.path().join("lab.secrets.yaml")).unwrap();
+    let doc: serde_norway::Value = serde_norway::from_str(&secrets).unwrap();
+    let public = doc["host-keys"]["node1"]["public"].as_str().unwrap();
+    let key: Vec<&str> = public.split_whitespace().take(2).collect();
+    let pins = std::fs::read_to_string(dir.path().join("kh")).unwrap();
+    let addr = debian_node_address();
+    assert_eq!(
+        pins,
+        format!(
+            "{addr} {} node1's host key from aerie iso --cidata\n",
+            key.join(" ")
+        )
+    );
+    assert!(
+        out.contains(&format!(
+            "pinned node1's host key ({addr} ssh-ed25519 SHA256:"
+        )),
+        "{out}"
+    );
+    // Made again: the same key, pinned already; a stale pin of that address
+    // is replaced and said so.
+    let again = |dir: &std::path::Path| {
+        aerie()
+            .cwd(dir)
+            .args([
+                "iso",
+                "deb.yaml",
+                "--config-only",
+                "--cidata",
+                "--node",
+                "node1",
+            ])
+            .args(["-o", "again.iso", "--force", "--known-hosts", "kh"])
+            .code_text()
+    };
+    let (code, out) = again(dir.path());
+    assert_eq!(code, 0, "{out}");
+    assert!(out.contains("was pinned already"), "{out}");
+    assert_eq!(
+        std::fs::read_to_string(dir.path().join("kh")).unwrap(),
+        pins
+    );
+    let stale = "AAAAC3NzaC1lZDI1NTE5AAAAIHFpYXJuZXhhbXBsZWtleW9ubHlub3RyZWFsMDAwMDA=";
+    std::fs::write(
+        dir.path().join("kh"),
+        format!("{addr} ssh-ed25519 {stale}\nother ssh-ed25519 {stale}\n"),
+    )
+    .unwrap();
+    let (code, out) = again(dir.path());
+    assert_eq!(code, 0, "{out}");
+    assert!(out.contains("replacing ssh-ed25519 SHA256:"), "{out}");
+    let pins = std::fs::read_to_string(dir.path().join("kh")).unwrap();
+    assert!(
+        !pins.contains(&format!("{addr} ssh-ed25519 {stale}")),
+        "{pins}"
+    );
+    assert!(
+        pins.contains(&format!("other ssh-ed25519 {stale}")),
+        "{pins}"
+    );
+    assert!(pins.contains(key[1]), "{pins}");
     let iso = dir.path().join("node1.iso");
     let (ok, label) = harness::tool("blkid")
         .args(["-p", "-s", "LABEL", "-o", "value"])

@@ -13,7 +13,9 @@
 //!    volume; the serial console says `aerie: converged` and that a reboot is
 //!    required; cloud-init reboots the VM (power_state on aerie's mark).
 //! 2. After that boot, read from the running system over SSH (strict host key
-//!    checking against the rendered key, never trust on first use):
+//!    checking against the rendered key, never trust on first use: `aerie iso
+//!    --cidata` pinned it in the known-hosts file `$AERIE_KNOWN_HOSTS` names,
+//!    the test pins nothing itself):
 //!    `/proc/cmdline` has `intel_iommu=on iommu=pt` (written by the real
 //!    update-grub inside the VM), `modprobe mlx4_core` gives num_vfs 16,
 //!    `kvm_intel` does not load under TCG (the emulated CPU has no VMX) so
@@ -26,6 +28,7 @@
 //!    `aerie status` says reboot required; the VM reboots; its kernel shows the
 //!    new argument, mlx4_core has 8 VFs, kvm_amd (which TCG's AMD-like CPU
 //!    does load) reads nested=1, and status is in sync without a reboot due.
+//! 4. The VM's host key replaced: status and apply refuse it (changed key).
 //!
 //!
 //! Bad input on the way: before the apply, the VM's disk full: apply fails
@@ -117,27 +120,27 @@ impl Bed {
         self.dir.path().join(name)
     }
 
-    /// `aerie ARGS --profile profile.yaml` in the namespace, in the work dir:
+    /// `aerie ARGS --profile profile.yaml` in the namespace, in the work dir,
+    /// with the operator's known-hosts file in `$AERIE_KNOWN_HOSTS`:
     /// (exit code, stdout then stderr).
     fn aerie(&self, args: &[&str]) -> (i32, String) {
-        let out = aerie()
-            .args(args)
-            .args(["--profile", "profile.yaml"])
-            .cwd(self.dir.path())
-            .in_netns(&self.ns.name)
-            .output();
+        let out = self.aerie_run(args).output();
         (out.status.code().unwrap_or(-1), out.text())
     }
 
-    /// The SSH options every road uses here: the test's key, the known-hosts
-    /// file holding the rendered host key.
+    fn aerie_run(&self, args: &[&str]) -> crate::harness::Run {
+        aerie()
+            .args(args)
+            .args(["--profile", "profile.yaml"])
+            .env("AERIE_KNOWN_HOSTS", &self.known_hosts)
+            .cwd(self.dir.path())
+            .in_netns(&self.ns.name)
+    }
+
+    /// The SSH options every road uses here: the test's key (the known-hosts
+    /// file is `$AERIE_KNOWN_HOSTS`).
     fn reach(&self) -> Vec<String> {
-        vec![
-            "-i".into(),
-            self.key.display().to_string(),
-            "--known-hosts".into(),
-            self.known_hosts.display().to_string(),
-        ]
+        vec!["-i".into(), self.key.display().to_string()]
     }
 
     /// A command on the VM over OpenSSH with strict host key checking against
@@ -190,12 +193,9 @@ impl Bed {
 
     /// `aerie status` for node1 as JSON: its row.
     fn status(&self) -> Value {
-        let out = aerie()
-            .args(["status", "site.yaml", "--nodes", NODE, "--output", "json"])
-            .args(["--profile", "profile.yaml"])
+        let out = self
+            .aerie_run(&["status", "site.yaml", "--nodes", NODE, "--output", "json"])
             .args(self.reach())
-            .cwd(self.dir.path())
-            .in_netns(&self.ns.name)
             .output();
         // Exit 2: the frontend (only named in the site) cannot say whether
         // node1 is registered; every other column is node1's own.
@@ -218,17 +218,25 @@ fn tail(s: &str) -> &str {
     &s[i..]
 }
 
-/// The rendered host key of node1, as a known_hosts line for its address.
-fn pin_rendered_key(bed: &Bed) {
+/// What `aerie iso --cidata` pinned: node1's rendered host key (the public
+/// half in the secrets file), for its address, and nothing else.
+fn assert_rendered_key_pinned(bed: &Bed, iso_out: &str) {
     let secrets = std::fs::read_to_string(bed.path("debvm.secrets.yaml"))
         .expect("aerie iso --cidata wrote the site's secrets beside it");
     let doc: serde_norway::Value = serde_norway::from_str(&secrets).unwrap();
     let public = doc["host-keys"][NODE]["public"]
         .as_str()
         .expect("a host key for node1 in the secrets");
-    let mut words = public.split_whitespace();
-    let (kind, blob) = (words.next().unwrap(), words.next().unwrap());
-    std::fs::write(&bed.known_hosts, format!("{ADDR} {kind} {blob}\n")).unwrap();
+    let key: Vec<&str> = public.split_whitespace().take(2).collect();
+    let pins = std::fs::read_to_string(&bed.known_hosts)
+        .expect("aerie iso --cidata wrote $AERIE_KNOWN_HOSTS");
+    let lines: Vec<&str> = pins.lines().collect();
+    assert_eq!(lines.len(), 1, "{pins}");
+    assert!(
+        lines[0].starts_with(&format!("{ADDR} {} ", key.join(" "))),
+        "{pins}"
+    );
+    assert!(iso_out.contains("pinned node1's host key"), "{iso_out}");
 }
 
 /// What the running system says about aerie's settings, after a boot.
@@ -328,7 +336,7 @@ fn a_debian12_vm_converges_from_its_cidata_reboots_and_takes_an_apply_over_ssh()
         "node1.iso",
     ]);
     assert_eq!(code, 0, "{out}");
-    pin_rendered_key(&bed);
+    assert_rendered_key_pinned(&bed, &out);
     let disk = bed.path("node1.qcow2");
     qemu::overlay(&image, &disk).unwrap();
 
@@ -403,7 +411,9 @@ fn a_debian12_vm_converges_from_its_cidata_reboots_and_takes_an_apply_over_ssh()
         !bed.ssh("test -e /run/aerie/reboot-required").0,
         "the mark is gone with the reboot"
     );
+    let asked = Instant::now();
     let row = bed.status();
+    let status_took = asked.elapsed();
     assert_eq!(row["reachable"], true, "{row:#}");
     assert_eq!(row["host_key"], "pinned", "{row:#}");
     assert_eq!(row["in_sync"], true, "{row:#}");
@@ -482,14 +492,35 @@ fn a_debian12_vm_converges_from_its_cidata_reboots_and_takes_an_apply_over_ssh()
     assert_eq!(row["host_key"], "pinned", "{row:#}");
     assert_eq!(row["in_sync"], true, "{row:#}");
     assert_eq!(row["reboot_required"], false, "{row:#}");
+    let apply_rebooted = applied.elapsed();
+
+    // 4. The VM's host key replaced (as by a reinstall, or someone in the
+    // middle): status and apply refuse it with the changed-key error.
+    bed.ssh_ok(
+        "rm -f /etc/ssh/ssh_host_*; ssh-keygen -q -t ed25519 -N '' -f /etc/ssh/ssh_host_ed25519_key \
+         && systemctl restart ssh",
+    );
+    let row = bed.status();
+    assert_eq!(row["host_key"], "changed", "{row:#}");
+    let error = row["error"].as_str().unwrap_or_default();
+    assert!(
+        error.contains("REFUSED: the host key of 10.44.50.11 has CHANGED")
+            && error.contains("aerie hosts forget 10.44.50.11"),
+        "{row:#}"
+    );
+    let (code, out) = bed.aerie(&args);
+    assert_eq!(code, 2, "{out}");
+    assert!(out.contains("has CHANGED"), "{out}");
 
     eprintln!(
         "debian12 vm: first boot to converged {:.0?}, to SSH after its reboot {:.0?}, \
-         in sync (checks done) {:.0?}; apply's reboot to SSH {:.0?}; whole flow {:.0?}",
+         in sync (checks done) {:.0?}, aerie status then {:.1?}; apply's reboot to SSH {:.0?}; \
+         whole flow {:.0?}",
         converged,
         rebooted,
         in_sync,
-        applied.elapsed(),
+        status_took,
+        apply_rebooted,
         started.elapsed()
     );
 }
