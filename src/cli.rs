@@ -254,7 +254,8 @@ pub struct RenderArgs {
     /// Read templates from DIR first: a file named like a built-in one, in
     /// DIR/kickstart/ or DIR itself (base.ks.j2, frontend.ks.j2, compute.ks.j2,
     /// minimal.ks.j2, network.ks.j2, post-bundle.ks.j2, dispatch.ks.j2,
-    /// firstboot-register.ks.j2, trust.ks.j2), DIR/vagrant/ (Vagrantfile.j2,
+    /// firstboot-register.ks.j2, firstboot-deploy.ks.j2, trust.ks.j2),
+    /// DIR/vagrant/ (Vagrantfile.j2,
     /// for `lab up`) or DIR/iso/ (isolinux.cfg.j2, grub-bios.cfg.j2,
     /// grub-efi.cfg.j2, efi-image-grub.cfg.j2, grub-menu.cfg.j2, for `iso`).
     #[arg(long, value_name = "DIR")]
@@ -289,12 +290,30 @@ pub struct DeployArgs {
     #[arg(long)]
     pub check: bool,
     /// This machine is the frontend (its first boot): the networks and
-    /// register steps run their commands here instead of over SSH.
+    /// register steps run their commands here instead of over SSH; a failed
+    /// step is recorded in /var/lib/aerie/deploy-resume, and success writes
+    /// the marker /var/lib/aerie/deployed.
     #[arg(long)]
     pub local: bool,
     /// Start at this step (resume after a failure; the later steps follow).
     #[arg(long, value_enum, default_value_t = StepArg::Hosts)]
     pub step: StepArg,
+    /// With --local: start at the step the last failed run recorded, and do
+    /// nothing when the marker says this site file is already deployed (the
+    /// first-boot unit's retries).
+    #[arg(long, requires = "local", conflicts_with = "step")]
+    pub resume: bool,
+    /// Before the first step, wait up to SECS for every node to answer on
+    /// SSH, naming each one not answering yet; fail naming them after SECS.
+    #[arg(long, value_name = "SECS", default_value_t = 0)]
+    pub wait_nodes: u64,
+    /// Retry a failed step this many times, from that step, waiting
+    /// --retry-delay, then twice as long each time (at most 30 minutes).
+    #[arg(long, value_name = "N", default_value_t = 0)]
+    pub retries: u32,
+    /// Seconds before the first retry.
+    #[arg(long, value_name = "SECS", default_value_t = 60)]
+    pub retry_delay: u64,
     /// Where the kolla step writes Kolla's inputs (inventory, globals.yml,
     /// passwords.yml, config/) [default: SITE_DIR/<site name>-kolla].
     #[arg(long, value_name = "DIR")]

@@ -38,6 +38,7 @@ pub const BUILT_IN: &[BuiltIn] = built_in![
     "kickstart" / "post-bundle.ks.j2",
     "kickstart" / "dispatch.ks.j2",
     "kickstart" / "firstboot-register.ks.j2",
+    "kickstart" / "firstboot-deploy.ks.j2",
     "kickstart" / "trust.ks.j2",
     "vagrant" / "Vagrantfile.j2",
     "iso" / "isolinux.cfg.j2",

@@ -11,6 +11,8 @@ use crate::cli::{ApplyArgs, DeployArgs, NetworksArgs, RegisterArgs, StepArg};
 use crate::deploy::{self, KollaVenv, SshEnv};
 use crate::exit::{Reported, UsageError, HOSTS_FAILED};
 use crate::render::{self, output};
+use crate::site::deployed;
+use anyhow::Context;
 use std::path::{Path, PathBuf};
 
 const STEPS: &[StepArg] = &[
@@ -29,6 +31,13 @@ fn name(step: StepArg) -> &'static str {
     }
 }
 
+fn step_named(name: &str) -> Option<StepArg> {
+    STEPS.iter().copied().find(|s| self::name(*s) == name)
+}
+
+/// The most a retry waits.
+const MAX_RETRY_DELAY: u64 = 30 * 60;
+
 pub fn run(args: &DeployArgs) -> anyhow::Result<()> {
     let (site, profile) = super::load(&args.site)?;
     let Some(spec) = profile.kolla.clone() else {
@@ -38,7 +47,120 @@ pub fn run(args: &DeployArgs) -> anyhow::Result<()> {
         ))
         .into());
     };
-    let start = STEPS.iter().position(|s| *s == args.step).unwrap_or(0);
+    let site_sha = deployed::sha256_hex(&site_bytes(args, &site)?);
+    let marker_path = Path::new(deployed::PATH);
+    let resume_path = Path::new(deploy::resume::PATH);
+    let mut from = args.step;
+    if args.resume {
+        if let Some(m) = deployed::read(marker_path)? {
+            if m.site == site.site.name.as_str() && m.site_sha256 == site_sha {
+                eprintln!(
+                    "aerie deploy: {} is already deployed (marker {}, {} by aerie {}); nothing to do",
+                    m.site, deployed::PATH, m.time, m.aerie_version
+                );
+                return Ok(());
+            }
+        }
+        if let Some(step) = deploy::resume::read(resume_path, &site_sha)? {
+            if let Some(s) = step_named(&step) {
+                eprintln!(
+                    "aerie deploy: resuming at step {step}, where the last run failed ({})",
+                    deploy::resume::PATH
+                );
+                from = s;
+            }
+        }
+    }
+    if args.wait_nodes > 0 {
+        wait_for_nodes(args, &site)?;
+    }
+    let mut delay = args.retry_delay;
+    let mut attempt = 0;
+    while let Err((failed, code)) = steps(args, &site, &profile, &spec, from) {
+        if args.local && !args.check {
+            deploy::resume::write(resume_path, name(failed), &site_sha)?;
+        }
+        if attempt >= args.retries {
+            return Err(Reported(code).into());
+        }
+        attempt += 1;
+        eprintln!(
+            "aerie deploy: retry {attempt} of {} in {delay} s, from step {}",
+            args.retries,
+            name(failed)
+        );
+        std::thread::sleep(std::time::Duration::from_secs(delay));
+        delay = (delay.saturating_mul(2)).min(MAX_RETRY_DELAY);
+        from = failed;
+    }
+    if args.local && !args.check {
+        let marker = deployed::Deployed::now(site.site.name.as_str(), &site_bytes(args, &site)?);
+        deployed::write(marker_path, &marker)?;
+        deploy::resume::clear(resume_path)?;
+        eprintln!(
+            "aerie deploy: marked {} deployed ({})",
+            marker.site,
+            deployed::PATH
+        );
+    }
+    eprintln!("aerie deploy: done");
+    Ok(())
+}
+
+/// The site file's bytes (a built-in example: its text as aerie writes it).
+fn site_bytes(args: &DeployArgs, site: &crate::site::Site) -> anyhow::Result<Vec<u8>> {
+    match args.site.source() {
+        crate::site::Source::File(p) => {
+            std::fs::read(&p).with_context(|| format!("cannot read {}", p.display()))
+        }
+        crate::site::Source::Example(_) => Ok(crate::site::load::to_yaml(site).into_bytes()),
+    }
+}
+
+/// Every node of the site answers on SSH, or the error names those that do not.
+fn wait_for_nodes(args: &DeployArgs, site: &crate::site::Site) -> anyhow::Result<()> {
+    let opts = super::reach::options(&args.reach);
+    let pins = super::reach::pins(&args.reach, args.accept_new_host_keys)?;
+    let mut targets = std::collections::BTreeMap::new();
+    for n in &site.nodes {
+        targets.insert(n.hostname.to_string(), super::reach::target(site, n)?);
+    }
+    let names: Vec<String> = site.nodes.iter().map(|n| n.hostname.to_string()).collect();
+    eprintln!(
+        "aerie deploy: waiting up to {} s for {} node(s) to answer on SSH",
+        args.wait_nodes,
+        names.len()
+    );
+    let probe = |h: &str| {
+        let t = &targets[h];
+        crate::ssh::Connection::open(t, &opts, &pins)
+            .map(drop)
+            .map_err(|e| format!("{}: {e}", super::reach::address(t)))
+    };
+    let took = deploy::wait::until_up(
+        &names,
+        std::time::Duration::from_secs(args.wait_nodes),
+        std::time::Duration::from_secs(5),
+        &probe,
+        &mut |line| eprintln!("aerie deploy: {line}"),
+    )?;
+    eprintln!(
+        "aerie deploy: every node answers (after {:.1} s)",
+        took.as_secs_f64()
+    );
+    Ok(())
+}
+
+/// The steps from `from` on; a failure is printed with the command that
+/// resumes, and returned as (the failed step, its exit code).
+fn steps(
+    args: &DeployArgs,
+    site: &crate::site::Site,
+    profile: &crate::profile::Profile,
+    spec: &crate::profile::KollaSpec,
+    from: StepArg,
+) -> Result<(), (StepArg, i32)> {
+    let start = STEPS.iter().position(|s| *s == from).unwrap_or(0);
     for (i, step) in STEPS.iter().enumerate().skip(start) {
         eprintln!(
             "aerie deploy: step {}/{} {}{}",
@@ -49,9 +171,9 @@ pub fn run(args: &DeployArgs) -> anyhow::Result<()> {
         );
         let result = match step {
             StepArg::Hosts => hosts(args),
-            StepArg::Kolla => kolla(args, &site, &profile, &spec),
-            StepArg::Networks => networks(args),
-            StepArg::Register => register(args),
+            StepArg::Kolla => kolla(args, site, profile, spec),
+            StepArg::Networks => networks(args, site, &on_frontend(args, site, profile)),
+            StepArg::Register => register(args, site, &on_frontend(args, site, profile)),
         };
         if let Err(e) = result {
             if e.downcast_ref::<Reported>().is_none() {
@@ -67,10 +189,9 @@ pub fn run(args: &DeployArgs) -> anyhow::Result<()> {
             } else {
                 crate::commands::exit_code(&e)
             };
-            return Err(Reported(code).into());
+            return Err((*step, code));
         }
     }
-    eprintln!("aerie deploy: done");
     Ok(())
 }
 
@@ -83,7 +204,7 @@ fn resume_command(step: StepArg) -> String {
             args.next();
             continue;
         }
-        if a.starts_with("--step=") {
+        if a.starts_with("--step=") || a == "--resume" {
             continue;
         }
         words.push(a);
@@ -109,31 +230,72 @@ fn hosts(args: &DeployArgs) -> anyhow::Result<()> {
     })
 }
 
-fn networks(args: &DeployArgs) -> anyhow::Result<()> {
-    super::networks::run(&NetworksArgs {
-        site: args.site.clone(),
-        check: args.check,
-        accept_new_host_keys: args.accept_new_host_keys,
-        local: args.local,
-        reach: args.reach.clone(),
-    })
+/// The profile as the frontend's own tools use it: with `--local` the
+/// frontend is Kolla's deploy host, and Kolla's post-deploy wrote the admin
+/// credentials into the config dir (`<config dir>/admin-openrc.sh`), which
+/// the networks and register steps then source.
+fn on_frontend(
+    args: &DeployArgs,
+    site: &crate::site::Site,
+    profile: &crate::profile::Profile,
+) -> crate::profile::Profile {
+    let mut profile = profile.clone();
+    if args.local {
+        let rc = config_dir(args, site)
+            .join("admin-openrc.sh")
+            .display()
+            .to_string();
+        if let Some(p) = profile.provider_networks.as_mut() {
+            p.credentials = Some(rc.clone());
+        }
+        if let Some(r) = profile.registration.as_mut() {
+            r.credentials = Some(rc);
+        }
+    }
+    profile
 }
 
-fn register(args: &DeployArgs) -> anyhow::Result<()> {
+fn networks(
+    args: &DeployArgs,
+    site: &crate::site::Site,
+    profile: &crate::profile::Profile,
+) -> anyhow::Result<()> {
+    super::networks::run_loaded(
+        &NetworksArgs {
+            site: args.site.clone(),
+            check: args.check,
+            accept_new_host_keys: args.accept_new_host_keys,
+            local: args.local,
+            reach: args.reach.clone(),
+        },
+        site,
+        profile,
+    )
+}
+
+fn register(
+    args: &DeployArgs,
+    site: &crate::site::Site,
+    profile: &crate::profile::Profile,
+) -> anyhow::Result<()> {
     if args.check {
         eprintln!("aerie deploy: register changes the cloud and has no check; skipped");
         return Ok(());
     }
-    super::register::run(&RegisterArgs {
-        site: args.site.clone(),
-        nodes: Vec::new(),
-        reinstalled: Vec::new(),
-        accept_new_host_keys: args.accept_new_host_keys,
-        timeout: 600,
-        poll_interval: 5.0,
-        local: args.local,
-        reach: args.reach.clone(),
-    })
+    super::register::run_loaded(
+        &RegisterArgs {
+            site: args.site.clone(),
+            nodes: Vec::new(),
+            reinstalled: Vec::new(),
+            accept_new_host_keys: args.accept_new_host_keys,
+            timeout: 600,
+            poll_interval: 5.0,
+            local: args.local,
+            reach: args.reach.clone(),
+        },
+        site,
+        profile,
+    )
 }
 
 /// Where Kolla's inputs go: `--config-dir`, else `<site dir>/<site name>-kolla`.

@@ -30,7 +30,7 @@ fn code_of(cause: &(dyn std::error::Error + 'static)) -> Option<i32> {
     if cause.is::<HostNotReady>() {
         return Some(exit::UNAVAILABLE);
     }
-    if cause.is::<crate::deploy::VenvError>() {
+    if cause.is::<crate::deploy::VenvError>() || cause.is::<crate::deploy::NodesLate>() {
         return Some(exit::UNAVAILABLE);
     }
     if cause.is::<AlreadyExists>() {

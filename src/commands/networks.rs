@@ -11,6 +11,16 @@ use crate::ssh::Connection;
 
 pub fn run(args: &NetworksArgs) -> anyhow::Result<()> {
     let (site, profile) = super::load(&args.site)?;
+    run_loaded(args, &site, &profile)
+}
+
+/// `run` on a site and profile already loaded (deploy's networks step).
+pub fn run_loaded(
+    args: &NetworksArgs,
+    site: &crate::site::Site,
+    profile: &crate::profile::Profile,
+) -> anyhow::Result<()> {
+    let (site, profile) = (site.clone(), profile.clone());
     if profile.provider_networks.is_none() {
         return Err(UsageError(format!(
             "profile {} has no provider networks (no `provider-networks:` section): its instances \

@@ -14,6 +14,16 @@ use std::time::Duration;
 
 pub fn run(args: &RegisterArgs) -> anyhow::Result<()> {
     let (site, profile) = super::load(&args.site)?;
+    run_loaded(args, &site, &profile)
+}
+
+/// `run` on a site and profile already loaded (deploy's register step).
+pub fn run_loaded(
+    args: &RegisterArgs,
+    site: &crate::site::Site,
+    profile: &crate::profile::Profile,
+) -> anyhow::Result<()> {
+    let (site, profile) = (site.clone(), profile.clone());
     let spec = profile
         .registration
         .clone()

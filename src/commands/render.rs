@@ -21,18 +21,22 @@ pub fn render_to(
     let source = &site_arg.source();
     let (site, profile) = super::load(site_arg)?;
     let templates = Templates::new(templates)?;
+    // Kolla's passwords first: the frontend's kickstart carries them.
+    let kolla_input = match &profile.kolla {
+        Some(spec) if !options.minimal => {
+            let secrets_path = secrets_path(source, &site, secrets, dir);
+            Some(kolla_source(spec, kolla, &secrets_path)?)
+        }
+        _ => None,
+    };
     let site_secrets = site_secrets(source, &site, &profile, secrets, dir, options)?;
     let mut rendered =
         render::render_site_with(&site, &profile, &templates, options, site_secrets.as_ref())
             .with_context(|| format!("cannot render {}", source.origin()))?;
-    if !options.minimal {
-        if let Some(spec) = &profile.kolla {
-            let secrets_path = secrets_path(source, &site, secrets, dir);
-            let input = kolla_source(spec, kolla, &secrets_path)?;
-            let files = render::kolla_files(&site, &profile, &input, kolla.virt_type.into())
-                .with_context(|| format!("cannot render Kolla's inputs for {}", source.origin()))?;
-            rendered.files.extend(files);
-        }
+    if let Some(input) = &kolla_input {
+        let files = render::kolla_files(&site, &profile, input, kolla.virt_type.into())
+            .with_context(|| format!("cannot render Kolla's inputs for {}", source.origin()))?;
+        rendered.files.extend(files);
     }
     let outcome = output::write(dir, &rendered, replace)?;
     Ok((rendered, outcome))

@@ -28,6 +28,9 @@ pub struct Context<'a> {
     pub edits: usize,
     /// The frontend's first-boot registration (None for other roles and --minimal).
     pub firstboot: Option<FirstBoot>,
+    /// The frontend's first-boot deploy (`aerie deploy --local`, kolla), in
+    /// place of `firstboot`.
+    pub first_deploy: Option<FirstDeploy>,
     /// Keys made at render time (see `secrets.rs`): None unless the profile needs them.
     pub trust: Option<Trust>,
 }
@@ -61,6 +64,30 @@ pub struct FirstBoot {
     pub timeout: u64,
     /// `--known-hosts FILE --identity KEY` when the keys were made at render time.
     pub reach: String,
+}
+
+/// Where the frontend keeps the site's secrets its deploy needs (Kolla's passwords).
+pub const SECRETS_PATH: &str = "/etc/aerie/site.secrets.yaml";
+/// Where the first-boot deploy logs (besides the journal), mode 0600.
+pub const DEPLOY_LOG: &str = "/var/log/aerie/deploy.log";
+/// The frontend's root key when the profile names none (`aerie deploy --local`).
+const DEPLOY_KEY: &str = "/root/.ssh/id_ed25519";
+
+/// The frontend's first boot for a profile it deploys itself (kolla): the site
+/// file, Kolla's passwords and a unit that waits for the nodes, runs `aerie
+/// deploy --local` (retried, resumed from the failed step) and leaves the
+/// deployed marker, after which it never runs again.
+#[derive(Debug, Serialize)]
+pub struct FirstDeploy {
+    pub site: PostFile,
+    /// Kolla's passwords from the site's secrets file (0600), when render has them.
+    pub secrets: Option<PostFile>,
+    pub unit: &'static str,
+    /// The marker `aerie deploy --local` writes on success.
+    pub marker: &'static str,
+    pub log: &'static str,
+    /// The deploy's whole command line.
+    pub command: String,
 }
 
 #[derive(Debug, Serialize)]
@@ -251,9 +278,14 @@ pub fn context<'a>(
         units: &bundle.units,
         bundle: PostFile::new(BUNDLE_PATH, 0o600, "root", "root", &bundle.to_json()),
         edits: bundle.edits.len(),
+        first_deploy: (node.role == crate::site::Role::Frontend
+            && !minimal
+            && super::secrets::deploys_from_frontend(profile))
+        .then(|| first_deploy(site, profile, secrets, &reach)),
         firstboot: (node.role == crate::site::Role::Frontend
             && !minimal
-            && profile.registration.is_some())
+            && profile.registration.is_some()
+            && !super::secrets::deploys_from_frontend(profile))
         .then(|| FirstBoot {
             site: PostFile::new(
                 SITE_PATH,
@@ -278,23 +310,32 @@ pub fn context<'a>(
 
 /// Where the profile keeps the frontend's key: (private, public).
 fn frontend_key_path(profile: &Profile) -> Option<(String, String)> {
-    let public = &profile
+    let named = profile
         .registration
-        .as_ref()?
-        .copy_frontend_key
-        .as_ref()?
-        .public;
+        .as_ref()
+        .and_then(|r| r.copy_frontend_key.as_ref())
+        .map(|k| k.public.clone());
+    let public = match named {
+        Some(p) => p,
+        None if super::secrets::deploys_from_frontend(profile) => format!("{DEPLOY_KEY}.pub"),
+        None => return None,
+    };
     let private = public.strip_suffix(".pub")?.to_string();
     Some((private, public.clone()))
 }
 
 /// The known-hosts lines naming every compute node with its render-time host key.
-fn known_hosts(site: &Site, secrets: &Secrets) -> String {
-    let mut out = String::from("# The compute nodes' host keys, made by `aerie render`.\n");
+fn known_hosts(site: &Site, profile: &Profile, secrets: &Secrets) -> String {
+    let itself = super::secrets::deploys_from_frontend(profile);
+    let mut out = if itself {
+        String::from("# Every node's host key (the frontend's too), made by `aerie render`.\n")
+    } else {
+        String::from("# The compute nodes' host keys, made by `aerie render`.\n")
+    };
     for n in site
         .nodes
         .iter()
-        .filter(|n| n.role == crate::site::Role::Compute)
+        .filter(|n| itself || n.role == crate::site::Role::Compute)
     {
         let Some(kp) = secrets.host_key(n.hostname.as_str()) else {
             continue;
@@ -317,6 +358,66 @@ fn known_hosts(site: &Site, secrets: &Secrets) -> String {
     out
 }
 
+/// A node's render-time ed25519 host key, as files.
+fn host_key_files(files: &mut Vec<PostFile>, kp: &crate::site::secrets::KeyPair) {
+    let key = "/etc/ssh/ssh_host_ed25519_key";
+    files.push(PostFile::new(key, 0o600, "root", "root", &kp.private));
+    files.push(PostFile::new(
+        &format!("{key}.pub"),
+        0o644,
+        "root",
+        "root",
+        &format!("{}\n", kp.public),
+    ));
+}
+
+/// The frontend's first-boot deploy (kolla).
+fn first_deploy(
+    site: &Site,
+    profile: &Profile,
+    secrets: Option<&Secrets>,
+    reach: &str,
+) -> FirstDeploy {
+    let passwords = secrets.and_then(|s| s.kolla_passwords.clone()).map(|p| {
+        let only = Secrets {
+            kolla_passwords: Some(p),
+            ..Default::default()
+        };
+        PostFile::new(SECRETS_PATH, 0o600, "root", "root", &only.to_yaml())
+    });
+    let venv = profile
+        .kolla
+        .as_ref()
+        .map(|k| format!(" --kolla-venv /var/lib/aerie/kolla-ansible-{}", k.version))
+        .unwrap_or_default();
+    let secrets_arg = if passwords.is_some() {
+        format!(" --secrets {SECRETS_PATH}")
+    } else {
+        String::new()
+    };
+    FirstDeploy {
+        site: PostFile::new(
+            SITE_PATH,
+            0o600,
+            "root",
+            "root",
+            &format!(
+                "# The site {} as aerie rendered it; `aerie deploy --local` reads it at first boot.\n{}",
+                site.site.name,
+                crate::site::load::to_yaml(site)
+            ),
+        ),
+        secrets: passwords,
+        unit: "aerie-deploy.service",
+        marker: crate::site::deployed::PATH,
+        log: DEPLOY_LOG,
+        command: format!(
+            "/usr/local/sbin/aerie deploy --local {SITE_PATH}{secrets_arg}{venv} \
+             --wait-nodes 3600 --resume --retries 5 --retry-delay 60{reach}"
+        ),
+    }
+}
+
 /// What this node's %post installs of the render-time keys.
 fn trust(site: &Site, node: &Node, profile: &Profile, secrets: &Secrets) -> Option<Trust> {
     let mut files = Vec::new();
@@ -324,15 +425,7 @@ fn trust(site: &Site, node: &Node, profile: &Profile, secrets: &Secrets) -> Opti
     match node.role {
         crate::site::Role::Compute => {
             let kp = secrets.host_key(node.hostname.as_str())?;
-            let key = "/etc/ssh/ssh_host_ed25519_key";
-            files.push(PostFile::new(key, 0o600, "root", "root", &kp.private));
-            files.push(PostFile::new(
-                &format!("{key}.pub"),
-                0o644,
-                "root",
-                "root",
-                &format!("{}\n", kp.public),
-            ));
+            host_key_files(&mut files, kp);
             authorize = secrets.frontend_key.as_ref().map(|k| sh_quote(&k.public));
         }
         crate::site::Role::Frontend => {
@@ -346,7 +439,14 @@ fn trust(site: &Site, node: &Node, profile: &Profile, secrets: &Secrets) -> Opti
                 "root",
                 &format!("{}\n", kp.public),
             ));
-            let kh = known_hosts(site, secrets);
+            if super::secrets::deploys_from_frontend(profile) {
+                // It deploys itself over SSH: its own host key, its own key authorized.
+                if let Some(hk) = secrets.host_key(node.hostname.as_str()) {
+                    host_key_files(&mut files, hk);
+                }
+                authorize = Some(sh_quote(&kp.public));
+            }
+            let kh = known_hosts(site, profile, secrets);
             files.push(PostFile::new(KNOWN_HOSTS_PATH, 0o644, "root", "root", &kh));
             files.push(PostFile::new(
                 "/root/.ssh/known_hosts",

@@ -18,12 +18,21 @@ use std::path::Path;
 
 pub use crate::site::secrets::{default_path, KeyPair, KollaPasswords, Secrets};
 
-/// Whether the profile needs render-time trust (the frontend's key on the nodes).
+/// Whether the profile needs render-time trust (the frontend's key on the
+/// nodes): it copies the frontend's key, or the frontend deploys the cloud at
+/// its first boot (`kolla:`, `aerie deploy --local`).
 pub fn needed(profile: &Profile) -> bool {
     profile
         .registration
         .as_ref()
         .is_some_and(|r| r.copy_frontend_key.is_some())
+        || deploys_from_frontend(profile)
+}
+
+/// Whether the frontend deploys the cloud itself at first boot (`aerie deploy
+/// --local`): it then reaches every node over SSH, itself included.
+pub fn deploys_from_frontend(profile: &Profile) -> bool {
+    profile.kolla.is_some()
 }
 
 /// Whether the site's nodes get their host keys from their cloud-init volume
@@ -57,8 +66,11 @@ impl Secrets {
             self.frontend_key = Some(keygen(&fe)?);
             made = true;
         }
-        let keyed =
-            |n: &&crate::site::Node| every_node || (needed(profile) && n.role == Role::Compute);
+        let keyed = |n: &&crate::site::Node| {
+            every_node
+                || (needed(profile) && n.role == Role::Compute)
+                || deploys_from_frontend(profile)
+        };
         for n in site.nodes.iter().filter(keyed) {
             let host = n.hostname.to_string();
             if let std::collections::btree_map::Entry::Vacant(e) = self.host_keys.entry(host) {

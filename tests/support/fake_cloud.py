@@ -6,7 +6,11 @@
 # (tests/support/cloud.rs). Its openstack / nova-manage parts remain only for two
 # tests not yet moved onto the real cloud: tests/testbed/status_nodes.rs (the
 # "registered" column, beside host keys, sync and reboot checks on many hosts) and
-# tests/testbed/register_firstboot.rs (the first-boot unit's `register --local`).
+# tests/testbed/register_firstboot.rs (the first-boot unit's `register --local`),
+# and, with its network / subnet and `docker exec nova_api ...` parts, for
+# tests/testbed/deploy_firstboot.rs (the kolla frontend's first-boot unit runs the
+# whole `aerie deploy --local` on a test host, where no cloud can run beside the
+# Kolla stand-in; the networks step against the real cloud is tests/cloud/).
 # It records every call the way the harness's stand-ins do
 # (/var/log/aerie-standin/<name>.log, one line per call, arguments separated by 0x1f)
 # and answers in the real tools' output formats (JSON for `openstack ... -f json`) from
@@ -58,6 +62,16 @@ def need_credentials():
         fail("Missing value auth-url required for auth plugin password")
 
 
+if NAME == "docker":
+    # Kolla's containers: `docker exec nova_api nova-manage ...` is the nova-manage
+    # part below; `docker restart nova_compute` does nothing.
+    if ARGS[:3] == ["exec", "nova_api", "nova-manage"]:
+        NAME, ARGS = "nova-manage", ARGS[3:]
+    elif ARGS[:1] == ["restart"]:
+        sys.exit(0)
+    else:
+        fail("docker: unexpected arguments", 2)
+
 if NAME == "openstack":
     need_credentials()
     words = [a for a in ARGS if a not in ("-f", "json")]
@@ -104,6 +118,50 @@ if NAME == "openstack":
                 if n.get("mapped") and not n.get("deleted")]
         save()
         print(json.dumps(rows, indent=2))
+    elif words[:2] == ["network", "list"]:
+        print(json.dumps([{"ID": n["id"], "Name": n["name"], "Subnets": []}
+                          for n in st.get("networks", [])], indent=2))
+    elif words[:2] == ["network", "show"]:
+        found = [n for n in st.get("networks", []) if words[2] in (n["id"], n["name"])]
+        if not found:
+            fail("No Network found for %s" % words[2])
+        print(json.dumps(found[0], indent=2))
+    elif words[:2] == ["network", "create"]:
+        injected("network-create")
+        def opt(name):
+            return words[words.index(name) + 1] if name in words else None
+        seg = opt("--provider-segment")
+        net = {"id": "net-%d" % (len(st.get("networks", [])) + 1), "name": words[-1],
+               "provider:network_type": opt("--provider-network-type"),
+               "provider:physical_network": opt("--provider-physical-network"),
+               "provider:segmentation_id": int(seg) if seg else None,
+               "shared": "--share" in words}
+        st.setdefault("networks", []).append(net)
+        save()
+        print(json.dumps(net, indent=2))
+    elif words[:2] == ["subnet", "list"]:
+        print(json.dumps([{"ID": x["id"], "Name": x["name"], "Network": x["network_id"],
+                           "Subnet": x["cidr"], "Gateway": x["gateway_ip"],
+                           "Allocation Pools": x["allocation_pools"],
+                           "Name Servers": x["dns_nameservers"], "DHCP": x["enable_dhcp"]}
+                          for x in st.get("subnets", [])], indent=2))
+    elif words[:2] == ["subnet", "create"]:
+        injected("subnet-create")
+        def opts(name):
+            return [words[i + 1] for i, w in enumerate(words) if w == name]
+        pools = []
+        for p in opts("--allocation-pool"):
+            kv = dict(item.split("=", 1) for item in p.split(","))
+            pools.append({"start": kv["start"], "end": kv["end"]})
+        gw = opts("--gateway")[0]
+        sub = {"id": "subnet-%d" % (len(st.get("subnets", [])) + 1), "name": words[-1],
+               "network_id": opts("--network")[0], "cidr": opts("--subnet-range")[0],
+               "gateway_ip": None if gw == "none" else gw, "allocation_pools": pools,
+               "dns_nameservers": opts("--dns-nameserver"), "enable_dhcp": "--dhcp" in words,
+               "ip_version": int(opts("--ip-version")[0])}
+        st.setdefault("subnets", []).append(sub)
+        save()
+        print(json.dumps(sub, indent=2))
     elif words[:2] == ["flavor", "show"]:
         if words[2] in st.get("flavors", []):
             print(json.dumps({"name": words[2]}))

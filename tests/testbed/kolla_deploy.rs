@@ -53,7 +53,7 @@ fn standin_venv(dir: &Path) -> PathBuf {
     v
 }
 
-fn site(tb: &Testbed) -> String {
+pub(crate) fn site(tb: &Testbed) -> String {
     let mut s = String::from(
         "site:\n  name: kdeploy\n  domain: test.example.org\n  profile: kolla\n  distro: debian12\n\
          networks:\n\

@@ -27,6 +27,7 @@ mod apply_hostkeys;
 mod apply_interrupt;
 mod apply_interrupt_phases;
 mod apply_roundtrips;
+mod deploy_firstboot;
 mod kolla_deploy;
 mod kolla_genconfig;
 mod preflight_hardware;
