@@ -812,13 +812,19 @@ pub enum LabCommand {
     Up(LabUpArgs),
     /// Show each VM, its address, whether it runs and whether it answers SSH.
     Status(LabDirArg),
-    /// Open an SSH session to a node of the lab.
+    /// Open an SSH session to a node of the lab, or run a command there.
+    ///
+    /// The qemu driver's `--image` labs pin each node's host key made at
+    /// render time (DIR/known_hosts, strict checking: no trust on first use).
     Ssh {
         /// The node's host name.
         #[arg(value_name = "NODE")]
         node: String,
         #[command(flatten)]
         dir: LabDirArg,
+        /// A command to run on the node instead of a session (after `--`).
+        #[arg(last = true, value_name = "COMMAND")]
+        command: Vec<String>,
     },
     /// Remove exactly what `lab up` made: VMs, taps, bridges, NAT rules, the
     /// forwarding setting (restored), files.
@@ -945,6 +951,13 @@ pub struct LabUpArgs {
     /// or an ISO `aerie iso` made for this site (booted as it is).
     #[arg(long, value_name = "PATH")]
     pub iso: Option<PathBuf>,
+    /// The qemu driver boots this disk image instead of an installer (a site
+    /// with distro: debian12): each node its own qcow2 overlay of DISK (DISK
+    /// is only read) under UEFI (OVMF), with its cloud-init volume (as
+    /// `aerie iso --config-only --cidata --node NODE` makes it), whose first
+    /// boot converges the node and reboots it when aerie says so.
+    #[arg(long, value_name = "DISK", conflicts_with = "iso")]
+    pub image: Option<PathBuf>,
     /// The Vagrant box (vagrant driver).
     #[arg(long = "box", value_name = "NAME", default_value = "generic/rocky9")]
     pub box_name: String,

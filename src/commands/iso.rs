@@ -138,26 +138,8 @@ pub fn run(args: &IsoArgs) -> anyhow::Result<()> {
                 .into());
             };
             let node = find_node(&site, host)?;
-            let bundle = rendered
-                .bundles
-                .iter()
-                .find(|b| b.hostname == *host)
-                .context("the node has no bundle")?;
-            // A Debian node's first boot installs its role's packages and
-            // the host key made at render time (EL nodes get them by kickstart).
-            let debian = render::secrets::host_keys_on_cidata(&site);
-            let packages = match debian {
-                true => profile
-                    .role_on(node.role, site.site.distro)
-                    .packages
-                    .clone(),
-                false => Vec::new(),
-            };
-            let host_key = secrets
-                .as_ref()
-                .filter(|_| debian)
-                .and_then(|s| s.host_key(host));
-            let items = cidata::items(&site, node, bundle, &packages, host_key, on_media);
+            let items =
+                cidata::for_node(&site, &profile, &rendered, secrets.as_ref(), node, on_media)?;
             config_iso::write(out, config_iso::CIDATA, &items, args.force, &mut tick)?;
             bar.finish_and_clear();
             println!(

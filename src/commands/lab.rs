@@ -4,7 +4,7 @@ use crate::cli::{LabCommand, LabUpArgs};
 use crate::exit::UsageError;
 use crate::lab::facts::SysHost;
 use crate::lab::progress::Progress;
-use crate::lab::up::{self, NestedOffer, UpRequest};
+use crate::lab::up::{self, ImageBoot, NestedOffer, UpRequest};
 use crate::lab::{plan, state::Ledger, status};
 use crate::lab::{Accel, Driver};
 use std::io::IsTerminal;
@@ -15,7 +15,7 @@ pub fn run(command: LabCommand) -> anyhow::Result<()> {
     match command {
         LabCommand::Up(args) => lab_up(&args),
         LabCommand::Status(dir) => lab_status(&dir.dir),
-        LabCommand::Ssh { node, dir } => lab_ssh(&dir.dir, &node),
+        LabCommand::Ssh { node, dir, command } => lab_ssh(&dir.dir, &node, &command),
         LabCommand::Down(dir) => {
             let progress = Progress::new();
             progress.step("taking the lab down");
@@ -60,19 +60,44 @@ fn lab_up(args: &LabUpArgs) -> anyhow::Result<()> {
     if accel == Accel::Tcg && driver != Driver::Qemu {
         return Err(UsageError("--accel tcg works with --driver qemu only".into()).into());
     }
+    if args.image.is_some() && driver != Driver::Qemu {
+        return Err(UsageError(
+            "--image works with --driver qemu only (the VMs boot overlays of the disk image)"
+                .into(),
+        )
+        .into());
+    }
     let source = args.site.source();
     let (site, profile) = super::load(&args.site)?;
-    super::load::kickstart_road(&site, "aerie lab up")?;
+    distro_road(&site, args.image.is_some())?;
     let prefix = args
         .prefix
         .clone()
         .unwrap_or_else(|| plan::default_prefix(site.site.name.as_str()));
+    // The disk image and the firmware, before anything is made.
+    let image = match &args.image {
+        Some(path) => Some(ImageBoot {
+            disk: crate::lab::image::probe(path)?,
+            ovmf: crate::lab::firmware::find()?,
+        }),
+        None => None,
+    };
     let sizes = plan::Sizes {
         memory_mib: args.memory,
         cpus: args.cpus,
-        disk_gb: args.disk_gb,
+        // An overlay grows up to its image's size, whatever --disk-gb says.
+        disk_gb: image.as_ref().map_or(args.disk_gb, |i| {
+            u32::try_from(i.disk.virtual_mib().div_ceil(1024)).unwrap_or(u32::MAX)
+        }),
     };
     let plan = plan::plan(&site, &sizes, &prefix).map_err(UsageError)?;
+    let secrets_file = image.as_ref().map(|_| {
+        let site_file = match &source {
+            crate::site::Source::File(p) => Some(p.as_path()),
+            crate::site::Source::Example(_) => None,
+        };
+        crate::render::secrets::default_path(site_file, site.site.name.as_str(), &args.dir.dir)
+    });
     let req = UpRequest {
         site: &site,
         profile: &profile,
@@ -82,6 +107,8 @@ fn lab_up(args: &LabUpArgs) -> anyhow::Result<()> {
         driver,
         accel,
         iso: args.iso.clone(),
+        image,
+        secrets_file,
         box_name: args.box_name.clone(),
         templates: crate::templates::Templates::new(args.templates.as_deref())?,
     };
@@ -122,13 +149,42 @@ fn lab_up(args: &LabUpArgs) -> anyhow::Result<()> {
             vm.address.map_or_else(|| "-".into(), |a| a.to_string())
         );
     }
-    if req.driver == Driver::Qemu {
+    if req.image.is_some() {
+        println!(
+            "Each VM boots its own overlay of the image with its cloud-init volume; its first boot"
+        );
+        println!(
+            "converges it (`aerie:` lines on its serial console) and reboots it when aerie asks."
+        );
+        println!("`aerie lab status` shows them, `aerie lab ssh NODE` reaches them (host keys pinned at render),");
+        println!("`aerie lab down` removes the lab.");
+    } else if req.driver == Driver::Qemu {
         println!(
             "The VMs install themselves from their kickstarts (aerie.node=NAME picks each node's);"
         );
         println!("after the installation they power off. `aerie lab status` shows them, `aerie lab down` removes the lab.");
     }
     Ok(())
+}
+
+/// Kickstart distributions boot the installer (`--iso`, vagrant boxes);
+/// Debian 12 boots a disk image (`--image`), and nothing else.
+fn distro_road(site: &crate::site::Site, image: bool) -> anyhow::Result<()> {
+    let distro = site.site.distro.as_str();
+    match (image, site.site.distro.installs_by_kickstart()) {
+        (true, true) => Err(UsageError(format!(
+            "site.distro: {distro}: `--image` boots a Debian 12 disk image that each node's cloud-init volume configures, and this site installs {distro} by kickstart; set `distro: debian12` in the site, or install {distro} from its installer with `--iso PATH` instead of `--image`"
+        ))
+        .into()),
+        (false, false) => match super::load::kickstart_road(site, "aerie lab up") {
+            Err(e) => Err(UsageError(format!(
+                "{e}; or let the lab boot a Debian 12 disk image: `aerie lab up SITE --driver qemu --image DISK` (each node its own overlay of DISK with its cloud-init volume)"
+            ))
+            .into()),
+            ok => ok,
+        },
+        _ => Ok(()),
+    }
 }
 
 fn lab_status(dir: &Path) -> anyhow::Result<()> {
@@ -139,13 +195,20 @@ fn lab_status(dir: &Path) -> anyhow::Result<()> {
         ledger.state.driver,
         dir.display()
     );
+    let image = ledger.state.image.is_some();
+    let converge_head = if image {
+        format!("{:<10} ", "CONVERGE")
+    } else {
+        String::new()
+    };
     println!(
-        "{:<12} {:<9} {:<16} {:<8} SSH",
+        "{:<12} {:<9} {:<16} {:<8} {converge_head}SSH",
         "NODE", "ROLE", "ADDRESS", "VM"
     );
     for s in status::of(&ledger.state, Duration::from_secs(2)) {
+        let converge = s.converge.map(|c| format!("{c:<10} ")).unwrap_or_default();
         println!(
-            "{:<12} {:<9} {:<16} {:<8} {}",
+            "{:<12} {:<9} {:<16} {:<8} {converge}{}",
             s.name,
             s.role,
             s.address,
@@ -156,7 +219,7 @@ fn lab_status(dir: &Path) -> anyhow::Result<()> {
     Ok(())
 }
 
-fn lab_ssh(dir: &Path, node: &str) -> anyhow::Result<()> {
+fn lab_ssh(dir: &Path, node: &str, command: &[String]) -> anyhow::Result<()> {
     let ledger = Ledger::load(dir)?;
     let Some(vm) = ledger.state.vms.iter().find(|v| v.name == node) else {
         let names: Vec<&str> = ledger.state.vms.iter().map(|v| v.name.as_str()).collect();
@@ -168,20 +231,27 @@ fn lab_ssh(dir: &Path, node: &str) -> anyhow::Result<()> {
     };
     let mut cmd = if ledger.state.driver == Driver::Vagrant {
         let mut c = crate::exec::command("vagrant", ["ssh", node]);
+        if !command.is_empty() {
+            let line = crate::shell::join(command)
+                .map_err(|e| UsageError(format!("cannot pass that command to vagrant ssh: {e}")))?;
+            c.arg("-c").arg(line);
+        }
         c.current_dir(dir);
         c
     } else {
         let Some(address) = vm.address else {
             return Err(UsageError(format!("{node} has no management address in the site")).into());
         };
-        crate::exec::command(
-            "ssh",
-            [
-                "-p".to_string(),
-                vm.ssh_port.to_string(),
-                format!("{}@{address}", vm.ssh_user),
-            ],
-        )
+        let mut c = crate::exec::command("ssh", ["-p".to_string(), vm.ssh_port.to_string()]);
+        // `--image` labs: the host keys made at render time, checked strictly.
+        let pinned = std::path::absolute(dir.join(crate::lab::pinned::FILE))?;
+        if pinned.is_file() {
+            c.arg("-o")
+                .arg(format!("UserKnownHostsFile={}", pinned.display()))
+                .args(["-o", "StrictHostKeyChecking=yes"]);
+        }
+        c.arg(format!("{}@{address}", vm.ssh_user)).args(command);
+        c
     };
     Err(crate::exec::replace(&mut cmd).into())
 }

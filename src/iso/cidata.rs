@@ -209,6 +209,36 @@ fn default_route(gw: std::net::IpAddr) -> &'static str {
     }
 }
 
+/// The cidata volume of `node` in a rendered site, as `aerie iso
+/// --config-only --cidata --node` writes it and `aerie lab up --image` gives
+/// each VM: a Debian node's first boot also gets its role's Debian packages
+/// and the host key made at render time (EL nodes get them by kickstart).
+pub fn for_node(
+    site: &Site,
+    profile: &crate::profile::Profile,
+    rendered: &crate::render::Rendered,
+    secrets: Option<&crate::render::secrets::Secrets>,
+    node: &Node,
+    binary: Option<&Path>,
+) -> anyhow::Result<Vec<Item>> {
+    let host = node.hostname.as_str();
+    let bundle = rendered
+        .bundles
+        .iter()
+        .find(|b| b.hostname == host)
+        .ok_or_else(|| anyhow::anyhow!("the node {host} has no bundle"))?;
+    let debian = crate::render::secrets::host_keys_on_cidata(site);
+    let packages = match debian {
+        true => profile
+            .role_on(node.role, site.site.distro)
+            .packages
+            .clone(),
+        false => Vec::new(),
+    };
+    let host_key = secrets.filter(|_| debian).and_then(|s| s.host_key(host));
+    Ok(items(site, node, bundle, &packages, host_key, binary))
+}
+
 /// The cidata volume's files for `node`, and the binary (for first boot).
 pub fn items(
     site: &Site,

@@ -3,10 +3,15 @@
 //! exactly that.
 
 pub mod checks;
+mod converge_log;
 mod deliver;
 pub mod facts;
+pub mod firmware;
+pub mod image;
+mod image_vm;
 mod model;
 mod netdev;
+pub mod pinned;
 pub mod plan;
 mod process;
 pub mod progress;

@@ -77,12 +77,7 @@ pub fn preflight(lab: &QemuLab) -> anyhow::Result<Installer> {
         ))
         .into());
     }
-    if !Path::new("/dev/net/tun").exists() {
-        anyhow::bail!(
-            "/dev/net/tun is missing: the tap devices need the tun driver (`modprobe tun`)"
-        );
-    }
-    netdev::check_free(&lab.plan.bridges(), &lab.plan.taps(), &lab.plan.nft_table)?;
+    network_preflight(lab.plan)?;
     let probe = probe::probe(lab.iso)?;
     if made_by_aerie(&probe) {
         let missing = missing_on_aerie_iso(&probe, lab.plan);
@@ -104,6 +99,16 @@ pub fn preflight(lab: &QemuLab) -> anyhow::Result<Installer> {
     xorriso::check_version()?;
     efi_image::check_tools()?;
     Ok(Installer::Base { label: probe.label })
+}
+
+/// The lab's network can be made: the tun driver, every name free.
+pub fn network_preflight(plan: &LabPlan) -> anyhow::Result<()> {
+    if !Path::new("/dev/net/tun").exists() {
+        anyhow::bail!(
+            "/dev/net/tun is missing: the tap devices need the tun driver (`modprobe tun`)"
+        );
+    }
+    netdev::check_free(&plan.bridges(), &plan.taps(), &plan.nft_table)
 }
 
 pub fn up(
@@ -249,7 +254,7 @@ pub fn kernel_args(media: &MediaRef, role: &str, node: &str) -> String {
     )
 }
 
-fn disk_path(dir: &Path, vm: &VmPlan) -> PathBuf {
+pub fn disk_path(dir: &Path, vm: &VmPlan) -> PathBuf {
     dir.join(format!("{}.qcow2", vm.name))
 }
 
@@ -265,7 +270,7 @@ fn disks(lab: &QemuLab, ledger: &mut Ledger, progress: &Progress) -> anyhow::Res
     Ok(())
 }
 
-fn network(plan: &LabPlan, ledger: &mut Ledger, progress: &Progress) -> anyhow::Result<()> {
+pub fn network(plan: &LabPlan, ledger: &mut Ledger, progress: &Progress) -> anyhow::Result<()> {
     for net in &plan.networks {
         progress.step(format!("making bridge {} ({})", net.bridge, net.name));
         ledger.record(Made::Bridge {
@@ -306,16 +311,10 @@ fn network(plan: &LabPlan, ledger: &mut Ledger, progress: &Progress) -> anyhow::
     ))
 }
 
-/// qemu's arguments for one VM (absolute paths: qemu daemonizes into /).
-pub fn qemu_args(
-    vm: &VmPlan,
-    accel: Accel,
-    dir: &Path,
-    iso: &Path,
-    files: &BootFiles,
-    kernel_args: &str,
-) -> Vec<String> {
-    let esc = |p: &Path| p.display().to_string().replace(',', ",,");
+/// qemu's arguments every lab VM starts with: machine, accelerator, size,
+/// the serial console to `DIR/NODE.serial.log`, daemonized with a PID file
+/// (absolute paths: qemu daemonizes into /).
+pub fn common_args(vm: &VmPlan, accel: Accel, dir: &Path) -> Vec<String> {
     let mut a: Vec<String> = vec![
         "-name".into(),
         vm.name.clone(),
@@ -341,28 +340,31 @@ pub fn qemu_args(
         "none".into(),
         "-monitor".into(),
         "none".into(),
-        // After the installation anaconda reboots: the VM stops instead of
-        // booting the installer's kernel again.
-        "-no-reboot".into(),
         "-serial".into(),
-        format!("file:{}", esc(&dir.join(format!("{}.serial.log", vm.name)))),
+        format!("file:{}", escape(&serial_log(dir, vm))),
         "-daemonize".into(),
         "-pidfile".into(),
-        dir.join(format!("{}.pid", vm.name)).display().to_string(),
-        "-drive".into(),
-        format!("file={},if=virtio,format=qcow2", esc(&disk_path(dir, vm))),
-        "-drive".into(),
-        format!(
-            "file={},format=raw,media=cdrom,readonly=on,if=ide,index=2",
-            esc(iso)
-        ),
-        "-kernel".into(),
-        files.kernel.display().to_string(),
-        "-initrd".into(),
-        files.initrd.display().to_string(),
-        "-append".into(),
-        kernel_args.to_string(),
+        pid_file(dir, vm).display().to_string(),
     ]);
+    a
+}
+
+/// A path as a qemu option value (a comma is written as two).
+pub fn escape(p: &Path) -> String {
+    p.display().to_string().replace(',', ",,")
+}
+
+pub fn serial_log(dir: &Path, vm: &VmPlan) -> PathBuf {
+    dir.join(format!("{}.serial.log", vm.name))
+}
+
+fn pid_file(dir: &Path, vm: &VmPlan) -> PathBuf {
+    dir.join(format!("{}.pid", vm.name))
+}
+
+/// One virtio NIC per planned NIC: on its tap, with the plan's MAC.
+pub fn nic_args(vm: &VmPlan) -> Vec<String> {
+    let mut a = Vec::new();
     for (k, nic) in vm.nics.iter().enumerate() {
         a.push("-netdev".into());
         a.push(format!(
@@ -375,6 +377,41 @@ pub fn qemu_args(
     a
 }
 
+/// qemu's arguments for one VM booting the installer.
+pub fn qemu_args(
+    vm: &VmPlan,
+    accel: Accel,
+    dir: &Path,
+    iso: &Path,
+    files: &BootFiles,
+    kernel_args: &str,
+) -> Vec<String> {
+    let mut a = common_args(vm, accel, dir);
+    a.extend([
+        // After the installation anaconda reboots: the VM stops instead of
+        // booting the installer's kernel again.
+        "-no-reboot".into(),
+        "-drive".into(),
+        format!(
+            "file={},if=virtio,format=qcow2",
+            escape(&disk_path(dir, vm))
+        ),
+        "-drive".into(),
+        format!(
+            "file={},format=raw,media=cdrom,readonly=on,if=ide,index=2",
+            escape(iso)
+        ),
+        "-kernel".into(),
+        files.kernel.display().to_string(),
+        "-initrd".into(),
+        files.initrd.display().to_string(),
+        "-append".into(),
+        kernel_args.to_string(),
+    ]);
+    a.extend(nic_args(vm));
+    a
+}
+
 fn start_vm(
     lab: &QemuLab,
     vm: &VmPlan,
@@ -383,12 +420,6 @@ fn start_vm(
     files: &BootFiles,
     ledger: &mut Ledger,
 ) -> anyhow::Result<()> {
-    let log = lab.dir.join(format!("{}.serial.log", vm.name));
-    let pidfile = lab.dir.join(format!("{}.pid", vm.name));
-    ledger.record(Made::File { path: log.clone() })?;
-    ledger.record(Made::File {
-        path: pidfile.clone(),
-    })?;
     let args = qemu_args(
         vm,
         lab.accel,
@@ -397,7 +428,19 @@ fn start_vm(
         files,
         &kernel_args(media, vm.role.as_str(), &vm.name),
     );
-    exec::run(&mut exec::command("qemu-system-x86_64", &args))
+    launch(lab.dir, vm, &args, ledger)
+}
+
+/// Start one VM's qemu (daemonized) with `args` from [`common_args`]; its
+/// serial log, PID file and process go into the ledger.
+pub fn launch(dir: &Path, vm: &VmPlan, args: &[String], ledger: &mut Ledger) -> anyhow::Result<()> {
+    let log = serial_log(dir, vm);
+    let pidfile = pid_file(dir, vm);
+    ledger.record(Made::File { path: log.clone() })?;
+    ledger.record(Made::File {
+        path: pidfile.clone(),
+    })?;
+    exec::run(&mut exec::command("qemu-system-x86_64", args))
         .with_context(|| format!("cannot start the VM {}", vm.name))?;
     let pid = process::read_pidfile(&pidfile)?;
     let (start_time, _) = process::stat(pid).with_context(|| {

@@ -74,6 +74,10 @@ pub struct State {
     pub site: String,
     pub driver: Driver,
     pub vms: Vec<VmRecord>,
+    /// The disk image the VMs' overlays are over (`lab up --image`): their
+    /// first boot converges them, which `lab status` reads off the console.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub image: Option<PathBuf>,
     pub made: Vec<Made>,
 }
 
@@ -189,6 +193,7 @@ mod tests {
             site: "lab".into(),
             driver: Driver::Qemu,
             vms: vec![],
+            image: None,
             made: vec![
                 Made::Bridge {
                     name: "ae-lab-b0".into(),
@@ -215,6 +220,7 @@ mod tests {
                 site: "lab".into(),
                 driver: Driver::Qemu,
                 vms: vec![],
+                image: None,
                 made: vec![
                     Made::Dir { path: dir.into() },
                     Made::File {

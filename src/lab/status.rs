@@ -1,5 +1,6 @@
 //! `lab status`: each VM, its address, whether its qemu runs and whether it
-//! answers SSH (a TCP connection to its port within a timeout).
+//! answers SSH (a TCP connection to its port within a timeout); for `--image`
+//! labs, whether its first boot converged (its serial console says).
 
 use super::process;
 use super::state::{Made, State};
@@ -14,6 +15,8 @@ pub struct VmStatus {
     /// `running`, `stopped` or `unknown` (vagrant: ask `vagrant status`).
     pub process: &'static str,
     pub ssh: bool,
+    /// `--image` labs: the first boot's outcome as the serial console tells.
+    pub converge: Option<&'static str>,
 }
 
 /// Whether something accepts TCP connections at `addr` within `timeout`.
@@ -46,12 +49,21 @@ pub fn of(state: &State, timeout: Duration) -> Vec<VmStatus> {
             let ssh = vm
                 .address
                 .is_some_and(|a| answers(SocketAddr::new(a, vm.ssh_port), timeout));
+            let converge = state.image.as_ref().map(|_| {
+                let console = vm
+                    .serial_log
+                    .as_ref()
+                    .and_then(|l| std::fs::read(l).ok())
+                    .unwrap_or_default();
+                super::converge_log::read(&String::from_utf8_lossy(&console)).as_str()
+            });
             VmStatus {
                 name: vm.name.clone(),
                 role: vm.role.clone(),
                 address: vm.address.map_or_else(|| "-".into(), |a| a.to_string()),
                 process,
                 ssh,
+                converge,
             }
         })
         .collect()

@@ -8,7 +8,7 @@ use super::model::{Accel, Driver};
 use super::plan::LabPlan;
 use super::progress::Progress;
 use super::state::{Ledger, Made, State, VmRecord};
-use super::{qemu, undo, vagrant};
+use super::{image_vm, qemu, undo, vagrant};
 use crate::exit::UsageError;
 use anyhow::Context;
 use std::path::{Path, PathBuf};
@@ -31,9 +31,21 @@ pub struct UpRequest<'a> {
     pub driver: Driver,
     pub accel: Accel,
     pub iso: Option<PathBuf>,
+    /// `--image DISK` (qemu driver, Debian 12 sites), probed, and the
+    /// firmware it boots under.
+    pub image: Option<ImageBoot>,
+    /// The site's secrets file (render-time host keys), for `--image`: read,
+    /// completed and written back (0600) once the checks have passed.
+    pub secrets_file: Option<PathBuf>,
     pub box_name: String,
     /// Kickstarts, the Vagrantfile and the installer's menus (`--templates`).
     pub templates: crate::templates::Templates,
+}
+
+/// What `--image` boots: the disk (only read) and OVMF.
+pub struct ImageBoot {
+    pub disk: super::image::DiskImage,
+    pub ovmf: super::firmware::Ovmf,
 }
 
 /// Run the host checks; on problems, offer the nested fix if it applies and
@@ -123,8 +135,21 @@ fn vm_records(plan: &LabPlan, dir: &Path, driver: Driver) -> Vec<VmRecord> {
 
 /// Make the lab. Host checks must have passed.
 pub fn up(req: &UpRequest, progress: &Progress) -> anyhow::Result<Ledger> {
-    let rendered = render(req)?;
+    if req.image.is_some() {
+        image_vm::preflight(req.site, &req.plan)?;
+    }
+    let secrets = match (&req.image, &req.secrets_file) {
+        (Some(_), Some(path)) => Some(crate::render::secrets::load_or_make(
+            path,
+            req.site,
+            req.profile,
+            &mut crate::render::secrets::ssh_keygen,
+        )?),
+        _ => None,
+    };
+    let rendered = render(req, secrets.as_ref())?;
     let iso = match (req.driver, &req.iso) {
+        (Driver::Qemu, _) if req.image.is_some() => None,
         (Driver::Qemu, Some(iso)) => Some(std::path::absolute(iso)?),
         (Driver::Qemu, None) => {
             return Err(UsageError(
@@ -146,6 +171,17 @@ pub fn up(req: &UpRequest, progress: &Progress) -> anyhow::Result<Ledger> {
         templates: &req.templates,
     });
     let installer = qemu_lab.as_ref().map(qemu::preflight).transpose()?;
+    let image_lab = req.image.as_ref().map(|boot| image_vm::ImageLab {
+        plan: &req.plan,
+        dir: &dir,
+        image: &boot.disk,
+        ovmf: &boot.ovmf,
+        accel: req.accel,
+        site: req.site,
+        profile: req.profile,
+        rendered: &rendered,
+        secrets: secrets.as_ref(),
+    });
     let dirs = prepare_dir(&dir)?;
     let mut ledger = Ledger::new(
         &dir,
@@ -153,41 +189,45 @@ pub fn up(req: &UpRequest, progress: &Progress) -> anyhow::Result<Ledger> {
             site: req.plan.site.clone(),
             driver: req.driver,
             vms: vm_records(&req.plan, &dir, req.driver),
+            image: req.image.as_ref().map(|b| b.disk.path.clone()),
             made: dirs,
         },
     );
-    let result = ledger.save().and_then(|()| match (&qemu_lab, &installer) {
-        (Some(lab), Some(installer)) => qemu::up(lab, installer, &mut ledger, progress),
-        _ => vagrant::up(
-            &req.plan,
-            &dir,
-            &req.box_name,
-            &req.templates,
-            &mut ledger,
-            progress,
-        )
-        .and_then(|hosts| {
-            progress.say(&format!(
-                "  vagrant machines up; SSH endpoints in {}/ssh-config",
-                dir.display()
-            ));
-            progress.step("delivering the bundles over SSH");
-            ledger.record(Made::File {
-                path: dir.join("known_hosts"),
-            })?;
-            let reports = super::deliver::deliver(&dir, &hosts, &rendered.bundles)?;
-            let (lines, ok) = super::deliver::summary(&reports);
-            for line in &lines {
-                progress.say(line);
-            }
-            if !ok {
-                // The machines are up and stay up: deliver again with
-                // `aerie apply` once the cause is fixed.
-                progress.say("  some bundles were not delivered; the lab stays up (see above)");
-            }
-            Ok(())
-        }),
-    });
+    let result = ledger
+        .save()
+        .and_then(|()| match (&image_lab, &qemu_lab, &installer) {
+            (Some(lab), _, _) => image_vm::up(lab, &mut ledger, progress),
+            (None, Some(lab), Some(installer)) => qemu::up(lab, installer, &mut ledger, progress),
+            _ => vagrant::up(
+                &req.plan,
+                &dir,
+                &req.box_name,
+                &req.templates,
+                &mut ledger,
+                progress,
+            )
+            .and_then(|hosts| {
+                progress.say(&format!(
+                    "  vagrant machines up; SSH endpoints in {}/ssh-config",
+                    dir.display()
+                ));
+                progress.step("delivering the bundles over SSH");
+                ledger.record(Made::File {
+                    path: dir.join("known_hosts"),
+                })?;
+                let reports = super::deliver::deliver(&dir, &hosts, &rendered.bundles)?;
+                let (lines, ok) = super::deliver::summary(&reports);
+                for line in &lines {
+                    progress.say(line);
+                }
+                if !ok {
+                    // The machines are up and stay up: deliver again with
+                    // `aerie apply` once the cause is fixed.
+                    progress.say("  some bundles were not delivered; the lab stays up (see above)");
+                }
+                Ok(())
+            }),
+        });
     if let Err(err) = result {
         progress.step("rolling back");
         let errors = undo::undo_all(&mut ledger, &mut |what| {
@@ -208,12 +248,16 @@ pub fn up(req: &UpRequest, progress: &Progress) -> anyhow::Result<Ledger> {
 }
 
 /// The site's kickstarts and bundles, as `aerie render` makes them.
-fn render(req: &UpRequest) -> anyhow::Result<crate::render::Rendered> {
-    Ok(crate::render::render_site(
+fn render(
+    req: &UpRequest,
+    secrets: Option<&crate::render::secrets::Secrets>,
+) -> anyhow::Result<crate::render::Rendered> {
+    Ok(crate::render::render_site_with(
         req.site,
         req.profile,
         &req.templates,
         crate::render::Options::default(),
+        secrets,
     )?)
 }
 

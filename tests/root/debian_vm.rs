@@ -52,8 +52,8 @@ const NODE: &str = "node1";
 const ADDR: &str = "10.44.50.11";
 const GATEWAY: &str = "10.44.50.1/24";
 const MAC: &str = "52:54:00:44:50:11";
-/// The example key in the fixture site, replaced by the test's own.
-const FIXTURE_KEY: &str =
+/// The example key in the fixture sites, replaced by the test's own.
+pub const FIXTURE_KEY: &str =
     "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIHFpYXJuZXhhbXBsZWtleW9ubHlub3RyZWFsMDAwMDA admin@laptop";
 
 fn fixture(name: &str) -> PathBuf {
@@ -64,7 +64,7 @@ fn fixture(name: &str) -> PathBuf {
 
 /// One boot's wait: generous, the machine may be busy (one TCG boot to login
 /// is about a minute idle).
-fn boot_timeout() -> Duration {
+pub fn boot_timeout() -> Duration {
     Duration::from_secs(
         std::env::var("AERIE_BOOT_TIMEOUT")
             .ok()

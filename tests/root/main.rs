@@ -20,6 +20,7 @@ mod debian_image_boot;
 mod debian_vm;
 mod iso_boot;
 mod lab_bad_input;
+mod lab_image;
 mod lab_qemu;
 mod post_parity;
 mod pxe_boot;
