@@ -148,7 +148,7 @@ pub fn run(args: &IsoArgs) -> anyhow::Result<()> {
                 config_iso::CIDATA,
             );
             println!("{secret_note}");
-            if let Some(kp) = host_key {
+            if let Some(kp) = cidata::host_key(&site, secrets.as_ref(), host) {
                 let file = args.known_hosts.known_hosts.clone();
                 let line = super::pin_rendered::pin(&site, node, kp, file).with_context(|| {
                     format!("wrote {}, but its host key is not pinned", out.display())

@@ -227,16 +227,27 @@ pub fn for_node(
         .iter()
         .find(|b| b.hostname == host)
         .ok_or_else(|| anyhow::anyhow!("the node {host} has no bundle"))?;
-    let debian = crate::render::secrets::host_keys_on_cidata(site);
-    let packages = match debian {
+    let packages = match crate::render::secrets::host_keys_on_cidata(site) {
         true => profile
             .role_on(node.role, site.site.distro)
             .packages
             .clone(),
         false => Vec::new(),
     };
-    let host_key = secrets.filter(|_| debian).and_then(|s| s.host_key(host));
+    let host_key = host_key(site, secrets, host);
     Ok(items(site, node, bundle, &packages, host_key, binary))
+}
+
+/// The render-time host key `host`'s volume installs, if its site's nodes
+/// get theirs that way (Debian 12).
+pub fn host_key<'a>(
+    site: &Site,
+    secrets: Option<&'a crate::render::secrets::Secrets>,
+    host: &str,
+) -> Option<&'a KeyPair> {
+    secrets
+        .filter(|_| crate::render::secrets::host_keys_on_cidata(site))
+        .and_then(|s| s.host_key(host))
 }
 
 /// The cidata volume's files for `node`, and the binary (for first boot).

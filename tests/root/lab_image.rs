@@ -174,6 +174,8 @@ fn an_image_lab_converges_its_node_reboots_it_and_down_leaves_nothing() {
             .args(args)
             .cwd(work.path())
             .env("SSH_AUTH_SOCK", &agent.sock)
+            // `aerie iso --cidata` pins the node's key there, not in root's file.
+            .env("AERIE_KNOWN_HOSTS", keys.path().join("aerie_known_hosts"))
             .in_netns(&ns.name)
             .output();
         (out.status.code().unwrap_or(-1), out.text())
