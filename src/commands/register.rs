@@ -7,7 +7,7 @@ use crate::exit::{Reported, UsageError, HOSTS_FAILED};
 use crate::register::engine::{self, Job};
 use crate::register::listing::NodeNames;
 use crate::register::nodes::NodeTarget;
-use crate::register::report::{self, FlavorReport, Summary};
+use crate::register::report::{self, Summary};
 use crate::register::run;
 use crate::register::NodeReport;
 use std::time::Duration;
@@ -105,32 +105,32 @@ pub fn run_loaded(
         &progress,
     );
     progress.finish();
-    finish(args, &fe_label, outcome.nodes, outcome.flavor)
+    finish(args, &fe_label, &outcome)
 }
 
-fn finish(
-    args: &RegisterArgs,
-    frontend: &str,
-    nodes: Vec<NodeReport>,
-    flavor: Option<FlavorReport>,
-) -> anyhow::Result<()> {
-    let summary = Summary::of(&nodes);
+fn finish(args: &RegisterArgs, frontend: &str, outcome: &run::Outcome) -> anyhow::Result<()> {
+    let (nodes, flavor) = (&outcome.nodes, &outcome.flavor);
+    let summary = Summary::of(nodes);
     match args.reach.output {
         OutputFormat::Json => {
             let run = report::RunReport {
                 frontend,
+                initialize: &outcome.initialize,
                 summary: summary.clone(),
-                nodes: &nodes,
+                nodes,
                 flavor: flavor.as_ref(),
             };
             println!("{}", serde_json::to_string_pretty(&run)?);
         }
         OutputFormat::Text => {
             println!("frontend       {frontend}");
-            for n in &nodes {
+            for r in &outcome.initialize {
+                print!("{}", report::init_text(r));
+            }
+            for n in nodes {
                 print!("{}", report::node_text(n));
             }
-            if let Some(f) = &flavor {
+            if let Some(f) = flavor {
                 print!("{}", report::flavor_text(f));
             }
             println!("{}", report::summary_text(&summary));

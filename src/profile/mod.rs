@@ -13,7 +13,8 @@ pub use kolla::{KollaGroups, KollaSpec};
 pub use preflight::{PreflightSpec, RoleNeeds};
 pub use provider_networks::ProviderNetworksSpec;
 pub use registration::{
-    expand, FrontendKey, ListFormat, Listing, Per, RegistrationSpec, Step, Variant, Vars,
+    expand, DoneIf, FrontendKey, InitStep, ListFormat, Listing, Per, RegistrationSpec, Step,
+    Variant, Vars,
 };
 
 use crate::site::{Distro, ProfileName, Role};

@@ -49,6 +49,12 @@ pub struct Variant {
     /// Poll this listing until each node is up before registering it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub wait_up: Option<Listing>,
+    /// The cloud's own first steps on the frontend, in order, before any
+    /// node is registered (Eucalyptus: initialise the database, register
+    /// walrus, the cluster and the storage controller). Each is checked first
+    /// and skipped when its check says it is done.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub initialize: Vec<InitStep>,
     /// Which nodes the cloud knows: read before (idempotence) and after (verification).
     pub registered: Listing,
     /// The registration commands.
@@ -60,6 +66,33 @@ pub struct Variant {
     /// so it registers afresh).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub on_node_after_deregister: Vec<String>,
+}
+
+/// One step of the cloud's initialisation on the frontend. Placeholders are
+/// the frontend's: `{hostname}`, `{fqdn}`, `{address}` (its management address).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case", deny_unknown_fields)]
+pub struct InitStep {
+    /// What the step makes, for messages and the report (`walrus`).
+    pub name: String,
+    /// The command that does it.
+    pub argv: Vec<String>,
+    /// The check run first: the step is done when it exits 0 (and its
+    /// output holds `contains`, when given).
+    pub done_if: DoneIf,
+    /// Source the registration's credentials file for the check and the
+    /// command (false: the cloud has none before it is initialised).
+    #[serde(default)]
+    pub credentials: bool,
+}
+
+/// How an initialisation step is known to be done already.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case", deny_unknown_fields)]
+pub struct DoneIf {
+    pub argv: Vec<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub contains: Option<String>,
 }
 
 /// A command whose output lists nodes.
@@ -182,6 +215,7 @@ mod tests {
         let v = |r: &[&str]| Variant {
             releases: r.iter().map(|s| s.to_string()).collect(),
             wait_up: None,
+            initialize: vec![],
             registered: listing.clone(),
             register: vec![],
             deregister: vec![],

@@ -7,6 +7,7 @@
 //! Every node ends in a [`NodeReport`].
 
 pub mod engine;
+pub mod init;
 pub mod listing;
 pub mod nodes;
 pub mod report;

@@ -46,6 +46,9 @@ pub struct FlavorReport {
 #[derive(Serialize)]
 pub struct RunReport<'a> {
     pub frontend: &'a str,
+    /// The cloud's initialisation steps, when the profile has any.
+    #[serde(skip_serializing_if = "<[_]>::is_empty")]
+    pub initialize: &'a [super::init::InitReport],
     pub summary: Summary,
     pub nodes: &'a [NodeReport],
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -68,6 +71,24 @@ pub fn node_text(n: &NodeReport) -> String {
         let _ = writeln!(out, "    ran: {c}");
     }
     if let Some(e) = &n.error {
+        let _ = writeln!(out, "    error: {}", e.replace('\n', "\n      "));
+    }
+    out
+}
+
+/// One initialisation step's lines.
+pub fn init_text(r: &super::init::InitReport) -> String {
+    use super::init::InitStatus;
+    let label = match r.status {
+        InitStatus::AlreadyDone => "already done",
+        InitStatus::Done => "done",
+        InitStatus::Failed => "FAILED",
+    };
+    let mut out = format!("initialize     {}: {label}\n", r.step);
+    if r.status != InitStatus::AlreadyDone {
+        let _ = writeln!(out, "    ran: {}", r.command);
+    }
+    if let Some(e) = &r.error {
         let _ = writeln!(out, "    error: {}", e.replace('\n', "\n      "));
     }
     out

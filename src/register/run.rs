@@ -42,6 +42,8 @@ pub struct Request<'a> {
 pub struct Outcome {
     pub nodes: Vec<NodeReport>,
     pub flavor: Option<FlavorReport>,
+    /// The cloud's initialisation steps (the profile's `initialize:`), in order.
+    pub initialize: Vec<super::init::InitReport>,
 }
 
 /// Run the registration; every node ends in its report.
@@ -60,6 +62,7 @@ pub fn run(req: Request, obs: &dyn Observer) -> Outcome {
                 return Outcome {
                     nodes: reports(jobs),
                     flavor: None,
+                    initialize: Vec::new(),
                 };
             }
         },
@@ -72,6 +75,18 @@ pub fn run(req: Request, obs: &dyn Observer) -> Outcome {
         runner,
         credentials: req.spec.credentials.clone(),
     };
+
+    let initialize = initialize(req.site, req.spec, req.variant, req.frontend, runner, obs);
+    if let Some(msg) = super::init::failure(&initialize) {
+        for j in &mut jobs {
+            j.report.fail(Status::Failed, "init-failed", msg.clone());
+        }
+        return Outcome {
+            nodes: reports(jobs),
+            flavor: None,
+            initialize,
+        };
+    }
 
     let (sessions, errors) = Sessions::open(req.node_targets, req.options, req.pins, req.parallel);
     for j in &mut jobs {
@@ -92,7 +107,38 @@ pub fn run(req: Request, obs: &dyn Observer) -> Outcome {
     Outcome {
         nodes: reports(jobs),
         flavor,
+        initialize,
     }
+}
+
+/// The cloud's own first steps on the frontend (none for most profiles).
+fn initialize(
+    site: &Site,
+    spec: &RegistrationSpec,
+    variant: &Variant,
+    frontend: &Node,
+    runner: &dyn Runner,
+    obs: &dyn Observer,
+) -> Vec<super::init::InitReport> {
+    if variant.initialize.is_empty() {
+        return Vec::new();
+    }
+    obs.step("initialising the cloud on the frontend");
+    let fqdn = format!("{}.{}", frontend.hostname, site.site.domain);
+    let address = frontend
+        .management_address(site)
+        .map(|a| a.to_string())
+        .unwrap_or_else(|| frontend.hostname.to_string());
+    super::init::run(
+        runner,
+        spec.credentials.as_deref(),
+        &variant.initialize,
+        &super::init::FrontendNames {
+            hostname: frontend.hostname.as_str(),
+            fqdn: &fqdn,
+            address: &address,
+        },
+    )
 }
 
 fn reports(jobs: Vec<Job>) -> Vec<NodeReport> {

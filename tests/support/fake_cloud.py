@@ -193,6 +193,30 @@ elif NAME == "nova-manage":
     print("Found %d unmapped computes in cell: %s" % (found, CELL))
     save()
 
+elif NAME == "euca_conf" and ARGS[:1] == ["--initialize"]:
+    # The cloud's first steps (3.x) run as root on the CLC, before any credentials.
+    injected("initialize")
+    os.makedirs("/var/lib/eucalyptus/db/data", exist_ok=True)
+    print("Initializing Eucalyptus database...")
+elif NAME == "euca_conf" and ARGS[:1] and ARGS[0] in ("--register-walrus", "--register-cluster", "--register-sc"):
+    kind = ARGS[0][len("--register-"):]
+    injected("register-" + kind)
+    opt = lambda o: ARGS[ARGS.index(o) + 1]
+    st.setdefault("components", {}).setdefault(kind, []).append(
+        {"partition": opt("--partition"), "host": opt("--host"), "component": opt("--component")})
+    save()
+    print("SERVICE\t%s\t%s\t%s\tREGISTERED" % (kind.upper(), opt("--partition"), opt("--component")))
+elif NAME == "euca_conf" and ARGS[:1] and ARGS[0] in ("--list-walruses", "--list-clusters", "--list-scs"):
+    kind = {"--list-walruses": "walrus", "--list-clusters": "cluster", "--list-scs": "sc"}[ARGS[0]]
+    for c in st.get("components", {}).get(kind, []):
+        print("%s\t%s\t%s\t%s\tENABLED" % (kind.upper(), c["partition"], c["component"], c["host"]))
+elif NAME == "clcadmin-initialize-cloud":
+    injected("initialize")
+    os.makedirs("/var/lib/eucalyptus/db/data", exist_ok=True)
+    print("Initializing the cloud database...")
+elif NAME == "clcadmin-assume-system-credentials":
+    print("export EUCA_KEY_DIR=/root; export AWS_ACCESS_KEY_ID=AKIASTANDIN")
+
 elif NAME == "euca_conf":
     if not os.environ.get("EUCA_KEY_DIR"):
         fail("euca_conf: EUCA_KEY_DIR is not set: source your eucarc")
@@ -229,6 +253,19 @@ elif NAME.startswith("euserv-"):
     if NAME == "euserv-describe-node-controllers":
         for name, a in sorted(reg.items()):
             print("NODE\tone\t%s\t%s\tENABLED" % (name, a))
+    elif NAME == "euserv-describe-services":
+        want = ARGS[ARGS.index("--filter") + 1].split("=", 1)[1] if "--filter" in ARGS else None
+        for name, svc in sorted(st.get("services", {}).items()):
+            if want in (None, svc["type"]):
+                print("SERVICE\t%s\t%s\t%s\tenabled" % (svc["type"], svc.get("zone") or "bootstrap", name))
+    elif NAME == "euserv-register-service" and ARGS[ARGS.index("-t") + 1] != "node":
+        name = ARGS[-1]
+        injected("service:" + name)
+        st.setdefault("services", {})[name] = {
+            "type": ARGS[ARGS.index("-t") + 1], "host": ARGS[ARGS.index("-h") + 1],
+            "zone": ARGS[ARGS.index("-z") + 1] if "-z" in ARGS else None}
+        save()
+        print("SERVICE\t%s\t\t%s\tarn:euca:bootstrap::%s/" % (st["services"][name]["type"], name, name))
     elif NAME == "euserv-register-service":
         addr = ARGS[ARGS.index("-h") + 1]
         name = ARGS[-1]

@@ -29,6 +29,18 @@ pub fn install_cloud_standins(fe: &TestHost) {
             "euserv-describe-node-controllers",
             "/usr/bin/euserv-describe-node-controllers",
         ),
+        (
+            "euserv-describe-services",
+            "/usr/bin/euserv-describe-services",
+        ),
+        (
+            "clcadmin-initialize-cloud",
+            "/usr/sbin/clcadmin-initialize-cloud",
+        ),
+        (
+            "clcadmin-assume-system-credentials",
+            "/usr/sbin/clcadmin-assume-system-credentials",
+        ),
     ] {
         fe.install_standin(name, path);
         std::fs::write(fe.path(path), FAKE_CLOUD).unwrap();
@@ -61,6 +73,28 @@ pub fn cloud_state(tb: &Testbed, up_after: &[(usize, Option<i64>)]) -> Value {
         );
     }
     json!({ "nodes": nodes })
+}
+
+/// A Eucalyptus cloud already initialised on the frontend (host1): its
+/// database directory, walrus, the cluster and the storage controller
+/// registered (for both releases' tools), so tests about the nodes start there.
+pub fn eucalyptus_initialised(fe: &TestHost, tb: &Testbed) -> Value {
+    fe.exec_ok("mkdir -p /var/lib/eucalyptus/db/data && echo zip > /root/admin.zip");
+    let a = tb.host(1).addr.to_string();
+    let c = |p: &str, comp: &str| json!({"partition": p, "host": a, "component": comp});
+    let s = |t: &str, z: Option<&str>| json!({"type": t, "host": a, "zone": z});
+    json!({
+        "components": {
+            "walrus": [c("walrus", "walrus")],
+            "cluster": [c("cluster01", "cc_01")],
+            "sc": [c("cluster01", "sc_01")],
+        },
+        "services": {
+            "walrus-host1": s("walrusbackend", None),
+            "cc-host1": s("cluster", Some("one")),
+            "sc-host1": s("storage", Some("one")),
+        },
+    })
 }
 
 pub fn write_state(fe: &TestHost, state: &Value) {

@@ -28,6 +28,7 @@ mod apply_interrupt;
 mod apply_interrupt_phases;
 mod apply_roundtrips;
 mod deploy_firstboot;
+mod eucalyptus_init;
 mod kolla_deploy;
 mod kolla_genconfig;
 mod preflight_hardware;

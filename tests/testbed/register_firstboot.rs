@@ -184,7 +184,7 @@ fn eucalyptus_first_boot_reaches_the_nodes_with_render_time_keys_strictly_standi
     let tb = testbed(3);
     let fe = tb.host(1);
     install_cloud_standins(fe);
-    write_state(fe, &serde_json::json!({}));
+    write_state(fe, &eucalyptus_initialised(fe, &tb));
     let site_path = write_site(
         &tb,
         &site_yaml(&tb).replace("profile: openstack", "profile: eucalyptus"),
