@@ -2,7 +2,7 @@
 # Figures for issue 17 (a Debian 12 system configured by aerie, under qemu TCG +
 # OVMF on this machine): the test image's build time, cold (debootstrap from the
 # mirror into an empty cache; --cold, several minutes and ~300 MB of downloads)
-# and cached, and from the one VM test (tests/root/debian_vm.rs): first boot to
+# and cached, and from the VM tests (tests/root/debian_vm.rs): first boot to
 # converged, to SSH after the reboot converge asked for, to in sync, and apply's
 # reboot to SSH. Not a timed test: the figures are printed, nothing is asserted
 # on them. Usage: scripts/bench-debian.sh [--cold]   (as root, like the tests)
@@ -22,5 +22,5 @@ scripts/make-test-debian-image.sh >/dev/null
 end=$(date +%s.%N)
 echo "image build, cached: $(awk "BEGIN{printf \"%.1f\", $end - $start}") s"
 cargo test --quiet --test root debian_vm -- --nocapture 2>&1 |
-    grep -E '^debian12 vm:|^kvm_intel|panicked|FAILED|test result' || true
+    grep -E '^debian12 vm|^kvm_intel|panicked|FAILED|test result' || true
 echo "load average at the end: $(cut -d' ' -f1-3 /proc/loadavg) (2 cores; other work slows TCG boots)"

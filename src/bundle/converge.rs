@@ -230,6 +230,12 @@ fn owner_ids(root: &Path, owner: &str, group: &str) -> anyhow::Result<(u32, u32)
 /// clears, so the mark goes away by itself once the host has booted again.
 pub const REBOOT_MARKER: &str = "/run/aerie/reboot-required";
 
+/// Where a node's first boot (the cloud-init volume's script) says why it
+/// stopped before converging, or that its converge failed: one `aerie:` line,
+/// as on the console. Under /var, so it outlives reboots; gone once a rerun
+/// converges. `aerie status` shows it.
+pub const FIRST_BOOT_MARK: &str = "/var/lib/aerie/first-boot-failed";
+
 /// The bundle's reboot reasons whose concern has a changed file in `plan`.
 pub fn reboot_reasons(bundle: &HostBundle, plan: &Plan) -> Vec<String> {
     let changed_concerns: Vec<_> = plan

@@ -4,7 +4,7 @@
 //! the binary) and `network-config` (version 2) from the site.
 
 use super::payload::Item;
-use crate::bundle::converge::REBOOT_MARKER;
+use crate::bundle::converge::{FIRST_BOOT_MARK, REBOOT_MARKER};
 use crate::bundle::HostBundle;
 use crate::render::secrets::KeyPair;
 use crate::site::{Node, Site};
@@ -35,13 +35,50 @@ pub struct FirstBoot<'a> {
     pub binary: bool,
 }
 
-/// The first boot's shell script: refuse a machine that has none of the
-/// node's MACs (the volume of another node: nothing converged), install the
-/// binary from the volume, then converge; every outcome said on the console
-/// (cloud-init's output goes to it) in lines starting `aerie:`; a refusal or
-/// a failed converge fails the script.
-fn first_boot_script(node: &Node) -> String {
+/// Where the first boot's script lands on the node: cloud-init runs it
+/// once; the operator reruns it (`sh /var/lib/aerie/first-boot`) after
+/// fixing what stopped it.
+pub const FIRST_BOOT_PATH: &str = "/var/lib/aerie/first-boot";
+
+/// The gateway the node's default route goes through, as the first boot
+/// checks it: (gateway, the site key that sets it, the network's name, its
+/// VLAN, the node's address on it).
+fn management_gateway(
+    site: &Site,
+    node: &Node,
+) -> Option<(String, String, String, Option<u16>, String)> {
+    node.interfaces.iter().find_map(|iface| {
+        let (i, net) = site
+            .networks
+            .iter()
+            .enumerate()
+            .find(|(_, n)| n.name.as_str() == iface.network.as_str())?;
+        if net.purpose != crate::site::Purpose::Management {
+            return None;
+        }
+        Some((
+            net.gateway?.to_string(),
+            format!("networks[{i}].gateway"),
+            net.name.to_string(),
+            net.vlan,
+            iface.address?.to_string(),
+        ))
+    })
+}
+
+/// The first boot's shell script (`FIRST_BOOT_PATH`; cloud-init runs it
+/// with the argument `cloud-init`): refuse a machine that has none of the
+/// node's MACs (the volume of another node), stop when the gateway of the
+/// node's management network does not answer (the site names a gateway
+/// nothing answers on, or the machine is not on that network: its VLAN,
+/// cable or switch port), install the binary from the volume, then converge.
+/// Every outcome is said on the console (cloud-init's output goes to it) in
+/// lines starting `aerie:`; a stop or a failed converge also leaves that
+/// line in `FIRST_BOOT_MARK` (for `aerie status`) and fails the script.
+/// Nothing of the bundle is written before every check passed.
+fn first_boot_script(site: &Site, node: &Node) -> String {
     let marker = REBOOT_MARKER;
+    let mark = FIRST_BOOT_MARK;
     let macs: Vec<String> = node
         .interfaces
         .iter()
@@ -49,27 +86,69 @@ fn first_boot_script(node: &Node) -> String {
         .map(|m| m.as_str().to_ascii_lowercase())
         .collect();
     let host = node.hostname.as_str();
-    let guard = if macs.is_empty() {
-        String::new()
-    } else {
-        format!(
-            "here=$(cat /sys/class/net/*/address 2>/dev/null | tr '\\n' ' '); mine=; \
-             for m in {macs}; do case \" $here \" in *\" $m \"*) mine=1;; esac; done; \
-             if [ -z \"$mine\" ]; then echo \"aerie: this cidata volume is for {host} (MAC {macs}), not this machine (MACs: $here): nothing converged; give this machine its own volume (aerie iso SITE --config-only --cidata --node HOST) and {host} this one\"; exit 1; fi; ",
+    let mut out = format!(
+        "#!/bin/sh\n\
+         # aerie's first boot of {host} (written by aerie iso --cidata); rerun: sh {FIRST_BOOT_PATH}\n\
+         stop() {{\n\
+         \x20   echo \"aerie: $1\"\n\
+         \x20   mkdir -p /var/lib/aerie && printf 'aerie: %s\\n' \"$1\" > {mark}.tmp && mv -f {mark}.tmp {mark}\n\
+         \x20   exit \"${{2:-1}}\"\n\
+         }}\n"
+    );
+    if !macs.is_empty() {
+        out.push_str(&format!(
+            "here=$(cat /sys/class/net/*/address 2>/dev/null | tr '\\n' ' '); mine=\n\
+             for m in {macs}; do case \" $here \" in *\" $m \"*) mine=1;; esac; done\n\
+             if [ -z \"$mine\" ]; then stop \"this cidata volume is for {host} (MAC {macs}), not this machine (MACs: $here): nothing converged; give this machine its own volume (aerie iso SITE --config-only --cidata --node HOST) and {host} this one\"; fi\n",
             macs = macs.join(" "),
-        )
-    };
-    format!(
-        "{guard}mkdir -p /run/aerie-media; \
-         mount -o ro /dev/disk/by-label/cidata /run/aerie-media 2>/dev/null || true; \
-         if [ -f /run/aerie-media/aerie ]; then install -m 0755 /run/aerie-media/aerie /usr/local/sbin/aerie; fi; \
-         umount /run/aerie-media 2>/dev/null || true; \
-         if [ ! -x /usr/local/sbin/aerie ]; then echo 'aerie: binary not on the cidata volume; run aerie converge {BUNDLE_PATH} over SSH'; exit 0; fi; \
-         if /usr/local/sbin/aerie converge {BUNDLE_PATH}; then \
-         echo 'aerie: converged on {BUNDLE_PATH}'; \
-         if [ -e {marker} ]; then echo 'aerie: reboot required ({marker}): rebooting when cloud-init is done'; fi; \
-         else rc=$?; echo \"aerie: converge FAILED (exit $rc): see the lines above; fix the cause, then run: aerie converge {BUNDLE_PATH}\"; exit $rc; fi"
-    )
+        ));
+    }
+    if let Some((gw, key, net, vlan, addr)) = management_gateway(site, node) {
+        let link = match vlan {
+            Some(id) => format!("link to network {net} (VLAN {id} on the switch port, cable)"),
+            None => format!("link to network {net} (switch port, cable)"),
+        };
+        // An ARP (or neighbour discovery) answer from the gateway: python3
+        // is there wherever cloud-init is, `ip` is iproute2.
+        out.push_str(&format!(
+            "if command -v python3 >/dev/null && command -v ip >/dev/null; then\n\
+             \x20   if ! python3 -c 'import socket, subprocess, sys, time\n\
+             a = sys.argv[1]\n\
+             s = socket.socket(socket.AF_INET6 if \":\" in a else socket.AF_INET, socket.SOCK_DGRAM)\n\
+             for _ in range(8):\n\
+             \x20   try:\n\
+             \x20       s.sendto(b\"\", (a, 9))\n\
+             \x20   except OSError:\n\
+             \x20       pass\n\
+             \x20   time.sleep(1)\n\
+             \x20   if b\"lladdr\" in subprocess.run([\"ip\", \"neigh\", \"show\", a], capture_output=True).stdout:\n\
+             \x20       sys.exit(0)\n\
+             sys.exit(1)' {gw}; then\n\
+             \x20       stop \"cannot reach the gateway {gw} of network {net} from {addr}: nothing answers there. Nothing converged. Fix the site key {key} (then remake this volume: aerie iso SITE --config-only --cidata --node {host}) or this machine's {link}, then run: sh {FIRST_BOOT_PATH}\"\n\
+             \x20   fi\n\
+             \x20   echo 'aerie: the gateway {gw} of network {net} answers'\n\
+             fi\n"
+        ));
+    }
+    out.push_str(&format!(
+        "rm -f {mark}\n\
+         mkdir -p /run/aerie-media\n\
+         mount -o ro /dev/disk/by-label/cidata /run/aerie-media 2>/dev/null || true\n\
+         if [ -f /run/aerie-media/aerie ]; then install -m 0755 /run/aerie-media/aerie /usr/local/sbin/aerie; fi\n\
+         umount /run/aerie-media 2>/dev/null || true\n\
+         if [ ! -x /usr/local/sbin/aerie ]; then echo 'aerie: binary not on the cidata volume; run aerie converge {BUNDLE_PATH} over SSH'; exit 0; fi\n\
+         if /usr/local/sbin/aerie converge {BUNDLE_PATH}; then\n\
+         \x20   echo 'aerie: converged on {BUNDLE_PATH}'\n\
+         \x20   if [ -e {marker} ]; then\n\
+         \x20       if [ \"${{1:-}}\" = cloud-init ]; then echo 'aerie: reboot required ({marker}): rebooting when cloud-init is done'\n\
+         \x20       else echo 'aerie: reboot required ({marker}): reboot this machine'; fi\n\
+         \x20   fi\n\
+         else\n\
+         \x20   rc=$?\n\
+         \x20   stop \"converge FAILED (exit $rc): see the lines above; fix the cause, then run: aerie converge {BUNDLE_PATH}\" $rc\n\
+         fi\n"
+    ));
+    out
 }
 
 /// `user-data` (#cloud-config; JSON is valid YAML, so serde_json writes it).
@@ -96,6 +175,11 @@ pub fn user_data(site: &Site, node: &Node, bundle: &HostBundle, first: FirstBoot
         "permissions": "0o600",
         "content": bundle.to_json(),
     }));
+    files.push(json!({
+        "path": FIRST_BOOT_PATH,
+        "permissions": "0o700",
+        "content": first_boot_script(site, node),
+    }));
     let mut root = json!({
         "name": "root",
         "lock_passwd": site.site.root_password_hash.is_none(),
@@ -110,7 +194,7 @@ pub fn user_data(site: &Site, node: &Node, bundle: &HostBundle, first: FirstBoot
         "users": [root],
         "disable_root": false,
         "write_files": files,
-        "runcmd": [["sh", "-c", first_boot_script(node)]],
+        "runcmd": [["sh", FIRST_BOOT_PATH, "cloud-init"]],
         "power_state": {
             "mode": "reboot",
             "condition": format!("test -e {REBOOT_MARKER}"),
@@ -334,11 +418,27 @@ mod tests {
             .as_str()
             .unwrap()
             .starts_with("$6$"));
-        // The first boot refuses a machine without fe1's MAC.
-        let script = v["runcmd"][0][2].as_str().unwrap();
+        // The first boot: a script on the node cloud-init runs, which
+        // refuses a machine without fe1's MAC and checks its gateway first.
+        assert_eq!(v["runcmd"][0], json!(["sh", FIRST_BOOT_PATH, "cloud-init"]));
+        let script = v["write_files"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|f| f["path"] == FIRST_BOOT_PATH)
+            .unwrap()["content"]
+            .as_str()
+            .unwrap();
+        let guard = script.find("for m in 52:54:00:00:00:10; do").unwrap();
+        let gateway = script
+            .find("cannot reach the gateway 10.20.0.1 of network")
+            .unwrap();
+        let converge = script
+            .find("aerie converge /var/lib/aerie/bundle.json; then")
+            .unwrap();
+        assert!(guard < gateway && gateway < converge, "{script}");
         assert!(
-            script.starts_with("here=$(cat /sys/class/net/*/address")
-                && script.contains("for m in 52:54:00:00:00:10; do"),
+            script.contains("Fix the site key networks[0].gateway"),
             "{script}"
         );
         assert_eq!(

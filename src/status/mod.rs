@@ -3,9 +3,10 @@
 //! bundle in sync (the bundle's converge plan over the SSH file reader finds
 //! no difference), reboot required (the running kernel lacks what the bundle
 //! set up: IOMMU arguments, nested KVM; or `aerie apply` left its mark,
-//! `/run/aerie/reboot-required`, and the host has not booted since), and,
-//! from the frontend's listing,
-//! registered with the cloud.
+//! `/run/aerie/reboot-required`, and the host has not booted since), why
+//! its first boot stopped (the `aerie:` line a Debian node's cloud-init
+//! script left in `/var/lib/aerie/first-boot-failed`), and, from the
+//! frontend's listing, registered with the cloud.
 
 pub mod table;
 
@@ -50,6 +51,10 @@ pub struct Row {
     pub reboot_reasons: Vec<String>,
     /// Known to the cloud (compute nodes; None: not applicable or not known).
     pub registered: Option<bool>,
+    /// Why the node's first boot stopped before converging (or how its
+    /// converge failed), as it said on the console; absent when it did not.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub first_boot: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
 }
@@ -62,6 +67,7 @@ impl Row {
             && self.in_sync == Some(true)
             && self.reboot_required == Some(false)
             && self.registered != Some(false)
+            && self.first_boot.is_none()
             && self.error.is_none()
             && !(self.role == "compute" && self.registered.is_none())
     }
@@ -97,6 +103,7 @@ pub fn look(
             reboot_required: None,
             reboot_reasons: Vec::new(),
             registered: None,
+            first_boot: None,
             error: None,
         };
         let conn = match Connection::open(&job.target, opts, pins) {
@@ -117,6 +124,7 @@ pub fn look(
         // The bundle's files and the reboot mark, in one round trip.
         let mut paths = job.bundle.paths();
         paths.push(converge::REBOOT_MARKER);
+        paths.push(converge::FIRST_BOOT_MARK);
         let state = read::read(
             &conn,
             &ReadRequest {
@@ -160,6 +168,17 @@ pub fn look(
             Some(Ok(None)) | None => {}
             Some(Err(e)) => {
                 row.error = Some(format!("cannot read {}: {e}", converge::REBOOT_MARKER))
+            }
+        }
+        // The first boot's own word on why it stopped.
+        match state.as_ref().map(|s| s.read(converge::FIRST_BOOT_MARK)) {
+            Some(Ok(Some(mark))) => {
+                let text = String::from_utf8_lossy(&mark).trim().to_string();
+                row.first_boot = Some(text);
+            }
+            Some(Ok(None)) | None => {}
+            Some(Err(e)) => {
+                row.error = Some(format!("cannot read {}: {e}", converge::FIRST_BOOT_MARK))
             }
         }
         row.reboot_required = if !reasons.is_empty() {

@@ -45,6 +45,9 @@ pub fn text(rows: &[Row], frontend_note: Option<&str>) -> String {
         for reason in &r.reboot_reasons {
             let _ = writeln!(out, "    reboot required: {reason}");
         }
+        if let Some(f) = &r.first_boot {
+            let _ = writeln!(out, "    first boot stopped: {f}");
+        }
         if let Some(e) = &r.error {
             let _ = writeln!(out, "    error: {e}");
         }

@@ -35,6 +35,9 @@
 //! naming the cause, every file stays whole as it was, no staged file is
 //! left, status says out of sync; the rerun after freeing the disk converges.
 //! And a second VM: node1's machine with fe1's volume refuses to converge.
+//! And a third: a site whose gateway nothing answers on stops the first boot
+//! before converging (console, `aerie status`); once the gateway answers,
+//! the rerun the console names converges.
 //!
 //! Takes 5-8 minutes on the 2-core machine (three boots under TCG, and the
 //! other VM's one boot beside them).
@@ -84,6 +87,11 @@ struct Bed {
 
 impl Bed {
     fn new() -> Bed {
+        Bed::with_site(|s| s)
+    }
+
+    /// The fixture site changed by `edit` (before the test's key goes in).
+    fn with_site(edit: impl Fn(String) -> String) -> Bed {
         let dir = tempfile::Builder::new()
             .prefix("aerie-debvm-")
             .tempdir()
@@ -94,7 +102,7 @@ impl Bed {
             .arg(&key)
             .run();
         let public = std::fs::read_to_string(key.with_extension("pub")).unwrap();
-        let site = std::fs::read_to_string(fixture("site.yaml")).unwrap();
+        let site = edit(std::fs::read_to_string(fixture("site.yaml")).unwrap());
         assert!(site.contains(FIXTURE_KEY));
         std::fs::write(
             dir.path().join("site.yaml"),
@@ -522,5 +530,122 @@ fn a_debian12_vm_converges_from_its_cidata_reboots_and_takes_an_apply_over_ssh()
         status_took,
         apply_rebooted,
         started.elapsed()
+    );
+}
+
+/// Bad input: a site the VM cannot reach. The site gives node1 a gateway
+/// nothing answers on (10.44.50.254: a wrong `gateway`, as when the machine
+/// is not on the network the site says). The first boot stops before
+/// converging and says so on the serial console, naming the gateway and the
+/// site key; `aerie status` (over SSH: the test's namespace is on node1's
+/// subnet) shows the same line and nothing of the bundle was written. Then
+/// the gateway answers (its address comes up in the namespace) and the
+/// rerun the console names converges; status has no first-boot line left.
+#[test]
+fn a_site_whose_gateway_does_not_answer_stops_the_first_boot_and_a_rerun_converges() {
+    let (image, _facts) = image();
+    qemu::check_tools().unwrap();
+    let bed = Bed::with_site(|s| {
+        let bad = s.replacen("gateway: 10.44.50.1\n", "gateway: 10.44.50.254\n", 1);
+        assert_ne!(bad, s);
+        bad
+    });
+    let (code, out) = bed.aerie(&[
+        "iso",
+        "site.yaml",
+        "--config-only",
+        "--cidata",
+        "--node",
+        NODE,
+        "-o",
+        "node1.iso",
+    ]);
+    assert_eq!(code, 0, "{out}");
+    let disk = bed.path("node1.qcow2");
+    qemu::overlay(&image, &disk).unwrap();
+    let spec = BootSpec::new(&disk, Firmware::Uefi, Media::Overlay)
+        .cdrom(bed.path("node1.iso"))
+        .nic(Nic {
+            netns: bed.ns.name.clone(),
+            tap: "tap0".into(),
+            mac: MAC.into(),
+        })
+        .deadline(boot_timeout());
+    let mut vm = Vm::start(&spec).unwrap();
+    let log = vm
+        .wait_for("the first boot's word on the gateway", |l| {
+            l.contains("aerie: cannot reach")
+                || l.contains("aerie: converged")
+                || l.contains("aerie: converge FAILED")
+        })
+        .unwrap();
+    let stopped = vm.elapsed();
+    let said = "aerie: cannot reach the gateway 10.44.50.254 of network mgmt from 10.44.50.11: \
+                nothing answers there. Nothing converged. Fix the site key networks[0].gateway";
+    assert!(log.contains(said), "{}", tail(&log));
+    assert!(
+        log.contains("then run: sh /var/lib/aerie/first-boot"),
+        "{}",
+        tail(&log)
+    );
+    assert!(!log.contains("aerie: converged"), "{}", tail(&log));
+
+    // SSH works on the subnet: status shows the first boot's line, and
+    // nothing of the bundle is on the node.
+    bed.wait_ssh(&mut vm);
+    let row = bed.status();
+    assert_eq!(row["host_key"], "pinned", "{row:#}");
+    let first_boot = row["first_boot"].as_str().unwrap_or_default();
+    assert!(first_boot.starts_with(said), "{row:#}");
+    assert_eq!(row["in_sync"], false, "{row:#}");
+    let (_, text) = bed.aerie(&[
+        "status",
+        "site.yaml",
+        "--nodes",
+        NODE,
+        "-i",
+        &bed.key.display().to_string(),
+    ]);
+    assert!(
+        text.contains(&format!("    first boot stopped: {said}")),
+        "{text}"
+    );
+    let untouched = bed.ssh_ok(
+        "ls /etc/modprobe.d /etc/systemd/system; grep -c intel_iommu /etc/default/grub || true; \
+         ls /usr/local/sbin; ls /run/aerie 2>/dev/null || true",
+    );
+    assert!(
+        !untouched.contains("mlx4_core.conf")
+            && !untouched.contains("aerie-metadata-redirect")
+            && !untouched.contains("reboot-required")
+            && !untouched.contains("aerie\n"),
+        "the stopped first boot wrote something:\n{untouched}"
+    );
+    assert!(
+        untouched.contains("\n0\n"),
+        "GRUB's defaults changed:\n{untouched}"
+    );
+
+    // The gateway answers now; the rerun the console named converges.
+    bed.ns
+        .run("ip", &["addr", "add", "10.44.50.254/24", "dev", "tap0"]);
+    let rerun_started = Instant::now();
+    let rerun = bed.ssh_ok("sh /var/lib/aerie/first-boot 2>&1");
+    let rerun_took = rerun_started.elapsed();
+    assert!(
+        rerun.contains("aerie: the gateway 10.44.50.254 of network mgmt answers")
+            && rerun.contains("aerie: converged on /var/lib/aerie/bundle.json")
+            && rerun.contains(
+                "aerie: reboot required (/run/aerie/reboot-required): reboot this machine"
+            ),
+        "{rerun}"
+    );
+    let row = bed.status();
+    assert!(row.get("first_boot").is_none(), "{row:#}");
+    assert_eq!(row["in_sync"], true, "{row:#}");
+    assert_eq!(row["reboot_required"], true, "{row:#}");
+    eprintln!(
+        "debian12 vm, a gateway nothing answers on: stopped on the console after {stopped:.0?}; \
+         the rerun converged in {rerun_took:.1?}"
     );
 }
