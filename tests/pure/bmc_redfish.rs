@@ -140,6 +140,12 @@ fn power_off_on_and_cycle_reach_the_emulator() {
             .contains("ForceRestart"),
         "{cycle:#}"
     );
+    // A cycle ends with the system on again. The emulator shows Off at once and
+    // turns On 1-11 s later; an `off` sent before that would see Off, do nothing
+    // (as it should) and then race the pending restart.
+    for s in &emulator.systems {
+        assert_eq!(emulator.wait_power(s, "On"), "On", "cycle of {s} ends On");
+    }
     power("off");
     for s in &emulator.systems {
         assert_eq!(emulator.wait_power(s, "Off"), "Off");
