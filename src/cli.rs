@@ -782,6 +782,25 @@ impl From<DriverArg> for crate::lab::Driver {
     }
 }
 
+/// `lab up --boot`: how the qemu driver's VMs reach the installer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum BootArg {
+    /// aerie's installer ISO as each VM's CD (made from --iso), its kernel booted directly.
+    Iso,
+    /// From the network: aerie's boot server (as `aerie pxe serve`) on the
+    /// lab's management bridge serves the installer from --iso; no CD.
+    Pxe,
+}
+
+impl From<BootArg> for crate::lab::Boot {
+    fn from(boot: BootArg) -> Self {
+        match boot {
+            BootArg::Iso => crate::lab::Boot::Iso,
+            BootArg::Pxe => crate::lab::Boot::Pxe,
+        }
+    }
+}
+
 /// `lab up --accel`: how the VMs are run.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum AccelArg {
@@ -810,7 +829,8 @@ pub enum LabCommand {
     /// Exit status: 0 up, 64 bad usage, 65 invalid site, 69 host not ready or a program
     /// missing (vagrant, qemu, ip, nft: the message says how to install it), 1 other failure.
     Up(LabUpArgs),
-    /// Show each VM, its address, whether it runs and whether it answers SSH.
+    /// Show each VM, its address, whether it runs and whether it answers SSH
+    /// (with --boot pxe also the boot server and each node's install step).
     Status(LabDirArg),
     /// Open an SSH session to a node of the lab, or run a command there.
     ///
@@ -827,8 +847,12 @@ pub enum LabCommand {
         command: Vec<String>,
     },
     /// Remove exactly what `lab up` made: VMs, taps, bridges, NAT rules, the
-    /// forwarding setting (restored), files.
+    /// forwarding setting (restored), the boot server, files.
     Down(LabDirArg),
+    /// The lab's boot server (`lab up --boot pxe` starts it as a daemon;
+    /// `lab down` stops it): serves DIR/boot-server.json until SIGTERM.
+    #[command(hide = true)]
+    BootServer(LabDirArg),
 }
 
 #[derive(Debug, Subcommand)]
@@ -958,6 +982,12 @@ pub struct LabUpArgs {
     /// boot converges the node and reboots it when aerie says so.
     #[arg(long, value_name = "DISK", conflicts_with = "iso")]
     pub image: Option<PathBuf>,
+    /// How the qemu driver's VMs reach the installer: iso (aerie's installer
+    /// ISO as their CD), or pxe (from the network: aerie's boot server, as
+    /// `aerie pxe serve`, on the lab's management bridge serves the installer
+    /// from --iso and each node's own kickstart; it runs until `lab down`).
+    #[arg(long, value_enum, default_value_t = BootArg::Iso, conflicts_with = "image")]
+    pub boot: BootArg,
     /// The Vagrant box (vagrant driver).
     #[arg(long = "box", value_name = "NAME", default_value = "generic/rocky9")]
     pub box_name: String,

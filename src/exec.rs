@@ -116,6 +116,37 @@ pub fn spawn_tied(cmd: &mut Command) -> Result<std::process::Child, ExecError> {
         .map_err(|source| spawn_error(cmd, command, source))
 }
 
+/// Start a daemon that outlives aerie: its own session (a terminal's Ctrl-C
+/// and hang-up do not reach it), working directory `/`, stdin from
+/// /dev/null, stdout and stderr into `log`. The caller records its PID to
+/// stop it later.
+pub fn spawn_detached(
+    cmd: &mut Command,
+    log: std::fs::File,
+) -> Result<std::process::Child, ExecError> {
+    use std::os::unix::process::CommandExt;
+    let command = command_line(cmd)?;
+    let err = log.try_clone().map_err(|source| ExecError::Spawn {
+        command: command.clone(),
+        source,
+    })?;
+    cmd.current_dir("/")
+        .stdin(Stdio::null())
+        .stdout(log)
+        .stderr(err);
+    // SAFETY: setsid is async-signal-safe; nothing else runs between fork and exec.
+    unsafe {
+        cmd.pre_exec(|| {
+            if libc::setsid() < 0 {
+                return Err(std::io::Error::last_os_error());
+            }
+            Ok(())
+        });
+    }
+    cmd.spawn()
+        .map_err(|source| spawn_error(cmd, command, source))
+}
+
 /// Run a command to completion and return its output whatever its exit status
 /// (for callers that read the status and messages themselves); only a program
 /// that cannot start is an error.

@@ -1,12 +1,12 @@
 //! `aerie lab up|status|ssh|down`: thin over `crate::lab`.
 
-use crate::cli::{LabCommand, LabUpArgs};
+use crate::cli::{LabCommand, LabUpArgs, OutputFormat};
 use crate::exit::UsageError;
 use crate::lab::facts::SysHost;
 use crate::lab::progress::Progress;
 use crate::lab::up::{self, ImageBoot, NestedOffer, UpRequest};
-use crate::lab::{plan, state::Ledger, status};
-use crate::lab::{Accel, Driver};
+use crate::lab::{netboot, plan, state::Ledger, status};
+use crate::lab::{Accel, Boot, Driver};
 use std::io::IsTerminal;
 use std::path::Path;
 use std::time::Duration;
@@ -28,7 +28,19 @@ pub fn run(command: LabCommand) -> anyhow::Result<()> {
             );
             Ok(())
         }
+        LabCommand::BootServer(dir) => boot_server(&dir.dir),
     }
+}
+
+/// The lab's boot server, a daemon `lab up --boot pxe` starts: the same
+/// serving as `aerie pxe serve`, with what the lab wrote for it.
+fn boot_server(dir: &Path) -> anyhow::Result<()> {
+    let (site, spec) = netboot::ServerSpec::load(dir)?;
+    let opts = spec.options(dir);
+    let kickstarts = spec.kickstarts.into_iter().collect();
+    let sig = super::pxe::serve_until_signal(&site, kickstarts, &opts, OutputFormat::Text)?;
+    eprintln!("aerie lab boot-server: {sig}: dnsmasq and the HTTP server stopped");
+    Ok(())
 }
 
 /// The nested fix: with --enable-nested yes; at a terminal, ask; else no.
@@ -64,6 +76,13 @@ fn lab_up(args: &LabUpArgs) -> anyhow::Result<()> {
         return Err(UsageError(
             "--image works with --driver qemu only (the VMs boot overlays of the disk image)"
                 .into(),
+        )
+        .into());
+    }
+    let boot = Boot::from(args.boot);
+    if boot == Boot::Pxe && driver != Driver::Qemu {
+        return Err(UsageError(
+            "--boot pxe works with --driver qemu only (the vagrant driver boots its box): add --driver qemu".into(),
         )
         .into());
     }
@@ -109,6 +128,12 @@ fn lab_up(args: &LabUpArgs) -> anyhow::Result<()> {
         iso: args.iso.clone(),
         image,
         secrets_file,
+        boot,
+        boot_server: vec![
+            std::env::current_exe()?.into_os_string(),
+            "lab".into(),
+            "boot-server".into(),
+        ],
         box_name: args.box_name.clone(),
         templates: crate::templates::Templates::new(args.templates.as_deref())?,
     };
@@ -158,6 +183,13 @@ fn lab_up(args: &LabUpArgs) -> anyhow::Result<()> {
         );
         println!("`aerie lab status` shows them, `aerie lab ssh NODE` reaches them (host keys pinned at render),");
         println!("`aerie lab down` removes the lab.");
+    } else if let Some(server) = &ledger.state.netboot {
+        println!(
+            "The VMs boot from the network: aerie's boot server at {} hands each its own kickstart (its log {});",
+            server.url,
+            server.log.display()
+        );
+        println!("after the installation they power off. `aerie lab status` shows them and each install step, `aerie lab down` removes the lab and stops the server.");
     } else if req.driver == Driver::Qemu {
         println!(
             "The VMs install themselves from their kickstarts (aerie.node=NAME picks each node's);"
@@ -215,6 +247,22 @@ fn lab_status(dir: &Path) -> anyhow::Result<()> {
             s.process,
             if s.ssh { "answers" } else { "no answer" }
         );
+    }
+    if let Some(server) = status::boot_server(&ledger.state) {
+        let pid = server.pid.map(|p| format!("pid {p}, ")).unwrap_or_default();
+        println!(
+            "boot server: {} ({pid}{}, log {})",
+            server.process,
+            server.url,
+            server.log.display()
+        );
+        println!("{:<12} {:<12} INSTALLED", "NODE", "STEP");
+        for (name, step, installed) in &server.nodes {
+            println!(
+                "{name:<12} {step:<12} {}",
+                if *installed { "yes" } else { "no" }
+            );
+        }
     }
     Ok(())
 }

@@ -44,16 +44,7 @@ fn kickstarts(
         super::render::site_secrets(&site_arg.source(), &site, &profile, secrets, dir, options)?;
     let rendered = render::render_site_with(&site, &profile, &templates, options, secrets.as_ref())
         .with_context(|| format!("cannot render {}", site_arg.source().origin()))?;
-    let mut out = HashMap::new();
-    for file in rendered.files {
-        if let Some(host) = file.path.strip_suffix("/ks.cfg") {
-            out.insert(
-                host.to_string(),
-                String::from_utf8_lossy(&file.content).into_owned(),
-            );
-        }
-    }
-    Ok((site, out))
+    Ok((site, rendered.node_kickstarts()))
 }
 
 fn console_args(console: Option<&crate::iso::bootmenu::Console>) -> Vec<String> {
@@ -83,25 +74,38 @@ fn pxe_serve(args: &PxeServeArgs) -> anyhow::Result<()> {
         listen: args.listen,
         no_dhcp: args.no_dhcp,
     };
+    let sig = serve_until_signal(&site, kickstarts, &opts, args.output)?;
+    if args.output != OutputFormat::Json {
+        eprintln!("aerie pxe: {sig}: dnsmasq and the HTTP server stopped");
+    }
+    Ok(())
+}
+
+/// Run the boot server until SIGINT/SIGTERM, its events shown as `output`
+/// says; returns the signal. `pxe serve` and the lab's boot server (`lab
+/// boot-server`) both serve through it.
+pub(super) fn serve_until_signal(
+    site: &crate::site::Site,
+    kickstarts: HashMap<String, String>,
+    opts: &serve::Options,
+    output: OutputFormat,
+) -> anyhow::Result<&'static str> {
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
         .build()?;
-    let display = Display::new(args.output, &site);
+    let display = Display::new(output, site);
     let on_event = display.clone();
     let stopped = runtime.block_on(serve::run(
-        &site,
+        site,
         kickstarts,
-        &opts,
+        opts,
         |info, shared| display.ready(info, shared),
         move |event| on_event.event(&event),
     ));
     display.finish();
     let serve::Stopped::Signal(sig) = stopped?;
-    if args.output != OutputFormat::Json {
-        eprintln!("aerie pxe: {sig}: dnsmasq and the HTTP server stopped");
-    }
-    Ok(())
+    Ok(sig)
 }
 
 fn pxe_status(args: &PxeStatusArgs) -> anyhow::Result<()> {

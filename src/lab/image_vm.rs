@@ -167,6 +167,6 @@ pub fn qemu_args(lab: &ImageLab, vm: &VmPlan) -> Vec<String> {
             escape(&cidata_path(lab.dir, vm))
         ),
     ]);
-    a.extend(qemu::nic_args(vm));
+    a.extend(qemu::nic_args(vm, None));
     a
 }

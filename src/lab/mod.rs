@@ -10,6 +10,7 @@ pub mod firmware;
 pub mod image;
 mod image_vm;
 mod model;
+pub mod netboot;
 mod netdev;
 pub mod pinned;
 pub mod plan;
@@ -22,4 +23,4 @@ mod undo;
 pub mod up;
 pub mod vagrant;
 
-pub use model::{Accel, Driver};
+pub use model::{Accel, Boot, Driver};

@@ -40,6 +40,26 @@ pub enum Accel {
     Tcg,
 }
 
+/// How the qemu driver's VMs reach the installer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Boot {
+    /// aerie's installer ISO as each VM's CD, its kernel booted directly.
+    Iso,
+    /// From the network: aerie's boot server (`crate::netboot`, the code of
+    /// `aerie pxe serve`) on the lab's management bridge; no CD.
+    Pxe,
+}
+
+impl Boot {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Boot::Iso => "iso",
+            Boot::Pxe => "pxe",
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

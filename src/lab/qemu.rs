@@ -2,9 +2,13 @@
 //! daemonized qemu per node booting aerie's installer ISO with its role's
 //! kickstart. The installer ISO is made from `--iso BASE` with the library
 //! behind `aerie iso` (into `DIR/installer.iso`), or is `--iso` itself when
-//! aerie made it. Every made thing goes into the ledger as soon as it exists.
+//! aerie made it. With `--boot pxe` there is no installer ISO: the lab's
+//! boot server ([`super::netboot`]) serves the installer from `--iso` and
+//! the VMs boot from their NIC on the management bridge. Every made thing
+//! goes into the ledger as soon as it exists.
 
 use super::model::Accel;
+use super::netboot::{self, PxeServe};
 use super::plan::{LabPlan, VmPlan};
 use super::progress::Progress;
 use super::state::{Ledger, Made};
@@ -38,6 +42,8 @@ pub struct QemuLab<'a> {
     pub rendered: &'a crate::render::Rendered,
     /// Kickstarts and the installer's menus (`--templates`).
     pub templates: &'a crate::templates::Templates,
+    /// `--boot pxe`: the boot server to start; the VMs boot from the network.
+    pub pxe: Option<&'a PxeServe>,
 }
 
 /// What `--iso` is, as preflight found it.
@@ -47,6 +53,8 @@ pub enum Installer {
     Aerie { media: MediaRef },
     /// A distribution's installer ISO: remastered into `DIR/installer.iso`.
     Base { label: String },
+    /// `--boot pxe`: the boot server serves the installer from `--iso`.
+    Network,
 }
 
 /// Whether aerie made the ISO: only aerie's mark says so
@@ -78,6 +86,10 @@ pub fn preflight(lab: &QemuLab) -> anyhow::Result<Installer> {
         .into());
     }
     network_preflight(lab.plan)?;
+    if lab.pxe.is_some() {
+        netboot::preflight(lab.iso)?;
+        return Ok(Installer::Network);
+    }
     let probe = probe::probe(lab.iso)?;
     if made_by_aerie(&probe) {
         let missing = missing_on_aerie_iso(&probe, lab.plan);
@@ -117,13 +129,44 @@ pub fn up(
     ledger: &mut Ledger,
     progress: &Progress,
 ) -> anyhow::Result<()> {
-    let (iso, media) = installer_iso(lab, installer, ledger, progress)?;
-    let files = boot_files(lab.dir, &iso, ledger, progress)?;
+    let from_iso = match installer {
+        Installer::Network => None,
+        _ => {
+            let (iso, media) = installer_iso(lab, installer, ledger, progress)?;
+            let files = boot_files(lab.dir, &iso, ledger, progress)?;
+            Some((iso, media, files))
+        }
+    };
     disks(lab, ledger, progress)?;
     network(lab.plan, ledger, progress)?;
+    let boot_net = match lab.pxe {
+        Some(server) => {
+            netboot::start(lab.dir, &server.spec, &server.argv, ledger, progress)?;
+            Some(netboot::boot_network(lab.plan)?)
+        }
+        None => None,
+    };
     for vm in &lab.plan.vms {
         progress.step(format!("starting {}", vm.name));
-        start_vm(lab, vm, &iso, &media, &files, ledger)?;
+        let boot = match (&from_iso, boot_net) {
+            (Some((iso, media, files)), _) => VmBoot::Installer {
+                iso,
+                files,
+                kernel_args: kernel_args(media, vm.role.as_str(), &vm.name),
+            },
+            (None, Some(net)) => VmBoot::Network {
+                nic: netboot::boot_nic(vm, net).with_context(|| {
+                    format!("{} has no NIC on {}, the boot network", vm.name, net.name)
+                })?,
+            },
+            (None, None) => anyhow::bail!("no way to boot {}", vm.name),
+        };
+        launch(
+            lab.dir,
+            vm,
+            &qemu_args(vm, lab.accel, lab.dir, &boot),
+            ledger,
+        )?;
         progress.say(&format!(
             "  started {} ({} MiB, {} CPU)",
             vm.name, vm.memory_mib, vm.cpus
@@ -149,6 +192,7 @@ fn installer_iso(
             return Ok((lab.iso.to_path_buf(), media.clone()));
         }
         Installer::Base { .. } => {}
+        Installer::Network => anyhow::bail!("--boot pxe boots no installer ISO"),
     }
     let out = lab.dir.join(INSTALLER_ISO);
     progress.step(format!(
@@ -362,8 +406,9 @@ fn pid_file(dir: &Path, vm: &VmPlan) -> PathBuf {
     dir.join(format!("{}.pid", vm.name))
 }
 
-/// One virtio NIC per planned NIC: on its tap, with the plan's MAC.
-pub fn nic_args(vm: &VmPlan) -> Vec<String> {
+/// One virtio NIC per planned NIC: on its tap, with the plan's MAC; the
+/// NIC `boot` first in the boot order (`bootindex=1`).
+pub fn nic_args(vm: &VmPlan, boot: Option<usize>) -> Vec<String> {
     let mut a = Vec::new();
     for (k, nic) in vm.nics.iter().enumerate() {
         a.push("-netdev".into());
@@ -372,20 +417,27 @@ pub fn nic_args(vm: &VmPlan) -> Vec<String> {
             nic.tap
         ));
         a.push("-device".into());
-        a.push(format!("virtio-net-pci,netdev=n{k},mac={}", nic.mac));
+        let order = if boot == Some(k) { ",bootindex=1" } else { "" };
+        a.push(format!("virtio-net-pci,netdev=n{k},mac={}{order}", nic.mac));
     }
     a
 }
 
+/// How one VM reaches the installer.
+pub enum VmBoot<'a> {
+    /// The installer ISO as its CD, its kernel booted directly with these arguments.
+    Installer {
+        iso: &'a Path,
+        files: &'a BootFiles,
+        kernel_args: String,
+    },
+    /// From the network: this NIC first in the boot order (SeaBIOS runs
+    /// the iPXE ROM qemu gives the NIC), no CD.
+    Network { nic: usize },
+}
+
 /// qemu's arguments for one VM booting the installer.
-pub fn qemu_args(
-    vm: &VmPlan,
-    accel: Accel,
-    dir: &Path,
-    iso: &Path,
-    files: &BootFiles,
-    kernel_args: &str,
-) -> Vec<String> {
+pub fn qemu_args(vm: &VmPlan, accel: Accel, dir: &Path, boot: &VmBoot) -> Vec<String> {
     let mut a = common_args(vm, accel, dir);
     a.extend([
         // After the installation anaconda reboots: the VM stops instead of
@@ -396,39 +448,32 @@ pub fn qemu_args(
             "file={},if=virtio,format=qcow2",
             escape(&disk_path(dir, vm))
         ),
-        "-drive".into(),
-        format!(
-            "file={},format=raw,media=cdrom,readonly=on,if=ide,index=2",
-            escape(iso)
-        ),
-        "-kernel".into(),
-        files.kernel.display().to_string(),
-        "-initrd".into(),
-        files.initrd.display().to_string(),
-        "-append".into(),
-        kernel_args.to_string(),
     ]);
-    a.extend(nic_args(vm));
+    let boot_nic = match boot {
+        VmBoot::Installer {
+            iso,
+            files,
+            kernel_args,
+        } => {
+            a.extend([
+                "-drive".into(),
+                format!(
+                    "file={},format=raw,media=cdrom,readonly=on,if=ide,index=2",
+                    escape(iso)
+                ),
+                "-kernel".into(),
+                files.kernel.display().to_string(),
+                "-initrd".into(),
+                files.initrd.display().to_string(),
+                "-append".into(),
+                kernel_args.clone(),
+            ]);
+            None
+        }
+        VmBoot::Network { nic } => Some(*nic),
+    };
+    a.extend(nic_args(vm, boot_nic));
     a
-}
-
-fn start_vm(
-    lab: &QemuLab,
-    vm: &VmPlan,
-    iso: &Path,
-    media: &MediaRef,
-    files: &BootFiles,
-    ledger: &mut Ledger,
-) -> anyhow::Result<()> {
-    let args = qemu_args(
-        vm,
-        lab.accel,
-        lab.dir,
-        iso,
-        files,
-        &kernel_args(media, vm.role.as_str(), &vm.name),
-    );
-    launch(lab.dir, vm, &args, ledger)
 }
 
 /// Start one VM's qemu (daemonized) with `args` from [`common_args`]; its
@@ -468,6 +513,55 @@ mod tests {
         assert_eq!(
             a,
             "inst.stage2=hd:UUID=2026-11-21-18-30-05-00 inst.ks=hd:UUID=2026-11-21-18-30-05-00:/ks/compute.cfg aerie.node=node1 console=ttyS0,115200"
+        );
+    }
+
+    fn vm() -> VmPlan {
+        let site =
+            crate::site::load::from_str(crate::site::examples::get("lab").unwrap(), "lab").unwrap();
+        let sizes = super::super::plan::Sizes {
+            memory_mib: None,
+            cpus: None,
+            disk_gb: 20,
+        };
+        super::super::plan::plan(&site, &sizes, "ae-lab")
+            .unwrap()
+            .vms
+            .remove(0)
+    }
+
+    #[test]
+    fn a_network_boot_has_no_cd_no_kernel_and_its_boot_nic_first() {
+        let dir = Path::new("/lab");
+        let files = BootFiles {
+            kernel: dir.join("boot/vmlinuz"),
+            initrd: dir.join("boot/initrd.img"),
+        };
+        let iso = qemu_args(
+            &vm(),
+            Accel::Tcg,
+            dir,
+            &VmBoot::Installer {
+                iso: &dir.join("installer.iso"),
+                files: &files,
+                kernel_args: "inst.ks=x".into(),
+            },
+        );
+        let net = qemu_args(&vm(), Accel::Tcg, dir, &VmBoot::Network { nic: 0 });
+        let iso = iso.join(" ");
+        let net = net.join(" ");
+        assert!(iso.contains("media=cdrom") && iso.contains("-kernel /lab/boot/vmlinuz"));
+        assert!(!iso.contains("bootindex"), "{iso}");
+        for absent in ["cdrom", "-kernel", "-initrd", "-append"] {
+            assert!(!net.contains(absent), "{absent} in {net}");
+        }
+        assert!(
+            net.contains("virtio-net-pci,netdev=n0,mac=52:54:00:00:00:10,bootindex=1 "),
+            "{net}"
+        );
+        assert!(
+            net.ends_with("virtio-net-pci,netdev=n1,mac=52:54:00:ae:00:01"),
+            "{net}"
         );
     }
 

@@ -68,6 +68,16 @@ pub struct VmRecord {
     pub serial_log: Option<PathBuf>,
 }
 
+/// The lab's boot server (`lab up --boot pxe`), for `status`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NetbootRecord {
+    /// Where the VMs fetch their installer (`http://ADDRESS:PORT`).
+    pub url: String,
+    /// The server's state folder (installed markers, status.json).
+    pub state_dir: PathBuf,
+    pub log: PathBuf,
+}
+
 /// The whole state file.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct State {
@@ -79,6 +89,9 @@ pub struct State {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub image: Option<PathBuf>,
     pub made: Vec<Made>,
+    /// Only a lab booted from the network has one (absent from the file otherwise).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub netboot: Option<NetbootRecord>,
 }
 
 /// The state file of one lab folder, saved after every change.
@@ -203,9 +216,12 @@ mod tests {
                     before: "0".into(),
                 },
             ],
+            netboot: None,
         };
         let text = serde_json::to_string(&state).unwrap();
         assert!(text.contains(r#""kind":"bridge""#), "{text}");
+        // A lab booted from its ISO has the state file it always had.
+        assert!(!text.contains("netboot"), "{text}");
         assert_eq!(serde_json::from_str::<State>(&text).unwrap(), state);
     }
 
@@ -230,6 +246,7 @@ mod tests {
                     Made::Dir { path: sub },
                     Made::Tap { name: "t0".into() },
                 ],
+                netboot: None,
             },
         );
         ledger.save().unwrap();

@@ -4,10 +4,11 @@
 
 use super::checks::{self, Fixable, HostNotReady, Needs};
 use super::facts::HostFacts;
-use super::model::{Accel, Driver};
+use super::model::{Accel, Boot, Driver};
+use super::netboot::{self, PxeServe, ServerSpec};
 use super::plan::LabPlan;
 use super::progress::Progress;
-use super::state::{Ledger, Made, State, VmRecord};
+use super::state::{Ledger, Made, NetbootRecord, State, VmRecord};
 use super::{image_vm, qemu, undo, vagrant};
 use crate::exit::UsageError;
 use anyhow::Context;
@@ -37,6 +38,11 @@ pub struct UpRequest<'a> {
     /// The site's secrets file (render-time host keys), for `--image`: read,
     /// completed and written back (0600) once the checks have passed.
     pub secrets_file: Option<PathBuf>,
+    /// How the qemu driver's VMs reach the installer.
+    pub boot: Boot,
+    /// `--boot pxe`: the command line that runs the lab's boot server,
+    /// before `--dir DIR` (aerie's own binary, `lab boot-server`).
+    pub boot_server: Vec<std::ffi::OsString>,
     pub box_name: String,
     /// Kickstarts, the Vagrantfile and the installer's menus (`--templates`).
     pub templates: crate::templates::Templates,
@@ -135,6 +141,21 @@ fn vm_records(plan: &LabPlan, dir: &Path, driver: Driver) -> Vec<VmRecord> {
 
 /// Make the lab. Host checks must have passed.
 pub fn up(req: &UpRequest, progress: &Progress) -> anyhow::Result<Ledger> {
+    if req.boot == Boot::Pxe && req.driver != Driver::Qemu {
+        return Err(UsageError(
+            "--boot pxe works with --driver qemu only (the vagrant driver boots its box)".into(),
+        )
+        .into());
+    }
+    // --boot pxe: the site as the lab's boot server sees it (its netboot:,
+    // every boot MAC), rendered from that.
+    let pxe_site = match req.boot {
+        Boot::Pxe => Some(netboot::boot_site(req.site, &req.plan)?),
+        Boot::Iso => None,
+    };
+    if let Some((_, Some(note))) = &pxe_site {
+        progress.say(&format!("  note: {note}"));
+    }
     if req.image.is_some() {
         image_vm::preflight(req.site, &req.plan)?;
     }
@@ -147,10 +168,20 @@ pub fn up(req: &UpRequest, progress: &Progress) -> anyhow::Result<Ledger> {
         )?),
         _ => None,
     };
-    let rendered = render(req, secrets.as_ref())?;
+    let rendered = render(
+        req,
+        pxe_site.as_ref().map(|(site, _)| site),
+        secrets.as_ref(),
+    )?;
     let iso = match (req.driver, &req.iso) {
         (Driver::Qemu, _) if req.image.is_some() => None,
         (Driver::Qemu, Some(iso)) => Some(std::path::absolute(iso)?),
+        (Driver::Qemu, None) if req.boot == Boot::Pxe => {
+            return Err(UsageError(
+                "--boot pxe serves the installer's kernel, initrd and stage2 from a distribution's installer ISO: give --iso PATH".into(),
+            )
+            .into())
+        }
         (Driver::Qemu, None) => {
             return Err(UsageError(
                 "the qemu driver boots aerie's installer ISO: give --iso PATH (a distribution's EL installer ISO, which lab up remasters, or one `aerie iso` made)".into(),
@@ -160,6 +191,30 @@ pub fn up(req: &UpRequest, progress: &Progress) -> anyhow::Result<Ledger> {
         (Driver::Vagrant, _) => None,
     };
     let dir = std::path::absolute(&req.dir)?;
+    let pxe = match (&pxe_site, &iso) {
+        (Some((site, _)), Some(base)) => Some(PxeServe {
+            spec: ServerSpec {
+                site: crate::site::load::to_yaml(site),
+                base: base.clone(),
+                kernel_args: qemu::CONSOLE
+                    .parse::<crate::iso::bootmenu::Console>()
+                    .map_err(anyhow::Error::msg)?
+                    .kernel_args()
+                    .to_vec(),
+                kickstarts: rendered.node_kickstarts().into_iter().collect(),
+            },
+            argv: req.boot_server.clone(),
+        }),
+        _ => None,
+    };
+    let netboot_record = match &pxe_site {
+        Some((site, _)) => Some(NetbootRecord {
+            url: crate::netboot::Plan::new(site)?.base_url(),
+            state_dir: dir.join(netboot::STATE_DIR),
+            log: dir.join(netboot::LOG),
+        }),
+        None => None,
+    };
     let qemu_lab = iso.as_deref().map(|iso| qemu::QemuLab {
         plan: &req.plan,
         dir: &dir,
@@ -169,6 +224,7 @@ pub fn up(req: &UpRequest, progress: &Progress) -> anyhow::Result<Ledger> {
         site_yaml: &req.site_yaml,
         rendered: &rendered,
         templates: &req.templates,
+        pxe: pxe.as_ref(),
     });
     let installer = qemu_lab.as_ref().map(qemu::preflight).transpose()?;
     let image_lab = req.image.as_ref().map(|boot| image_vm::ImageLab {
@@ -191,6 +247,7 @@ pub fn up(req: &UpRequest, progress: &Progress) -> anyhow::Result<Ledger> {
             vms: vm_records(&req.plan, &dir, req.driver),
             image: req.image.as_ref().map(|b| b.disk.path.clone()),
             made: dirs,
+            netboot: netboot_record,
         },
     );
     let result = ledger
@@ -247,13 +304,15 @@ pub fn up(req: &UpRequest, progress: &Progress) -> anyhow::Result<Ledger> {
     Ok(ledger)
 }
 
-/// The site's kickstarts and bundles, as `aerie render` makes them.
+/// The site's kickstarts and bundles, as `aerie render` makes them (of the
+/// site with the lab's `netboot:` when given).
 fn render(
     req: &UpRequest,
+    site: Option<&crate::site::Site>,
     secrets: Option<&crate::render::secrets::Secrets>,
 ) -> anyhow::Result<crate::render::Rendered> {
     Ok(crate::render::render_site_with(
-        req.site,
+        site.unwrap_or(req.site),
         req.profile,
         &req.templates,
         crate::render::Options::default(),

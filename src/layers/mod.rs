@@ -89,6 +89,11 @@ const EXCEPTIONS: &[(&str, &str, &str)] = &[
         "the vagrant driver delivers the bundles by the SSH road (deliver.rs)",
     ),
     (
+        "lab",
+        "netboot",
+        "`lab up --boot pxe` runs aerie's boot server on the lab's bridge: its plan checks the lab's derived site, its checks refuse a base without a kernel before anything is made, its serve options and state folder (netboot.rs, status.rs)",
+    ),
+    (
         "netboot",
         "iso",
         "the boot server finds the base ISO's files through the xorriso binding (iso_tree.rs) and says a missing base as `aerie iso` does",

@@ -49,6 +49,29 @@ pub fn ipxe_dir() -> PathBuf {
         .map_or_else(|| PathBuf::from(dnsmasq_conf::IPXE_DIR), PathBuf::from)
 }
 
+/// Where the base ISO's files lie, refused when it has no installer kernel
+/// and initrd (`images/pxeboot/`).
+pub fn check_base(base: &Path) -> anyhow::Result<IsoTree> {
+    let tree = IsoTree::read(base)?;
+    tree.require(&[ipxe::KERNEL, ipxe::INITRD])?;
+    Ok(tree)
+}
+
+/// What DHCP and TFTP need: Debian's iPXE binaries (or `AERIE_IPXE_DIR`) and dnsmasq.
+pub fn check_dhcp_tools() -> anyhow::Result<()> {
+    let ipxe_from = ipxe_dir();
+    for file in [BIOS_IPXE, UEFI_IPXE] {
+        if !ipxe_from.join(file).is_file() {
+            return Err(IpxeMissing {
+                dir: ipxe_from.display().to_string(),
+                file: file.to_string(),
+            }
+            .into());
+        }
+    }
+    Ok(dnsmasq::check_installed()?)
+}
+
 /// How the server ended.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Stopped {
@@ -69,20 +92,10 @@ async fn prepare(
     opts: &Options,
 ) -> anyhow::Result<Ready> {
     let plan = Plan::new(site)?;
-    let tree = IsoTree::read(&opts.base)?;
-    tree.require(&[ipxe::KERNEL, ipxe::INITRD])?;
+    let tree = check_base(&opts.base)?;
     let ipxe_from = ipxe_dir();
     if !opts.no_dhcp {
-        for file in [BIOS_IPXE, UEFI_IPXE] {
-            if !ipxe_from.join(file).is_file() {
-                return Err(IpxeMissing {
-                    dir: ipxe_from.display().to_string(),
-                    file: file.to_string(),
-                }
-                .into());
-            }
-        }
-        dnsmasq::check_installed()?;
+        check_dhcp_tools()?;
     }
     let state = StateDir::new(&opts.dir);
     if let Some(other) = state.running_server() {

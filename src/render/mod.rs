@@ -31,6 +31,23 @@ pub struct Rendered {
     pub bundles: Vec<HostBundle>,
 }
 
+impl Rendered {
+    /// Each node's own kickstart (`<host>/ks.cfg`), by host name: what a
+    /// boot server hands out as `/ks/<host>.cfg`.
+    pub fn node_kickstarts(&self) -> std::collections::HashMap<String, String> {
+        self.files
+            .iter()
+            .filter_map(|file| {
+                let host = file.path.strip_suffix("/ks.cfg")?;
+                Some((
+                    host.to_string(),
+                    String::from_utf8_lossy(&file.content).into_owned(),
+                ))
+            })
+            .collect()
+    }
+}
+
 /// Rendering choices.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct Options {
