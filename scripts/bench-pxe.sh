@@ -10,12 +10,17 @@
 #  3. DOWNLOADS (default 50) concurrent downloads of a 1 GiB file of the base
 #     ISO (/iso/images/pad.bin, streamed as a byte range of the ISO) with curl
 #     to /dev/null, against DOWNLOADS concurrent `cat` of the same bytes to
-#     /dev/null: aggregate throughput (goal: within 1.2x of cat).
+#     /dev/null: aggregate throughput (goal: within 1.2x of cat), and the CPU
+#     time the server spent against all the machine's CPU time in that while
+#     (the rest is curl and the kernel's TCP: what no server can save). With
+#     AERIE_BEFORE=another aerie binary, that one is measured too, same run.
 #
 # The server runs with --no-dhcp and --listen 127.0.0.1:PORT (no dnsmasq, no
 # root needed); everything is local, over loopback.
 # Env: AERIE=path to the aerie binary (default: a release build, built here);
-#      BENCH_DIR=where files go (default target/bench-pxe); PORT (default 18080).
+#      AERIE_BEFORE=an older aerie binary to compare (optional);
+#      BENCH_DIR=where files go (default target/bench-pxe); PORT (default 18080;
+#      the one two after it for AERIE_BEFORE).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 nodes=${1:-1300}
@@ -144,13 +149,36 @@ run_parallel() { # CMD...: $downloads copies at once; prints seconds
 }
 got=$(curl -s -o /dev/null -w '%{size_download}' "$url")
 [ "$got" = "$size" ] || { echo "download was $got bytes, not $size" >&2; exit 1; }
-t_cat=$(run_parallel sh -c "cat '$pad' > /dev/null")
-t_http=$(run_parallel curl -s -o /dev/null "$url")
+cpu() { awk '{print $14 + $15}' "/proc/$1/stat"; } # clock ticks, user + system
+ticks=$(getconf CLK_TCK)
 gib() { echo "scale=2; $total / $1 / 1073741824" | bc; }
-echo "  cat:  ${t_cat} s  ($(gib "$t_cat") GiB/s aggregate)"
-echo "  http: ${t_http} s  ($(gib "$t_http") GiB/s aggregate)"
-echo "  http / cat: $(echo "scale=2; $t_http / $t_cat" | bc)x (goal <= 1.2x)"
+ratio() { echo "scale=2; $1 / $t_cat" | bc; }
+t_cat=$(run_parallel sh -c "cat '$pad' > /dev/null")
+echo "  cat:   ${t_cat} s  ($(gib "$t_cat") GiB/s aggregate)"
+before=$(cpu $server)
+t_http=$(run_parallel curl -s -o /dev/null "$url")
+used=$(echo "scale=2; ($(cpu $server) - $before) / $ticks" | bc)
+all=$(echo "scale=2; $t_http * $(nproc)" | bc)
+echo "  aerie: ${t_http} s  ($(gib "$t_http") GiB/s aggregate; the server used ${used} s of CPU of the ${all} s the $(nproc) CPUs had)"
+echo "  aerie / cat: $(ratio "$t_http")x (goal <= 1.2x)"
 echo "  server peak RSS: $(grep VmHWM /proc/$server/status | awk '{print $2/1024 " MiB"}')"
+
+if [ -n "${AERIE_BEFORE:-}" ]; then
+  rm -rf "$dir/pxe-before"
+  "$AERIE_BEFORE" pxe serve "$site" --base "$base" --dir "$dir/pxe-before" --no-dhcp \
+    --listen "127.0.0.1:$((port + 2))" > "$dir/serve-before.out" 2>&1 &
+  old=$!
+  trap 'kill -TERM $server $old 2>/dev/null || true' EXIT
+  for _ in $(seq 1 100); do
+    grep -q "serving" "$dir/serve-before.out" 2>/dev/null && break
+    sleep 0.1
+  done
+  t_old=$(run_parallel curl -s -o /dev/null "http://127.0.0.1:$((port + 2))/iso/images/pad.bin")
+  echo "  before ($AERIE_BEFORE): ${t_old} s  ($(gib "$t_old") GiB/s aggregate); before / cat: $(ratio "$t_old")x"
+  echo "  its peak RSS: $(grep VmHWM /proc/$old/status | awk '{print $2/1024 " MiB"}')"
+  kill -TERM $old
+  wait $old || true
+fi
 kill -TERM $server
 wait $server || true
 trap - EXIT

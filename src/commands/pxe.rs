@@ -183,13 +183,14 @@ fn pxe_config(args: &PxeConfigArgs) -> anyhow::Result<()> {
         &args.output,
     )?;
     println!(
-        "wrote {} ({} files for {} nodes): kickstarts rendered in {:.3} s, netboot config generated in {:.3} s, written in {:.3} s",
+        "wrote {} ({} files for {} nodes): kickstarts rendered in {:.3} s, netboot config generated in {:.3} s, written in {:.3} s (the sync {:.3} s of it)",
         args.output.display(),
         times.files,
         kickstarts.len(),
         rendered.as_secs_f64(),
         times.generate.as_secs_f64(),
-        times.write.as_secs_f64()
+        times.write.as_secs_f64(),
+        times.sync.as_secs_f64()
     );
     Ok(())
 }

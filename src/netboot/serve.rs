@@ -305,6 +305,8 @@ pub struct ConfigTimes {
     pub generate: std::time::Duration,
     /// Writing it (a private folder renamed into place, synced once).
     pub write: std::time::Duration,
+    /// The sync, part of `write`.
+    pub sync: std::time::Duration,
     pub files: usize,
 }
 
@@ -370,8 +372,10 @@ pub fn write_config(
         std::fs::set_permissions(&path, std::fs::Permissions::from_mode(*mode))?;
     }
     std::fs::set_permissions(staging.path(), std::fs::Permissions::from_mode(0o700))?;
-    // One sync of the whole file system beats one fsync per file.
-    fsutil::sync_all_filesystems();
+    // One sync of the output's file system beats one fsync per file.
+    let synced = std::time::Instant::now();
+    fsutil::sync_filesystem(staging.path())?;
+    let sync = synced.elapsed();
     let staged = staging.keep();
     std::fs::rename(&staged, dir)
         .with_context(|| format!("cannot rename {} to {}", staged.display(), dir.display()))?;
@@ -379,6 +383,7 @@ pub fn write_config(
     Ok(ConfigTimes {
         generate,
         write: start.elapsed(),
+        sync,
         files: files.len(),
     })
 }

@@ -291,6 +291,54 @@ fn seabios_and_ovmf_vms_boot_their_installer_and_unknown_or_installed_ones_do_no
         .unwrap(),
         "the kernel served from the ISO is not the one the ISO holds"
     );
+    // Files go out by sendfile: a HEAD says the length, a range is that
+    // range, and one curl fetching a file, a kickstart (the router's) and the
+    // file again gets all three (a new connection after the router's answer).
+    let want = std::fs::read(&kernel).unwrap();
+    let (ok, head) = bed.in_ns(
+        "curl",
+        &["-fsSI", &format!("{URL}/iso/images/pxeboot/vmlinuz")],
+    );
+    assert!(ok, "{head}");
+    assert!(
+        head.to_ascii_lowercase()
+            .contains(&format!("content-length: {}\r\n", want.len())),
+        "{head}"
+    );
+    let part = bed.work.path().join("part");
+    let (ok, said) = bed.in_ns(
+        "curl",
+        &[
+            "-fsS",
+            "-r",
+            "1000-1999",
+            "-o",
+            part.to_str().unwrap(),
+            &format!("{URL}/iso/images/pxeboot/vmlinuz"),
+        ],
+    );
+    assert!(ok, "{said}");
+    assert_eq!(std::fs::read(&part).unwrap(), want[1000..2000]);
+    let (again, ks2) = (bed.work.path().join("again"), bed.work.path().join("ks2"));
+    let (ok, said) = bed.in_ns(
+        "curl",
+        &[
+            "-fsS",
+            "-o",
+            part.to_str().unwrap(),
+            &format!("{URL}/iso/images/pxeboot/vmlinuz"),
+            "-o",
+            ks2.to_str().unwrap(),
+            &format!("{URL}/ks/uefi1.cfg"),
+            "-o",
+            again.to_str().unwrap(),
+            &format!("{URL}/iso/images/pxeboot/vmlinuz"),
+        ],
+    );
+    assert!(ok, "{said}");
+    assert_eq!(std::fs::read(&part).unwrap(), want);
+    assert_eq!(std::fs::read_to_string(&ks2).unwrap(), ks);
+    assert_eq!(std::fs::read(&again).unwrap(), want);
     // done1 finished installing (its %post's call).
     let (ok, said) = bed.in_ns(
         "curl",
