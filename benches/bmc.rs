@@ -67,11 +67,7 @@ fn main() {
     for n in sizes {
         let emulator = Emulator::start(n, None);
         let dir = tempfile::tempdir().unwrap();
-        let site = redfish::write_site(
-            dir.path(),
-            &redfish::site_yaml(&emulator.base(), &emulator.systems, &|_| String::new()),
-            &redfish::secrets_yaml(n, &|_| redfish::PASSWORD.to_string()),
-        );
+        let site = redfish::write_plain_site(dir.path(), &emulator.base(), &emulator.systems);
         let (seconds, report) = boot(&site, &url, &[]);
         assert_eq!(report["summary"]["ok"], n, "{report:#}");
         let retries: u64 = report["nodes"]
@@ -149,13 +145,8 @@ fn main() {
             );
             let faults = HashMap::from([(system.clone(), fault.clone().into_iter().collect())]);
             let proxy = FaultProxy::start(emulator.port, faults);
-            let site = redfish::write_site(
-                dir.path(),
-                &redfish::site_yaml(&proxy.base(), std::slice::from_ref(&system), &|_| {
-                    String::new()
-                }),
-                &redfish::secrets_yaml(1, &|_| redfish::PASSWORD.to_string()),
-            );
+            let site =
+                redfish::write_plain_site(dir.path(), &proxy.base(), std::slice::from_ref(&system));
             let quirks_arg = quirks.to_str().unwrap();
             let (seconds, report) = boot(&site, &url, &["--quirks", quirks_arg]);
             let n0 = &report["nodes"][0];

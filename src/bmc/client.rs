@@ -14,11 +14,10 @@ use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-/// How aerie talks to every BMC of a run.
+/// How aerie talks to every BMC of a run (TLS trust is each BMC's own:
+/// [`Endpoint::trust`]).
 #[derive(Debug, Clone)]
 pub struct Options {
-    /// `--insecure`: trust any certificate where the site pins none.
-    pub insecure: bool,
     /// The longest one request may take (connect, send, answer).
     pub timeout: Duration,
     pub connect_timeout: Duration,
@@ -28,7 +27,6 @@ pub struct Options {
 impl Default for Options {
     fn default() -> Self {
         Options {
-            insecure: false,
             timeout: Duration::from_secs(30),
             connect_timeout: Duration::from_secs(10),
             retry: Policy::default(),

@@ -135,7 +135,6 @@ fn run_action(args: &BmcRunArgs, action: Action, what: &str) -> anyhow::Result<(
         );
     }
     let options = Options {
-        insecure: args.insecure,
         timeout: Duration::from_secs(args.timeout),
         connect_timeout: Duration::from_secs(args.timeout.min(10)),
         retry: Policy {

@@ -11,7 +11,7 @@
 //!   tls-fingerprint: "sha256:AB:CD:…" # optional: pin the BMC's certificate
 //! ```
 
-use super::fields::FieldError;
+use super::fields::{checked_text, no_leading_hyphen, FieldError};
 use super::findings::Finding;
 use super::model::Site;
 use serde::{Deserialize, Serialize};
@@ -162,73 +162,24 @@ impl fmt::Display for BmcAddress {
     }
 }
 
-/// Declares a string newtype of the BMC's own vocabulary (user names, Redfish
-/// ids): a character set and a length.
-macro_rules! bmc_text {
-    ($(#[$doc:meta])* $name:ident, $what:expr, $fix:expr, max = $max:expr, |$c:ident| $allowed:expr) => {
-        $(#[$doc])*
-        #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
-        #[serde(try_from = "String", into = "String")]
-        pub struct $name(String);
-
-        impl $name {
-            pub fn as_str(&self) -> &str {
-                &self.0
-            }
-        }
-
-        impl FromStr for $name {
-            type Err = FieldError;
-            fn from_str(value: &str) -> Result<Self, FieldError> {
-                let ok = !value.is_empty()
-                    && value.len() <= $max
-                    && !value.starts_with('-')
-                    && value.chars().all(|$c: char| $allowed);
-                if ok {
-                    Ok($name(value.to_string()))
-                } else {
-                    Err(refuse(format!("{value:?} is not {}", $what), $fix))
-                }
-            }
-        }
-
-        impl TryFrom<String> for $name {
-            type Error = FieldError;
-            fn try_from(value: String) -> Result<Self, FieldError> {
-                value.parse()
-            }
-        }
-
-        impl From<$name> for String {
-            fn from(value: $name) -> String {
-                value.0
-            }
-        }
-
-        impl fmt::Display for $name {
-            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str(&self.0)
-            }
-        }
-    };
-}
-
-bmc_text!(
+checked_text!(
     /// The BMC account aerie logs in with.
     BmcUser,
     "a BMC user name",
     "use the BMC account's name: letters, digits, '.', '_', '@' and '-', at most 64 characters (for example `admin`)",
     max = 64,
-    |c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '@' | '-')
+    |c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '@' | '-'),
+    extra = no_leading_hyphen
 );
 
-bmc_text!(
+checked_text!(
     /// A Redfish ComputerSystem id (the last part of `/redfish/v1/Systems/ID`).
     SystemId,
     "a Redfish system id",
     "use the id the BMC lists under /redfish/v1/Systems (for example `1` or `System.Embedded.1`): letters, digits, '.', '_', ':' and '-'",
     max = 128,
-    |c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | ':' | '-')
+    |c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | ':' | '-'),
+    extra = no_leading_hyphen
 );
 
 /// The SHA-256 fingerprint of the BMC's TLS certificate (its DER bytes), as

@@ -33,7 +33,7 @@ fn refuse(value: &str, what: &str, fix: &str) -> FieldError {
 
 /// The first character that has no place in a value written into a file or a
 /// command line, described for a message.
-fn forbidden_char(value: &str, allowed: impl Fn(char) -> bool) -> Option<String> {
+pub(crate) fn forbidden_char(value: &str, allowed: impl Fn(char) -> bool) -> Option<String> {
     value.chars().find(|&c| !allowed(c)).map(|c| match c {
         '\n' => "a newline".to_string(),
         c if c.is_control() => format!("the control character {:?}", c),
@@ -42,11 +42,12 @@ fn forbidden_char(value: &str, allowed: impl Fn(char) -> bool) -> Option<String>
     })
 }
 
-/// Declares a string newtype checked by a character set and length.
+/// Declares a string newtype checked by a character set and length (and
+/// `extra`); every site type of text uses it (`site::bmc` too).
 macro_rules! checked_text {
     ($(#[$doc:meta])* $name:ident, $what:expr, $fix:expr, max = $max:expr, |$c:ident| $allowed:expr, extra = $extra:expr) => {
         $(#[$doc])*
-        #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+        #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, ::serde::Serialize, ::serde::Deserialize)]
         #[serde(try_from = "String", into = "String")]
         pub struct $name(String);
 
@@ -56,30 +57,30 @@ macro_rules! checked_text {
             }
         }
 
-        impl FromStr for $name {
-            type Err = FieldError;
-            fn from_str(value: &str) -> Result<Self, FieldError> {
+        impl ::std::str::FromStr for $name {
+            type Err = $crate::site::fields::FieldError;
+            fn from_str(value: &str) -> Result<Self, $crate::site::fields::FieldError> {
                 if value.is_empty() {
-                    return Err(FieldError {
+                    return Err($crate::site::fields::FieldError {
                         message: format!("an empty value is not {}", $what),
                         fix: $fix.to_string(),
                     });
                 }
-                if let Some(bad) = forbidden_char(value, |$c: char| $allowed) {
-                    return Err(FieldError {
+                if let Some(bad) = $crate::site::fields::forbidden_char(value, |$c: char| $allowed) {
+                    return Err($crate::site::fields::FieldError {
                         message: format!("{value:?} contains {bad}, which is not allowed in {}", $what),
                         fix: $fix.to_string(),
                     });
                 }
                 if value.len() > $max {
-                    return Err(FieldError {
+                    return Err($crate::site::fields::FieldError {
                         message: format!("{value:?} is longer than {} characters", $max),
                         fix: $fix.to_string(),
                     });
                 }
                 let extra: fn(&str) -> Option<&'static str> = $extra;
                 if let Some(problem) = extra(value) {
-                    return Err(FieldError {
+                    return Err($crate::site::fields::FieldError {
                         message: format!("{value:?} is not {}: {problem}", $what),
                         fix: $fix.to_string(),
                     });
@@ -89,8 +90,8 @@ macro_rules! checked_text {
         }
 
         impl TryFrom<String> for $name {
-            type Error = FieldError;
-            fn try_from(value: String) -> Result<Self, FieldError> {
+            type Error = $crate::site::fields::FieldError;
+            fn try_from(value: String) -> Result<Self, $crate::site::fields::FieldError> {
                 value.parse()
             }
         }
@@ -101,13 +102,14 @@ macro_rules! checked_text {
             }
         }
 
-        impl fmt::Display for $name {
-            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        impl ::std::fmt::Display for $name {
+            fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
                 f.write_str(&self.0)
             }
         }
     };
 }
+pub(crate) use checked_text;
 
 fn no_edge_hyphen(value: &str) -> Option<&'static str> {
     (value.starts_with('-') || value.ends_with('-')).then_some("it starts or ends with '-'")
@@ -133,7 +135,7 @@ fn nothing_more(_: &str) -> Option<&'static str> {
 /// Values that end up as arguments of commands (kickstart's `timezone`,
 /// `timesource` and `ignoredisk`, `openstack flavor create`, `grubby`,
 /// `ip link`, ssh) must not start with '-': it would be read as an option.
-fn no_leading_hyphen(value: &str) -> Option<&'static str> {
+pub(crate) fn no_leading_hyphen(value: &str) -> Option<&'static str> {
     value
         .starts_with('-')
         .then_some("it starts with '-', which a command would read as an option")

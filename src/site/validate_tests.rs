@@ -608,13 +608,13 @@ fn bad_bmc_values_name_their_key() {
             "system-id: System.Embedded.1",
             "system-id: a/b",
             "nodes[1].bmc.system-id",
-            "not a Redfish system id",
+            "not allowed in a Redfish system id",
         ),
         (
             "user: admin",
             "user: ad min",
             "nodes[0].bmc.user",
-            "not a BMC user name",
+            "not allowed in a BMC user name",
         ),
         (
             "user: admin",

@@ -6,7 +6,7 @@
 //! other nodes finish either way.
 
 use crate::harness::{aerie, OutputText};
-use crate::redfish::{self, Emulator, FileServer};
+use crate::redfish::{self, node, Emulator, FileServer};
 use crate::redfish_faults::{Fault, FaultProxy};
 use serde_json::Value;
 use std::collections::HashMap;
@@ -19,15 +19,6 @@ fn quirks_with_stand_in() -> String {
          power-off-before-insert: true\n  cd-target: UsbCd\n  once-reads-back-as: [Once, Continuous]\n\
          - match: Sushy Emulator\n  once-reads-back-as: [Once, Continuous]\n- match: \"\"\n"
     )
-}
-
-fn node<'a>(report: &'a Value, host: &str) -> &'a Value {
-    report["nodes"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|n| n["host"] == host)
-        .unwrap_or_else(|| panic!("no {host} in {report:#}"))
 }
 
 #[test]
@@ -51,11 +42,7 @@ fn faults_are_retried_or_fail_alone_and_quirks_come_from_the_table() {
     assert_eq!(emulator.wait_power(&s[3], "On"), "On");
 
     let dir = tempfile::tempdir().unwrap();
-    let site = redfish::write_site(
-        dir.path(),
-        &redfish::site_yaml(&proxy.base(), &s, &|_| String::new()),
-        &redfish::secrets_yaml(6, &|_| redfish::PASSWORD.to_string()),
-    );
+    let site = redfish::write_plain_site(dir.path(), &proxy.base(), &s);
     let quirks = dir.path().join("quirks.yaml");
     std::fs::write(&quirks, quirks_with_stand_in()).unwrap();
 

@@ -4,21 +4,7 @@
 //! Redfish GETs; wrong credentials, an unreachable BMC and TLS trust.
 
 use crate::harness::{aerie, OutputText};
-use crate::redfish::{self, Emulator, FileServer};
-use serde_json::Value;
-
-fn json(text: &str) -> Value {
-    serde_json::from_str(text).unwrap_or_else(|e| panic!("not JSON ({e}):\n{text}"))
-}
-
-fn node<'a>(report: &'a Value, host: &str) -> &'a Value {
-    report["nodes"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|n| n["host"] == host)
-        .unwrap_or_else(|| panic!("no {host} in {report:#}"))
-}
+use crate::redfish::{self, json, node, Emulator, FileServer};
 
 #[test]
 fn fifty_systems_boot_once_from_the_iso_and_the_emulator_says_so() {
@@ -26,11 +12,7 @@ fn fifty_systems_boot_once_from_the_iso_and_the_emulator_says_so() {
     let iso = FileServer::start(vec![0x41; 64 * 1024]);
     let url = iso.url("aerie.iso");
     let dir = tempfile::tempdir().unwrap();
-    let site = redfish::write_site(
-        dir.path(),
-        &redfish::site_yaml(&emulator.base(), &emulator.systems, &|_| String::new()),
-        &redfish::secrets_yaml(50, &|_| redfish::PASSWORD.to_string()),
-    );
+    let site = redfish::write_plain_site(dir.path(), &emulator.base(), &emulator.systems);
     // Something already in system 0's other slot, and system 1 already on:
     // every slot is ejected, and a running system is restarted.
     let s0 = &emulator.systems[0];
@@ -105,11 +87,7 @@ fn fifty_systems_boot_once_from_the_iso_and_the_emulator_says_so() {
 fn power_off_on_and_cycle_reach_the_emulator() {
     let emulator = Emulator::start(3, None);
     let dir = tempfile::tempdir().unwrap();
-    let site = redfish::write_site(
-        dir.path(),
-        &redfish::site_yaml(&emulator.base(), &emulator.systems, &|_| String::new()),
-        &redfish::secrets_yaml(3, &|_| redfish::PASSWORD.to_string()),
-    );
+    let site = redfish::write_plain_site(dir.path(), &emulator.base(), &emulator.systems);
     let power = |op: &str| {
         let out = aerie()
             .args(["bmc", "power", op])

@@ -328,3 +328,28 @@ pub fn write_site(dir: &Path, site: &str, secrets: &str) -> PathBuf {
     std::fs::set_permissions(&secrets_path, std::fs::Permissions::from_mode(0o600)).unwrap();
     path
 }
+
+/// The plain test site in `dir`: node `n{i}` is `systems[i]` at `base`,
+/// every node with the test user and password; the site's path.
+pub fn write_plain_site(dir: &Path, base: &str, systems: &[String]) -> PathBuf {
+    write_site(
+        dir,
+        &site_yaml(base, systems, &|_| String::new()),
+        &secrets_yaml(systems.len(), &|_| PASSWORD.to_string()),
+    )
+}
+
+/// `aerie bmc … --output json`'s report.
+pub fn json(text: &str) -> serde_json::Value {
+    serde_json::from_str(text).unwrap_or_else(|e| panic!("not JSON ({e}):\n{text}"))
+}
+
+/// One node's result in a report.
+pub fn node<'a>(report: &'a serde_json::Value, host: &str) -> &'a serde_json::Value {
+    report["nodes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|n| n["host"] == host)
+        .unwrap_or_else(|| panic!("no {host} in {report:#}"))
+}
