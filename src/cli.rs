@@ -285,8 +285,9 @@ pub enum StepArg {
 pub struct DeployArgs {
     #[command(flatten)]
     pub site: SiteArg,
-    /// Change nothing: the hosts and networks steps check, the kolla step
-    /// says which kolla-ansible commands it would run, register is skipped.
+    /// Change nothing, anywhere: the hosts step checks with diffs, the kolla
+    /// step lists the inputs that would change and the kolla-ansible commands
+    /// it would run, the networks step checks, register is skipped.
     #[arg(long)]
     pub check: bool,
     /// This machine is the frontend (its first boot): the networks and

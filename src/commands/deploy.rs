@@ -220,7 +220,8 @@ fn hosts(args: &DeployArgs) -> anyhow::Result<()> {
         hosts: Vec::new(),
         role: None,
         check: args.check,
-        diff: false,
+        // A check shows what would change in each file, as `apply --check --diff`.
+        diff: args.check,
         parallel: args.reach.parallel,
         output: args.reach.output,
         identity: args.reach.identity.clone(),
@@ -324,27 +325,52 @@ fn kolla(
     let source = &args.site.source();
     let dir = config_dir(args, site);
     let secrets_path = super::render::secrets_path(source, site, args.secrets.as_deref(), &dir);
-    let input = super::render::kolla_source(spec, &args.kolla, &secrets_path)?;
-    // The config dir is Kolla's --configdir: the files of render's kolla/.
-    let files = crate::kolla::inputs(site, profile, &input, args.kolla.virt_type.into())?
-        .into_iter()
-        .map(|f| render::OutFile {
-            path: f.path,
-            mode: f.mode,
-            content: f.content.into_bytes(),
-        })
-        .collect();
-    let rendered = render::Rendered {
-        files,
-        bundles: Vec::new(),
-    };
-    if same_tree(&dir, &rendered) {
-        eprintln!("kolla inputs: {} unchanged", dir.display());
-    } else if args.check {
-        eprintln!("kolla inputs: {} would be written", dir.display());
+    let input = if args.check {
+        // Read the passwords, never make them: a check writes nothing.
+        match crate::site::secrets::read(&secrets_path)?.kolla_passwords {
+            Some(p) => Some(venv.source(p.expose().to_string())?),
+            None => {
+                eprintln!(
+                    "kolla inputs: {} would be written; Kolla's passwords would be made (kolla-genpwd) into {}",
+                    dir.display(),
+                    secrets_path.display()
+                );
+                None
+            }
+        }
     } else {
-        output::write(&dir, &rendered, output::Replace::IfMarked)?;
-        eprintln!("kolla inputs: wrote {}", dir.display());
+        Some(super::render::kolla_source(
+            spec,
+            &args.kolla,
+            &secrets_path,
+        )?)
+    };
+    if let Some(input) = input {
+        // The config dir is Kolla's --configdir: the files of render's kolla/.
+        let files = crate::kolla::inputs(site, profile, &input, args.kolla.virt_type.into())?
+            .into_iter()
+            .map(|f| render::OutFile {
+                path: f.path,
+                mode: f.mode,
+                content: f.content.into_bytes(),
+            })
+            .collect();
+        let rendered = render::Rendered {
+            files,
+            bundles: Vec::new(),
+        };
+        let changes = tree_changes(&dir, &rendered);
+        if changes.is_empty() {
+            eprintln!("kolla inputs: {} unchanged", dir.display());
+        } else if args.check {
+            eprintln!("kolla inputs: {} would be written:", dir.display());
+            for c in &changes {
+                println!("would {c}");
+            }
+        } else {
+            output::write(&dir, &rendered, output::Replace::IfMarked)?;
+            eprintln!("kolla inputs: wrote {}", dir.display());
+        }
     }
     let ssh = SshEnv {
         known_hosts: Some(
@@ -377,20 +403,15 @@ fn kolla(
     Ok(())
 }
 
-/// Whether `dir` already holds exactly these files (a rerun writes nothing).
-fn same_tree(dir: &Path, rendered: &render::Rendered) -> bool {
+/// How `dir` differs from these files, one line per file (`write F (new)`,
+/// `write F (changed)`, `chmod 0600 F`, `remove F`); empty: a rerun writes nothing.
+fn tree_changes(dir: &Path, rendered: &render::Rendered) -> Vec<String> {
     use std::os::unix::fs::PermissionsExt;
-    let expected: std::collections::BTreeSet<PathBuf> = rendered
-        .files
-        .iter()
-        .map(|f| PathBuf::from(&f.path))
-        .chain([PathBuf::from(output::MARKER)])
-        .collect();
     let mut found = std::collections::BTreeSet::new();
     let mut stack = vec![dir.to_path_buf()];
     while let Some(d) = stack.pop() {
         let Ok(entries) = std::fs::read_dir(&d) else {
-            return false;
+            continue;
         };
         for e in entries.flatten() {
             let p = e.path();
@@ -401,10 +422,31 @@ fn same_tree(dir: &Path, rendered: &render::Rendered) -> bool {
             }
         }
     }
-    found == expected
-        && rendered.files.iter().all(|f| {
-            let p = dir.join(&f.path);
-            std::fs::read(&p).is_ok_and(|c| c == f.content)
-                && std::fs::metadata(&p).is_ok_and(|m| m.permissions().mode() & 0o7777 == f.mode)
-        })
+    let mut out = Vec::new();
+    let mut expected = std::collections::BTreeSet::new();
+    for f in &rendered.files {
+        let rel = PathBuf::from(&f.path);
+        let p = dir.join(&rel);
+        let shown = p.display();
+        match std::fs::read(&p) {
+            Err(_) => out.push(format!("write {shown} (new)")),
+            Ok(c) if c != f.content => out.push(format!("write {shown} (changed)")),
+            Ok(_) => {
+                let mode = std::fs::metadata(&p).map_or(0, |m| m.permissions().mode() & 0o7777);
+                if mode != f.mode {
+                    out.push(format!("chmod {:04o} {shown}", f.mode));
+                }
+            }
+        }
+        expected.insert(rel);
+    }
+    let marker = PathBuf::from(output::MARKER);
+    if !found.contains(&marker) {
+        out.push(format!("write {} (new)", dir.join(&marker).display()));
+    }
+    expected.insert(marker);
+    for extra in found.difference(&expected) {
+        out.push(format!("remove {}", dir.join(extra).display()));
+    }
+    out
 }

@@ -16,6 +16,8 @@ pub fn install_cloud_standins(fe: &TestHost) {
     for (name, path) in [
         ("openstack", "/usr/bin/openstack"),
         ("nova-manage", "/usr/bin/nova-manage"),
+        // Kolla's containers: `docker exec nova_api nova-manage ...`.
+        ("docker", "/usr/bin/docker"),
         ("euca_conf", "/usr/sbin/euca_conf"),
         (
             "euserv-register-service",

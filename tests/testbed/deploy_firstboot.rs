@@ -12,7 +12,7 @@
 
 use crate::apply_support::{explain, testbed, write_site, TestHost};
 use crate::harness::{aerie, aerie_bin, tool};
-use crate::register_support::{install_cloud_standins, write_state, FAKE_CLOUD, STATE};
+use crate::register_support::{install_cloud_standins, write_state, STATE};
 use crate::render_support::{kolla_venv, ksvalidator};
 use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
@@ -221,8 +221,6 @@ fn kolla_frontend_deploys_at_first_boot_waits_for_the_nodes_resumes_and_marks_th
     std::fs::copy(aerie_bin(), fe.path("/usr/local/sbin/aerie")).unwrap();
     standin_venv(fe);
     install_cloud_standins(fe);
-    fe.install_standin("docker", "/usr/bin/docker");
-    std::fs::write(fe.path("/usr/bin/docker"), FAKE_CLOUD).unwrap();
     let mut state = crate::register_support::cloud_state(&tb, &[]);
     // Kolla names compute services by host name.
     for (name, n) in state["nodes"].as_object_mut().unwrap() {

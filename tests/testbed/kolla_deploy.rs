@@ -222,3 +222,126 @@ fn deploy_with_a_recording_kolla_ansible_stand_in_names_the_failed_task_and_resu
     assert_eq!(std::fs::read(config.join("globals.yml")).unwrap(), before);
     tb.teardown().unwrap();
 }
+
+/// Every host's changed files, leaving out what the stand-ins themselves
+/// record (their call logs), which is not the deploy's doing.
+fn hosts_snapshot(tb: &Testbed) -> Vec<Vec<String>> {
+    tb.hosts()
+        .iter()
+        .map(|h| {
+            crate::apply_support::snapshot(h)
+                .into_iter()
+                .filter(|l| !l.starts_with("var/log/aerie-standin"))
+                .collect()
+        })
+        .collect()
+}
+
+#[test]
+fn deploy_check_says_what_would_change_and_writes_nothing_anywhere_standin() {
+    use crate::register_support::{install_cloud_standins, write_state};
+    let tb = Testbed::new(2).expect("testbed");
+    let fe = tb.host(1);
+    install_cloud_standins(fe);
+    // The stand-in cloud lists host2's nova-compute up (register's step 2 below).
+    let cloud = crate::register_support::cloud_state(&tb, &[]);
+    write_state(fe, &cloud);
+    // Kolla's post-deploy would have written the admin credentials here.
+    fe.exec_ok(
+        "mkdir -p /etc/kolla && printf 'export OS_AUTH_URL=http://10.44.1.1:5000/v3\\n' > /etc/kolla/admin-openrc.sh",
+    );
+    // Nested KVM on: the compute host has a file to get from the hosts step.
+    let text_of_site = || site(&tb).replace("nodes:\n", "features:\n  nested-kvm: true\nnodes:\n");
+    let site_path = write_site(&tb, &text_of_site());
+    let run = Run {
+        tb: &tb,
+        kh: known_hosts_copy(&tb),
+        venv: standin_venv(tb.dir()),
+        log: tb.dir().join("kolla-ansible-calls"),
+        site: site_path,
+    };
+    let config = tb.dir().join("kdeploy-kolla");
+    let secrets = tb.dir().join("kdeploy.secrets.yaml");
+    let kh_before = std::fs::read(&run.kh).unwrap();
+    let hosts_before = hosts_snapshot(&tb);
+
+    // 1. Nothing deployed yet: every step says what it would do.
+    let out = run.deploy(&["--check"], "");
+    let said = text(&out);
+    assert!(out.status.success(), "{said}");
+    for words in [
+        "step 1/4 hosts (check)",
+        // apply --check --diff: the file the compute host would get, as a diff.
+        "host2          would change",
+        "+options kvm_intel nested=1",
+        "step 2/4 kolla (check)",
+        "would be written; Kolla's passwords would be made (kolla-genpwd)",
+        "would run: ",
+        "kolla-ansible bootstrap-servers -i ",
+        "kolla-ansible post-deploy -i ",
+        "step 3/4 networks (check)",
+        "demo-net       missing (--check)",
+        "step 4/4 register (check)",
+        "register changes the cloud and has no check; skipped",
+    ] {
+        assert!(said.contains(words), "{words:?} not in\n{said}");
+    }
+    // Nothing written anywhere: not on the hosts, not here, no Kolla run.
+    assert_eq!(hosts_snapshot(&tb), hosts_before);
+    assert!(!config.exists(), "the config dir was written");
+    assert!(!secrets.exists(), "the secrets file was written");
+    assert_eq!(std::fs::read(&run.kh).unwrap(), kh_before);
+    assert!(run.calls().is_empty(), "{:?}", run.calls());
+    assert_eq!(crate::register_support::read_state(fe), cloud);
+
+    // 2. Deployed (kolla-ansible the stand-in, networks and register on the
+    //    fake cloud): a check finds nothing to do.
+    let out = run.deploy(&[], "");
+    let said = text(&out);
+    assert!(out.status.success(), "{said}");
+    let calls = run.calls().len();
+    let hosts_before = hosts_snapshot(&tb);
+    let config_before = std::fs::read(config.join("globals.yml")).unwrap();
+    let out = run.deploy(&["--check", "--output", "json"], "");
+    let said = text(&out);
+    assert!(out.status.success(), "{said}");
+    assert!(
+        said.contains("kolla inputs: ") && said.contains(" unchanged"),
+        "{said}"
+    );
+    assert!(!said.contains("would write "), "{said}");
+    let report: serde_json::Value = serde_json::Deserializer::from_slice(&out.stdout)
+        .into_iter::<serde_json::Value>()
+        .next()
+        .unwrap()
+        .unwrap();
+    for h in ["host1", "host2"] {
+        assert_eq!(crate::apply_support::status(&report, h), "ok", "{said}");
+    }
+    assert!(said.contains("\"status\": \"present\""), "{said}");
+    assert_eq!(hosts_snapshot(&tb), hosts_before);
+    assert_eq!(
+        std::fs::read(config.join("globals.yml")).unwrap(),
+        config_before
+    );
+    assert_eq!(run.calls().len(), calls, "a check ran kolla-ansible");
+
+    // 3. The site changes its VLAN: the check names the Kolla input that would
+    //    change, writes nothing.
+    std::fs::write(&run.site, text_of_site().replace("vlan: 101", "vlan: 102")).unwrap();
+    let out = run.deploy(&["--check", "--step", "kolla"], "");
+    let said = text(&out);
+    assert!(
+        said.contains(&format!(
+            "would write {}/config/neutron/ml2_conf.ini (changed)",
+            config.display()
+        )),
+        "{said}"
+    );
+    assert_eq!(
+        std::fs::read(config.join("globals.yml")).unwrap(),
+        config_before
+    );
+    assert_eq!(hosts_snapshot(&tb), hosts_before);
+    tb.teardown().unwrap();
+}
