@@ -6,6 +6,7 @@ mod bmc;
 mod bmc_progress;
 mod build;
 mod converge;
+mod count_bar;
 mod deploy;
 mod deploy_progress;
 mod docs;
