@@ -6,8 +6,11 @@
 //! `/run/aerie/reboot-required`, and the host has not booted since), why
 //! its first boot stopped (the `aerie:` line a Debian node's cloud-init
 //! script left in `/var/lib/aerie/first-boot-failed`), and, from the
-//! frontend's listing, registered with the cloud.
+//! frontend's listing, registered with the cloud; the cloud column (`cloud.rs`):
+//! a compute node's service up and hypervisor listed, the frontend's deployed
+//! marker.
 
+pub mod cloud;
 pub mod table;
 
 use crate::bundle::converge::{self, HostFiles};
@@ -55,6 +58,9 @@ pub struct Row {
     /// converge failed), as it said on the console; absent when it did not.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub first_boot: Option<String>,
+    /// What the cloud says of the node (None: not known; see the report's
+    /// `cloud_error`).
+    pub cloud: Option<cloud::Cloud>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
 }
@@ -70,6 +76,7 @@ impl Row {
             && self.first_boot.is_none()
             && self.error.is_none()
             && !(self.role == "compute" && self.registered.is_none())
+            && !self.cloud.as_ref().is_some_and(cloud::Cloud::faulty)
     }
 }
 
@@ -104,6 +111,7 @@ pub fn look(
             reboot_reasons: Vec::new(),
             registered: None,
             first_boot: None,
+            cloud: None,
             error: None,
         };
         let conn = match Connection::open(&job.target, opts, pins) {
@@ -121,10 +129,15 @@ pub fn look(
         };
         row.reachable = true;
         row.host_key = HostKey::Pinned;
-        // The bundle's files and the reboot mark, in one round trip.
+        // The bundle's files and the reboot mark (the frontend: and the deployed
+        // marker), in one round trip.
+        let frontend = job.role == crate::site::Role::Frontend.as_str();
         let mut paths = job.bundle.paths();
         paths.push(converge::REBOOT_MARKER);
         paths.push(converge::FIRST_BOOT_MARK);
+        if frontend {
+            paths.push(crate::site::deployed::PATH);
+        }
         let state = read::read(
             &conn,
             &ReadRequest {
@@ -141,6 +154,15 @@ pub fn look(
             Err(e) => row.error = Some(e.to_string()),
         }
         let state = state.ok();
+        if frontend {
+            match state.as_ref().map(|s| s.read(crate::site::deployed::PATH)) {
+                Some(Ok(marker)) => row.cloud = Some(cloud::Cloud::frontend(marker.as_deref())),
+                Some(Err(e)) => {
+                    row.error = Some(format!("cannot read {}: {e}", crate::site::deployed::PATH))
+                }
+                None => {}
+            }
+        }
         let mut reasons = Vec::new();
         let known = match facts::read(&conn, facts_root, &[]) {
             Ok(f) => {

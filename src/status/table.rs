@@ -11,10 +11,10 @@ fn yes_no(v: Option<bool>) -> &'static str {
     }
 }
 
-pub fn text(rows: &[Row], frontend_note: Option<&str>) -> String {
+pub fn text(rows: &[Row], frontend_note: Option<&str>, cloud_note: Option<&str>) -> String {
     let mut out = format!(
-        "{:<12} {:<16} {:<9} {:<9} {:<7} {:<7} {}\n",
-        "HOST", "ADDRESS", "REACHABLE", "HOST KEY", "IN SYNC", "REBOOT", "REGISTERED"
+        "{:<12} {:<16} {:<9} {:<9} {:<7} {:<7} {:<10} {}\n",
+        "HOST", "ADDRESS", "REACHABLE", "HOST KEY", "IN SYNC", "REBOOT", "REGISTERED", "CLOUD"
     );
     for r in rows {
         let key = match r.host_key {
@@ -30,14 +30,15 @@ pub fn text(rows: &[Row], frontend_note: Option<&str>) -> String {
         };
         let _ = writeln!(
             out,
-            "{:<12} {:<16} {:<9} {:<9} {:<7} {:<7} {}",
+            "{:<12} {:<16} {:<9} {:<9} {:<7} {:<7} {:<10} {}",
             r.host,
             r.address,
             if r.reachable { "yes" } else { "NO" },
             key,
             yes_no(r.in_sync),
             reboot,
-            yes_no(r.registered)
+            yes_no(r.registered),
+            r.cloud.as_ref().map_or_else(|| "-".into(), |c| c.cell())
         );
         for path in &r.drift {
             let _ = writeln!(out, "    differs from its bundle: {path}");
@@ -48,12 +49,18 @@ pub fn text(rows: &[Row], frontend_note: Option<&str>) -> String {
         if let Some(f) = &r.first_boot {
             let _ = writeln!(out, "    first boot stopped: {f}");
         }
+        for line in r.cloud.iter().flat_map(|c| c.details()) {
+            let _ = writeln!(out, "    {line}");
+        }
         if let Some(e) = &r.error {
             let _ = writeln!(out, "    error: {e}");
         }
     }
     if let Some(note) = frontend_note {
         let _ = writeln!(out, "registered: {note}");
+    }
+    if let Some(note) = cloud_note {
+        let _ = writeln!(out, "cloud: {note}");
     }
     let healthy = rows.iter().filter(|r| r.healthy()).count();
     let _ = writeln!(out, "{} node(s): {healthy} as they should be", rows.len());

@@ -10,6 +10,8 @@
 mod apply_support;
 #[path = "../support/cloud.rs"]
 mod cloud;
+#[path = "../support/firstboot_support.rs"]
+mod firstboot_support;
 #[path = "../support/harness.rs"]
 mod harness;
 #[path = "../support/testbed.rs"]
@@ -17,4 +19,6 @@ mod testbed;
 
 mod cloud_testbed;
 mod networks;
+mod register_firstboot;
 mod register_openstack;
+mod status_cloud;

@@ -1,16 +1,16 @@
 #!/usr/bin/python3
-# aerie test STAND-IN for the cloud's command-line tools (openstack, nova-manage,
-# euca_conf, euserv-*). It exists for the Eucalyptus tools, which cannot run on these
-# machines (tests/testbed/register_eucalyptus.rs). The OpenStack tools run for real:
-# `aerie register` against the test bed's OpenStack is tests/cloud/register_openstack.rs
-# (tests/support/cloud.rs). Its openstack / nova-manage parts remain only for two
-# tests not yet moved onto the real cloud: tests/testbed/status_nodes.rs (the
-# "registered" column, beside host keys, sync and reboot checks on many hosts) and
-# tests/testbed/register_firstboot.rs (the first-boot unit's `register --local`),
-# and, with its network / subnet and `docker exec nova_api ...` parts, for
-# tests/testbed/deploy_firstboot.rs (the kolla frontend's first-boot unit runs the
-# whole `aerie deploy --local` on a test host, where no cloud can run beside the
-# Kolla stand-in; the networks step against the real cloud is tests/cloud/).
+# aerie test STAND-IN for the cloud's command-line tools, where the real ones cannot run:
+# - the Eucalyptus tools (euca_conf, euserv-*), which cannot run on these machines:
+#   tests/testbed/register_eucalyptus.rs and the Eucalyptus first boot in
+#   tests/testbed/register_firstboot.rs;
+# - openstack / nova-manage (and `docker exec nova_api ...`), only for
+#   tests/testbed/deploy_firstboot.rs: the kolla frontend's first-boot unit runs the
+#   whole `aerie deploy --local` on a test host beside the Kolla stand-in, where no
+#   cloud runs.
+# Everything else OpenStack runs against the test bed's real OpenStack
+# (tests/support/cloud.rs, tests/cloud/): register, the openstack first boot
+# (tests/cloud/register_firstboot.rs), status and its cloud column
+# (tests/cloud/status_cloud.rs), networks.
 # It records every call the way the harness's stand-ins do
 # (/var/log/aerie-standin/<name>.log, one line per call, arguments separated by 0x1f)
 # and answers in the real tools' output formats (JSON for `openstack ... -f json`) from

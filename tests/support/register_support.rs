@@ -1,7 +1,8 @@
-//! Shared by tests/testbed/register_*.rs, status_*.rs: the frontend's cloud tools as
-//! STAND-INS (fake_cloud.py's header says which tests still use which part: the
-//! Eucalyptus tools cannot run here; `aerie register` against the real OpenStack is
-//! tests/cloud/register_openstack.rs), and running aerie's SSH commands in the lab.
+//! Shared by tests/testbed/register_*.rs and deploy_firstboot.rs: the frontend's cloud
+//! tools as STAND-INS (fake_cloud.py's header says which tests use which part: the
+//! Eucalyptus tools cannot run here; Kolla's first boot runs beside a Kolla stand-in
+//! where no cloud runs; everything else OpenStack runs against the test bed's real
+//! OpenStack, tests/cloud/), and running aerie's SSH commands in the lab.
 #![allow(dead_code)]
 
 use crate::apply_support::*;

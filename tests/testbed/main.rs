@@ -8,6 +8,8 @@
 
 #[path = "../support/apply_support.rs"]
 mod apply_support;
+#[path = "../support/firstboot_support.rs"]
+mod firstboot_support;
 #[path = "../support/harness.rs"]
 mod harness;
 #[allow(dead_code)]

@@ -1,9 +1,12 @@
 //! The ISO road registers by itself: the frontend's kickstart carries the site
 //! file and a first-boot unit running `aerie register --local`. Rendered and
-//! checked with ksvalidator (the render tests' helpers), and the unit's command
-//! run for real on a frontend test host (its cloud tools are STAND-INS).
+//! checked with ksvalidator (the render tests' helpers); the unit's command run
+//! for real on a frontend test host for Eucalyptus, whose tools are STAND-INS
+//! (fake_cloud.py: they cannot run here). The openstack profile's first boot
+//! runs against the real cloud: tests/cloud/register_firstboot.rs.
 
 use crate::apply_support;
+use crate::firstboot_support::{heredoc, run_unit_command, unit_line};
 use crate::harness;
 use crate::register_support;
 use crate::render_support;
@@ -11,31 +14,6 @@ use apply_support::*;
 use harness::{aerie_bin, tool};
 use register_support::*;
 use render_support::*;
-
-/// The body of the here-document that writes `path` in a kickstart.
-fn heredoc(ks: &str, path: &str) -> String {
-    let mut lines = ks.lines();
-    let start = lines
-        .by_ref()
-        .find(|l| l.starts_with("cat > ") && l.contains(path) && l.contains("<<'"))
-        .unwrap_or_else(|| panic!("no here-document for {path}"));
-    let delim = start.rsplit("<<'").next().unwrap().trim_end_matches('\'');
-    let mut body = String::new();
-    for l in lines {
-        if l == delim {
-            return body;
-        }
-        body.push_str(l);
-        body.push('\n');
-    }
-    panic!("unterminated here-document for {path}")
-}
-
-fn unit_line<'a>(unit: &'a str, key: &str) -> &'a str {
-    unit.lines()
-        .find_map(|l| l.strip_prefix(key))
-        .unwrap_or_else(|| panic!("no {key} in {unit}"))
-}
 
 #[test]
 fn frontend_kickstart_carries_the_site_and_a_first_boot_unit_ksvalidator_accepts() {
@@ -103,50 +81,6 @@ fn frontend_kickstart_carries_the_site_and_a_first_boot_unit_ksvalidator_accepts
             .outcome();
         assert!(ok, "{name}: ksvalidator: {out}");
     }
-}
-
-#[test]
-fn the_first_boot_command_registers_the_nodes_on_the_frontend_itself_standin() {
-    let tb = testbed(3);
-    let fe = tb.host(1);
-    install_cloud_standins(fe);
-    write_state(fe, &cloud_state(&tb, &[(3, Some(2))]));
-    // Render the testbed's site as the ISO road does and take what the frontend's
-    // kickstart writes: the site file and the unit's command.
-    let site_path = write_site(&tb, &site_yaml(&tb));
-    let out_dir = tb.dir().join("rendered");
-    harness::aerie()
-        .arg("render")
-        .arg(&site_path)
-        .arg("-o")
-        .arg(&out_dir)
-        .run();
-    let ks = std::fs::read_to_string(out_dir.join("host1/ks.cfg")).unwrap();
-    let unit = heredoc(&ks, "/etc/systemd/system/aerie-register.service");
-    let exec_start = unit_line(&unit, "ExecStart=");
-    // What %post and the media put on the frontend: the site file and aerie.
-    fe.exec_ok("mkdir -p /etc/aerie /usr/local/sbin");
-    std::fs::write(
-        fe.path("/etc/aerie/site.yaml"),
-        heredoc(&ks, "/etc/aerie/site.yaml"),
-    )
-    .unwrap();
-    std::fs::copy(aerie_bin(), fe.path("/usr/local/sbin/aerie")).unwrap();
-
-    let r = run_unit_command(fe, exec_start);
-    assert_eq!(r["frontend"], "host1 (local)");
-    assert_eq!(node(&r, "host2")["status"], "registered");
-    assert_eq!(node(&r, "host3")["status"], "registered");
-    assert_eq!(
-        calls(fe, "nova-manage"),
-        ["cell_v2 discover_hosts --verbose"]
-    );
-    // A rerun (the unit retried) changes nothing.
-    let run = fe.exec(&format!("{exec_start} --output json"));
-    assert!(run.status.success());
-    let r: serde_json::Value = serde_json::from_slice(&run.stdout).unwrap();
-    assert_eq!(r["summary"]["already_registered"], 2);
-    assert_eq!(calls(fe, "nova-manage").len(), 1);
 }
 
 /// The key a node's kickstart adds to root's authorized_keys in %post.
@@ -298,17 +232,4 @@ fn render_keeps_its_secrets_private_and_reuses_them() {
         .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
         .collect();
     assert!(!names.iter().any(|n| n.contains("secrets")), "{names:?}");
-}
-
-/// Runs the first-boot unit's ExecStart on the frontend (polling fast, JSON
-/// out) and returns its report; fails the test when it fails.
-fn run_unit_command(fe: &TestHost, exec_start: &str) -> serde_json::Value {
-    let run = fe.exec(&format!("{exec_start} --poll-interval 0.1 --output json"));
-    assert!(
-        run.status.success(),
-        "{}\n{}",
-        String::from_utf8_lossy(&run.stdout),
-        String::from_utf8_lossy(&run.stderr)
-    );
-    serde_json::from_slice(&run.stdout).unwrap()
 }

@@ -1,15 +1,13 @@
-//! `aerie status` against real-sshd test hosts: rows for an in-sync node, a
-//! drifted one, one whose host key changed, one with no pinned key, an
-//! unreachable one; reboot required from the running kernel's state and from
-//! the mark `aerie apply` leaves in /run; registered
-//! from the frontend's hypervisor list. The cloud tools on the frontend are
-//! STAND-INS; the kernel state is read from FIXTURES (/srv/facts/proc/cmdline,
+//! `aerie status` against real-sshd test hosts, where no cloud is needed: an
+//! unreachable frontend (registered and the cloud column unknown, and why), and
+//! reboot required from the mark `aerie apply` leaves in /run until the host
+//! boots. The kernel state is read from FIXTURES (/srv/facts/proc/cmdline,
 //! /srv/facts/sys/module/...: these machines cannot provide a node's real ones).
+//! The rows against the real cloud (in sync, drifted, changed and unknown keys,
+//! unreachable, registered, the cloud column) are tests/cloud/status_cloud.rs.
 
 use crate::apply_support;
-use crate::register_support;
 use apply_support::*;
-use register_support::*;
 use serde_json::Value;
 
 const ROOT: &str = "/srv/facts";
@@ -20,12 +18,6 @@ fn kernel_facts(h: &TestHost, cmdline: &str, nested: &str) {
         "mkdir -p {ROOT}/proc {ROOT}/sys/module/kvm_intel/parameters && \
          echo '{cmdline}' > {ROOT}/proc/cmdline && echo {nested} > {ROOT}/sys/module/kvm_intel/parameters/nested"
     ));
-}
-
-/// The host "booted" with this kernel: its facts, and /run cleared of aerie's marker.
-fn kernel(h: &TestHost, cmdline: &str, nested: &str) {
-    kernel_facts(h, cmdline, nested);
-    h.exec_ok(&format!("rm -f {MARKER}"));
 }
 
 const MARKER: &str = "/run/aerie/reboot-required";
@@ -52,192 +44,6 @@ fn status_of(
 }
 
 #[test]
-fn rows_for_in_sync_drifted_changed_key_unknown_key_unreachable_standin() {
-    let tb = testbed(6);
-    let site = write_site(&tb, &site_yaml(&tb));
-    let kh = known_hosts_copy(&tb);
-    let out = apply(&tb, &site, &kh, &[]);
-    assert!(out.status.success(), "{}", explain(&out));
-    let fe = tb.host(1);
-    install_cloud_standins(fe);
-    // Registered with the cloud: host2, host3, host6; host4, host5 not.
-    let mut state = cloud_state(&tb, &[]);
-    for h in ["host2", "host3", "host6"] {
-        state["nodes"][h]["mapped"] = true.into();
-    }
-    write_state(fe, &state);
-    for h in tb.hosts() {
-        kernel(h, BOOTED, "Y");
-    }
-    // host3: drifted (a local edit), and still running the old kernel command line.
-    tb.host(3)
-        .exec_ok("echo 'options kvm_intel nested=0' > /etc/modprobe.d/kvm-nested.conf");
-    kernel(tb.host(3), "BOOT_IMAGE=/vmlinuz ro", "N");
-    // host4: reinstalled (a new host key); host6: down.
-    tb.host(4).regenerate_host_key();
-    tb.host(6).kill_sshd();
-    // host5: its key is not pinned in this known-hosts file.
-    let text = std::fs::read_to_string(&kh).unwrap();
-    let kh5 = tb.dir().join("kh-without-host5");
-    std::fs::write(
-        &kh5,
-        text.lines()
-            .filter(|l| !l.starts_with("10.44.1.5 "))
-            .map(|l| format!("{l}\n"))
-            .collect::<String>(),
-    )
-    .unwrap();
-    // What the hosts hold, but the stand-in cloud's own state and call log.
-    let hosts_state = || -> Vec<Vec<String>> {
-        tb.hosts()
-            .iter()
-            .take(5)
-            .map(|h| {
-                snapshot(h)
-                    .into_iter()
-                    .filter(|l| !l.contains("aerie-standin/"))
-                    .collect()
-            })
-            .collect()
-    };
-    let before = hosts_state();
-
-    let out = status_of(&tb, &site, &kh5, &[]);
-    assert_eq!(out.status.code(), Some(2), "{}", explain(&out));
-    let r = report(&out);
-    let fields = |h: &str| {
-        let x = row(&r, h);
-        (
-            x["reachable"].clone(),
-            x["host_key"].as_str().unwrap().to_string(),
-            x["in_sync"].clone(),
-            x["reboot_required"].clone(),
-            x["registered"].clone(),
-        )
-    };
-    use serde_json::json;
-    assert_eq!(
-        fields("host1"),
-        (
-            json!(true),
-            "pinned".into(),
-            json!(true),
-            json!(false),
-            Value::Null
-        )
-    );
-    assert_eq!(
-        fields("host2"),
-        (
-            json!(true),
-            "pinned".into(),
-            json!(true),
-            json!(false),
-            json!(true)
-        )
-    );
-    assert_eq!(
-        fields("host3"),
-        (
-            json!(true),
-            "pinned".into(),
-            json!(false),
-            json!(true),
-            json!(true)
-        )
-    );
-    assert_eq!(
-        fields("host4"),
-        (
-            json!(true),
-            "changed".into(),
-            Value::Null,
-            Value::Null,
-            json!(false)
-        )
-    );
-    assert_eq!(
-        fields("host5"),
-        (
-            json!(true),
-            "unknown".into(),
-            Value::Null,
-            Value::Null,
-            json!(false)
-        )
-    );
-    assert_eq!(
-        fields("host6"),
-        (
-            json!(false),
-            "unchecked".into(),
-            Value::Null,
-            Value::Null,
-            json!(true)
-        )
-    );
-    assert_eq!(
-        row(&r, "host3")["drift"],
-        json!(["/etc/modprobe.d/kvm-nested.conf"])
-    );
-    assert_eq!(
-        row(&r, "host3")["reboot_reasons"],
-        json!([
-            "the running kernel's command line lacks intel_iommu=on iommu=pt",
-            "kvm_intel runs with nested=N"
-        ])
-    );
-    assert!(row(&r, "host4")["error"]
-        .as_str()
-        .unwrap()
-        .contains("CHANGED"));
-    // Status pins nothing and changes nothing.
-    assert!(!std::fs::read_to_string(&kh5)
-        .unwrap()
-        .contains("10.44.1.5 "));
-    assert_eq!(before, hosts_state());
-    // (apply's flavor check ran through the harness's own openstack stand-in before.)
-    let ours: Vec<String> = calls(fe, "openstack")
-        .into_iter()
-        .filter(|c| !c.starts_with("flavor show"))
-        .collect();
-    assert_eq!(
-        ours,
-        ["--os-compute-api-version 2.53 hypervisor list -f json"]
-    );
-
-    // The table for people.
-    let out = lab_aerie(&tb, "status", &site, &kh)
-        .args([
-            "--facts-root",
-            ROOT,
-            "--nodes",
-            "host2,host3",
-            "--connect-timeout",
-            "2",
-        ])
-        .output();
-    let text = String::from_utf8_lossy(&out.stdout);
-    assert!(
-        text.contains("host2        10.44.1.2        yes       pinned    yes     no      yes"),
-        "{text}"
-    );
-    assert!(
-        text.contains("host3        10.44.1.3        yes       pinned    NO      YES     yes"),
-        "{text}"
-    );
-    assert!(
-        text.contains("differs from its bundle: /etc/modprobe.d/kvm-nested.conf"),
-        "{text}"
-    );
-    assert!(text.contains("2 node(s): 1 as they should be"), "{text}");
-
-    // Only healthy nodes: exit 0.
-    let out = status_of(&tb, &site, &kh, &["--nodes", "host1,host2"]);
-    assert!(out.status.success(), "{}", explain(&out));
-}
-
-#[test]
 fn unreachable_frontend_leaves_registered_unknown_and_says_why() {
     let tb = testbed(2);
     let site = write_site(&tb, &site_yaml(&tb));
@@ -251,6 +57,24 @@ fn unreachable_frontend_leaves_registered_unknown_and_says_why() {
     assert!(
         why.contains("cannot ask the frontend host1: cannot connect to 10.44.1.1"),
         "{why}"
+    );
+    // The cloud column: unknown, for the same reason; the frontend's own row says
+    // it is unreachable (no deployed marker read).
+    assert_eq!(r["cloud_error"].as_str(), Some(why));
+    assert_eq!(row(&r, "host2")["cloud"], Value::Null);
+    assert_eq!(row(&r, "host1")["cloud"], Value::Null);
+    assert_eq!(row(&r, "host1")["reachable"], false);
+    // The rest of status still works: host2's own row.
+    assert_eq!(row(&r, "host2")["reachable"], true);
+    assert_eq!(row(&r, "host2")["host_key"], "pinned");
+    let out = lab_aerie(&tb, "status", &site, &kh)
+        .args(["--facts-root", ROOT, "--connect-timeout", "2"])
+        .output();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.lines()
+            .any(|l| l.starts_with("cloud: cannot ask the frontend host1: cannot connect")),
+        "{text}"
     );
 }
 
