@@ -9,7 +9,8 @@
 //! `host =`, state and lock paths; named, not N test hosts), a site with those N
 //! compute nodes, and
 //!   1. `aerie register` (every node new: wait, one discovery, verify, flavor),
-//!   2. `aerie register` again (nothing to do).
+//!   2. `aerie register` again (nothing to do),
+//!   3. `aerie status` (each node over SSH, the cloud column from two listings).
 //!
 //! For each run: wall time, the `openstack` and `nova-manage` invocations aerie made
 //! on the frontend (counted by the harness's wrappers), and the HTTP requests the
@@ -63,7 +64,7 @@ fn main() {
             t.elapsed().as_secs_f64()
         );
         let site = tb.dir().join(format!("site-{n}.yaml"));
-        std::fs::write(&site, site_yaml(&tb, &names)).unwrap();
+        std::fs::write(&site, site_yaml(&tb, &names, tb.host(host).addr)).unwrap();
         for (run, want) in [("first", "registered"), ("rerun", "already-registered")] {
             let os = cloud.calls("openstack").len();
             let nm = cloud.calls("nova-manage").len();
@@ -96,14 +97,38 @@ fn main() {
             );
             println!("BENCH   openstack calls: {calls:?}");
         }
+        // `aerie status` on the registered nodes: per node its SSH checks (every
+        // node reached at the compute host's sshd), and the cloud column from two
+        // listings on the frontend for all of them.
+        let os = cloud.calls("openstack").len();
+        let t = Instant::now();
+        let out = aerie(&tb, "status", &site, &kh, &["--connect-timeout", "10"]);
+        let wall = t.elapsed();
+        let r = apply_support::report(&out);
+        let up = r["nodes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|x| {
+                x["reachable"] == true
+                    && x["cloud"] == serde_json::json!({"service": "up", "hypervisor_listed": true})
+            })
+            .count();
+        assert_eq!(up, n, "{r:#}");
+        println!(
+            "BENCH nodes={n} status: {:.1} s, openstack {} invocations",
+            wall.as_secs_f64(),
+            cloud.calls("openstack").len() - os
+        );
         cloud.stop_compute(host).expect("stop computes");
     }
     cloud.stop().expect("cloud stop");
 }
 
 /// The site: the testbed's frontend and `names` as compute nodes (addresses in the
-/// management network that nothing answers on: register reaches only the frontend).
-fn site_yaml(tb: &Testbed, names: &[String]) -> String {
+/// management network that nothing answers on: register reaches only the frontend;
+/// status reaches each over SSH at `ssh`, the compute host running their nova-computes).
+fn site_yaml(tb: &Testbed, names: &[String], ssh: std::net::Ipv4Addr) -> String {
     let fe = tb.host(1);
     let mut s = format!(
         "site:\n  name: benchlab\n  domain: test.example.org\n  profile: openstack\n  distro: rocky9\n\
@@ -118,7 +143,7 @@ fn site_yaml(tb: &Testbed, names: &[String]) -> String {
     );
     for (i, name) in names.iter().enumerate() {
         s.push_str(&format!(
-            "  - hostname: {name}\n    role: compute\n    interfaces:\n      - network: mgmt\n        device: eth0\n        address: 10.44.2.{}\n",
+            "  - hostname: {name}\n    role: compute\n    ssh: {{ host: {ssh}, user: root, port: 22 }}\n    interfaces:\n      - network: mgmt\n        device: eth0\n        address: 10.44.2.{}\n",
             i + 10
         ));
     }

@@ -130,6 +130,34 @@ pub fn aerie_networks_gives_neutrons_dnsmasq_the_sites_gateways(tb: &Testbed, cl
         assert_eq!(offer.router, router, "{name}: {offer:?}");
         assert_eq!(offer.ip, ip, "{name}: {offer:?}");
         assert_eq!(offer.subnet, "255.255.255.0", "{name}: {offer:?}");
+        // Where the router comes from: neutron's own options file for the network's
+        // dnsmasq (`tag:subnet-<id>,option:router,<gateway>`), not a config file of
+        // aerie's: the test bed's dhcp_agent.ini sets no dnsmasq_config_file, so the
+        // agent passes `--conf-file=/dev/null` (neutron/agent/linux/dhcp.py), from
+        // the first dnsmasq of each network on, with no agent restart.
+        let net_id = cloud
+            .admin_ok(&format!("openstack network show {name} -f value -c id"))
+            .trim()
+            .to_string();
+        let subnet_id = cloud
+            .admin_ok(&format!(
+                "openstack subnet show {name}-subnet -f value -c id"
+            ))
+            .trim()
+            .to_string();
+        let fe = cloud.frontend();
+        let opts =
+            std::fs::read_to_string(fe.path(&format!("/var/lib/neutron/dhcp/{net_id}/opts")))
+                .unwrap_or_else(|e| panic!("{name}: neutron's opts file: {e}"));
+        assert!(
+            opts.lines()
+                .any(|l| l == format!("tag:subnet-{subnet_id},option:router,{router}")),
+            "{name}: {opts}"
+        );
+        let dnsmasq = fe.exec_ok("ps -eo args | grep '^dnsmasq' || true");
+        let mine: Vec<&str> = dnsmasq.lines().filter(|l| l.contains(&net_id)).collect();
+        assert_eq!(mine.len(), 1, "{name}: {dnsmasq}");
+        assert!(mine[0].contains(" --conf-file=/dev/null"), "{}", mine[0]);
         // The same client on a VLAN of no network: nothing answers.
         assert_eq!(cloud.dhcp_offer(vlan + 50, &mac).unwrap(), None, "{name}");
     }

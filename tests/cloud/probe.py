@@ -3,8 +3,6 @@
 probe.py ready TIMEOUT HOST...     until nova lists nova-compute up on every HOST,
                                    conductor and scheduler up, and neutron's DHCP
                                    agent alive
-probe.py agent-restarted TIMEOUT   until the DHCP agent has reported since this probe
-                                   started (it reports once its first sync is done)
 probe.py dhcp-ports TIMEOUT NET    until network NET has a DHCP port; prints
                                    "<tap device> <segmentation id>" per port.
                                    STAND-IN for the L2 agent's part: neutron's DHCP
@@ -15,7 +13,6 @@ probe.py dhcp-ports TIMEOUT NET    until network NET has a DHCP port; prints
 One process polls through the SDK (a CLI call costs seconds of start-up each).
 Exits 1 with what is missing when TIMEOUT (seconds) runs out.
 """
-import calendar
 import sys
 import time
 
@@ -49,17 +46,7 @@ def dhcp_ports():
     return [], [f"tap{p.id[:11]} {net.provider_segmentation_id}" for p in ports]
 
 
-def agent_restarted():
-    for a in conn.network.agents():
-        if a.agent_type == "DHCP agent":
-            beat = calendar.timegm(time.strptime(a.last_heartbeat_at[:19], "%Y-%m-%d %H:%M:%S"))
-            if beat >= STARTED - 1:
-                return [], None
-    return ["a heartbeat of the restarted DHCP agent"], None
-
-
-STARTED = time.time()
-check = {"ready": ready, "dhcp-ports": dhcp_ports, "agent-restarted": agent_restarted}[mode]
+check = {"ready": ready, "dhcp-ports": dhcp_ports}[mode]
 while True:
     try:
         missing, result = check()

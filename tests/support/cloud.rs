@@ -73,6 +73,15 @@ const REQUIREMENTS: &str = include_str!("../cloud/requirements.txt");
 /// Bootstrapped databases of earlier starts ([`db_cache_dir`]).
 const DB_CACHE: &str = "/var/cache/aerie-test/cloud-db";
 
+/// What nova 34's nova-compute logs when it dies at start-up under heavy load: a
+/// race in nova.context's cell cache (a dict iterated while another thread of the
+/// same process fills it). Seen once among 50 starting at once, and on a loaded
+/// 2-core machine with a handful. The harness starts such a nova-compute again
+/// (at most [`RACE_RESTARTS`] times each) and says so on stderr; any other exit
+/// of a daemon fails the test.
+const NOVA_START_RACE: &str = "dictionary changed size during iteration";
+const RACE_RESTARTS: usize = 3;
+
 fn timing() -> bool {
     std::env::var_os("AERIE_TESTBED_TIMING").is_some()
 }
@@ -89,6 +98,9 @@ pub struct Cloud<'a> {
     stopped: bool,
     /// How long [`Cloud::start`] took.
     pub startup: Duration,
+    /// Per nova-compute (by child name): how often it was started again after
+    /// nova 34's start-up race ([`NOVA_START_RACE`]).
+    race_restarts: std::collections::BTreeMap<String, usize>,
     _one_at_a_time: std::sync::MutexGuard<'static, ()>,
 }
 
@@ -146,6 +158,7 @@ impl<'a> Cloud<'a> {
             next_client: 0,
             stopped: false,
             startup: Duration::ZERO,
+            race_restarts: Default::default(),
             _one_at_a_time: one_at_a_time,
         };
         let fe = tb.host(1);
@@ -219,20 +232,9 @@ impl<'a> Cloud<'a> {
         }
         step("APIs answer");
         let computes: Vec<&str> = computes.iter().map(|&i| tb.host(i).name.as_str()).collect();
-        let out = cloud.run_in(
-            fe,
-            &format!(
-                ". {OPENRC} && python3 {SCRIPTS}/probe.py ready 300 {}",
-                computes.join(" ")
-            ),
-        );
-        if !out.status.success() {
-            bail!(
-                "cloud: services not ready:\n{}\n{}",
-                explain(&out),
-                cloud.log_tails()
-            );
-        }
+        cloud
+            .wait_ready(&computes, 300)
+            .context("cloud: services not ready")?;
         cloud.startup = t0.elapsed();
         if timing() {
             eprintln!(
@@ -326,19 +328,67 @@ impl<'a> Cloud<'a> {
 
     /// Wait until nova lists nova-compute up on every host named (and the control
     /// services): `timeout` seconds at most.
-    pub fn wait_computes_up(&self, names: &[&str], timeout: u64) -> Result<()> {
-        let out = self.admin(&format!(
-            "python3 {SCRIPTS}/probe.py ready {timeout} {}",
-            names.join(" ")
-        ));
-        if !out.status.success() {
-            bail!(
-                "cloud: computes not up:\n{}\n{}",
-                explain(&out),
-                self.log_tails()
-            );
+    pub fn wait_computes_up(&mut self, names: &[&str], timeout: u64) -> Result<()> {
+        self.wait_ready(names, timeout)
+            .context("cloud: computes not up")
+    }
+
+    /// Poll nova (probe.py ready, in slices of 20 s) until it lists nova-compute up on
+    /// every host named and the control services; before each slice, a daemon that
+    /// exited fails the wait, except a nova-compute that hit [`NOVA_START_RACE`],
+    /// which is started again.
+    fn wait_ready(&mut self, names: &[&str], timeout: u64) -> Result<()> {
+        let deadline = Instant::now() + Duration::from_secs(timeout);
+        loop {
+            // First: nova lists a dead nova-compute up until its reports are late.
+            self.check_children()?;
+            let out = self.admin(&format!(
+                "python3 {SCRIPTS}/probe.py ready 20 {}",
+                names.join(" ")
+            ));
+            if out.status.success() {
+                return Ok(());
+            }
+            if Instant::now() > deadline {
+                bail!(
+                    "not ready after {timeout} s:\n{}\n{}",
+                    explain(&out),
+                    self.log_tails()
+                );
+            }
         }
+    }
+
+    /// For the harness's self-test: host `index`'s nova-compute dies as nova 34's
+    /// start-up race kills it (its log gets the race's message when `race`, then the
+    /// process is killed; the harness's child stays, exited).
+    pub fn crash_compute(&mut self, index: usize, race: bool) -> Result<()> {
+        let h = self.tb.host(index);
+        let name = format!("{}:nova-compute", h.name);
+        if race {
+            let mut log = fs::OpenOptions::new()
+                .append(true)
+                .open(h.root.join(&LOGS[1..]).join("nova-compute.log"))?;
+            use std::io::Write;
+            writeln!(
+                log,
+                "RuntimeError: {NOVA_START_RACE} (written by the harness's self-test)"
+            )?;
+        }
+        let c = self
+            .children
+            .iter_mut()
+            .find(|(n, _)| *n == name)
+            .ok_or_else(|| anyhow!("no {name}"))?;
+        kill_tree(c.1.id());
+        let _ = c.1.wait();
         Ok(())
+    }
+
+    /// How often the harness started host `index`'s nova-compute again after the race.
+    pub fn race_restarts(&self, index: usize) -> usize {
+        let name = format!("{}:nova-compute", self.tb.host(index).name);
+        self.race_restarts.get(&name).copied().unwrap_or(0)
     }
 
     /// Stop rabbitmq (the node and its epmd): the services lose their message bus.
@@ -488,49 +538,6 @@ impl<'a> Cloud<'a> {
             if !o.status.success() {
                 bail!("cloud: tagging {tap}: {}", explain(&o));
             }
-        }
-        Ok(())
-    }
-
-    /// Restart neutron-dhcp-agent (after a change to its configuration); neutron then
-    /// restarts each network's dnsmasq. Returns when the agent is alive again.
-    pub fn restart_dhcp_agent(&mut self) -> Result<()> {
-        let name = "host1:neutron-dhcp-agent";
-        if let Some(i) = self.children.iter().position(|(n, _)| n == name) {
-            let (_, mut child) = self.children.remove(i);
-            kill_tree(child.id());
-            let _ = child.wait();
-        }
-        let fe = self.tb.host(1);
-        // The old agent must be gone before the new one starts: one that
-        // outlived the kill keeps reporting (so the probe below would pass)
-        // and keeps serving networks with its old configuration. Looked for
-        // from inside the host, by its own process list.
-        let gone = fe.exec(
-            "for i in $(seq 100); do \
-               pgrep -f '^[^ ]*python[^ ]* [^ ]*neutron-dhcp-agent ' >/dev/null || exit 0; \
-               pkill -9 -f '^[^ ]*python[^ ]* [^ ]*neutron-dhcp-agent '; sleep 0.1; \
-             done; ps -eo pid,args; exit 1",
-        );
-        if !gone.status.success() {
-            bail!(
-                "cloud: the old DHCP agent does not go away:\n{}",
-                String::from_utf8_lossy(&gone.stdout)
-            );
-        }
-        self.spawn_in(
-            fe,
-            "neutron-dhcp-agent",
-            "neutron-dhcp-agent --config-file /etc/neutron/neutron.conf \
-             --config-file /etc/neutron/dhcp_agent.ini",
-        )?;
-        let out = self.admin(&format!("python3 {SCRIPTS}/probe.py agent-restarted 300"));
-        if !out.status.success() {
-            bail!(
-                "cloud: DHCP agent not back:\n{}\n{}",
-                explain(&out),
-                self.log_tails()
-            );
         }
         Ok(())
     }
@@ -1141,19 +1148,59 @@ impl<'a> Cloud<'a> {
         }
     }
 
-    /// Fail early when a daemon exited.
+    /// Fail early when a daemon exited; a nova-compute that died of nova 34's
+    /// start-up race is started again instead ([`NOVA_START_RACE`]).
     fn check_children(&mut self) -> Result<()> {
-        let mut exited = None;
+        let mut exited = Vec::new();
         for (name, c) in &mut self.children {
             if let Some(st) = c.try_wait()? {
-                exited = Some(format!("{name} exited ({st})"));
-                break;
+                exited.push((name.clone(), st));
             }
         }
-        match exited {
-            Some(what) => bail!("cloud: {what}\n{}", self.log_tails()),
-            None => Ok(()),
+        for (name, st) in exited {
+            if !self.restart_after_start_race(&name)? {
+                bail!("cloud: {name} exited ({st})\n{}", self.log_tails());
+            }
         }
+        Ok(())
+    }
+
+    /// If the exited child `name` is a nova-compute whose log shows one more
+    /// [`NOVA_START_RACE`] than it was restarted for, start it again (saying so)
+    /// and return true.
+    fn restart_after_start_race(&mut self, name: &str) -> Result<bool> {
+        let Some((host, what)) = name.split_once(':') else {
+            return Ok(false);
+        };
+        if !what.starts_with("nova-compute") {
+            return Ok(false);
+        }
+        let Some(h) = self.tb.host_by_name(host) else {
+            return Ok(false);
+        };
+        let log = h.root.join(&LOGS[1..]).join(format!("{what}.log"));
+        let crashes = fs::read_to_string(&log)
+            .unwrap_or_default()
+            .matches(NOVA_START_RACE)
+            .count();
+        let restarts = self.race_restarts.get(name).copied().unwrap_or(0);
+        if crashes <= restarts || restarts >= RACE_RESTARTS {
+            return Ok(false);
+        }
+        self.race_restarts.insert(name.to_string(), restarts + 1);
+        eprintln!(
+            "cloud: {name} died at start-up of nova 34's race (\"{NOVA_START_RACE}\" in {}); \
+             started again ({} of at most {RACE_RESTARTS})",
+            log.display(),
+            restarts + 1
+        );
+        let index = h.index;
+        self.kill_child(name);
+        match what.strip_prefix("nova-compute-as-") {
+            Some(as_name) => self.start_compute_as(index, as_name)?,
+            None => self.start_compute(index)?,
+        }
+        Ok(true)
     }
 
     /// The last lines of every service log (for failure messages).
