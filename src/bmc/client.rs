@@ -1,7 +1,17 @@
-//! One BMC's Redfish service: JSON over HTTPS with basic authentication,
-//! timeouts, and retries with backoff when the BMC is busy (429, 5xx) or the
-//! connection drops. Every retry is counted and noted for the node's result.
-//! The password goes into the Authorization header and nowhere else.
+//! One BMC's Redfish service: JSON over HTTPS, timeouts, and retries with
+//! backoff when the BMC is busy (429, 5xx) or the connection drops. Every
+//! retry is counted and noted for the node's result.
+//!
+//! [`Redfish::login`] opens a Redfish session when the service root lists
+//! `Links.Sessions` (POST of the user and password, then the `X-Auth-Token`
+//! on every request, the session DELETEd by [`Redfish::logout`]); a BMC
+//! without a SessionService gets basic authentication on every request, as
+//! noted. The password goes into the session request or the Authorization
+//! header and nowhere else; the token into its header and nowhere else.
+//!
+//! A PATCH carries `If-Match` with the ETag the BMC gave when the resource
+//! was last read (the `ETag` header, else `@odata.etag`); a 412 (changed
+//! since) reads it again and sends the PATCH once more.
 
 use super::error::BmcError;
 use super::retry::{busy_status, Outcome, Policy};
@@ -10,9 +20,11 @@ use crate::site::secrets::BmcPassword;
 use reqwest::blocking::Client;
 use reqwest::Method;
 use serde_json::Value;
+use std::collections::HashMap;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
+use zeroize::Zeroizing;
 
 /// How aerie talks to every BMC of a run (TLS trust is each BMC's own:
 /// [`Endpoint::trust`]).
@@ -44,6 +56,13 @@ pub struct Endpoint {
     pub trust: Trust,
 }
 
+/// An open Redfish session.
+struct Session {
+    token: Zeroizing<String>,
+    /// The session's own path, DELETEd at logout.
+    path: Option<String>,
+}
+
 pub struct Redfish {
     endpoint: Endpoint,
     http: Client,
@@ -51,6 +70,33 @@ pub struct Redfish {
     retry: Policy,
     retries: AtomicU32,
     notes: Mutex<Vec<String>>,
+    session: Mutex<Option<Session>>,
+    /// The ETag of each resource when it was last read.
+    etags: Mutex<HashMap<String, String>>,
+}
+
+/// What one request brought back.
+struct Answer {
+    body: Value,
+    headers: reqwest::header::HeaderMap,
+}
+
+impl Answer {
+    fn header(&self, name: &str) -> Option<String> {
+        self.headers
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_string)
+    }
+}
+
+/// How a request authenticates.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Auth {
+    /// The session's token, else basic authentication.
+    Login,
+    /// Nothing: the session request carries the credentials in its body.
+    None,
 }
 
 impl Redfish {
@@ -72,7 +118,75 @@ impl Redfish {
             retry: options.retry,
             retries: AtomicU32::new(0),
             notes: Mutex::new(Vec::new()),
+            session: Mutex::new(None),
+            etags: Mutex::new(HashMap::new()),
         })
+    }
+
+    /// Open a session if the BMC has a SessionService, else go on with
+    /// basic authentication (noted). Wrong credentials are an error either way.
+    pub fn login(&self) -> Result<(), BmcError> {
+        let root = self.get("/redfish/v1/")?;
+        let Some(sessions) = root["Links"]["Sessions"]["@odata.id"].as_str() else {
+            self.note("the BMC has no SessionService: basic authentication".to_string());
+            return Ok(());
+        };
+        let body = serde_json::json!({
+            "UserName": self.endpoint.user,
+            "Password": self.endpoint.password.expose(),
+        });
+        let answer = match self.send(Method::POST, sessions, Some(&body), Auth::None) {
+            Err(BmcError::Http {
+                status: status @ (404 | 405 | 501),
+                ..
+            }) => {
+                self.note(format!(
+                    "the BMC lists a SessionService but refuses sessions (HTTP {status}): basic authentication"
+                ));
+                return Ok(());
+            }
+            other => other?,
+        };
+        let Some(token) = answer.header("x-auth-token") else {
+            self.note(
+                "the BMC opened a session but gave no X-Auth-Token: basic authentication"
+                    .to_string(),
+            );
+            return Ok(());
+        };
+        let path = answer
+            .header("location")
+            .or_else(|| answer.body["@odata.id"].as_str().map(str::to_string))
+            .map(|p| self.path_of(&p));
+        *self.session.lock().expect("session") = Some(Session {
+            token: Zeroizing::new(token),
+            path,
+        });
+        Ok(())
+    }
+
+    /// Close the session, if one is open; a failure is noted, not an error
+    /// (the BMC times the session out).
+    pub fn logout(&self) {
+        let path = match &*self.session.lock().expect("session") {
+            Some(Session { path: Some(p), .. }) => p.clone(),
+            _ => return,
+        };
+        if let Err(e) = self.send(Method::DELETE, &path, None, Auth::Login) {
+            self.note(format!(
+                "could not close the session ({}); the BMC times it out",
+                short(&e)
+            ));
+        }
+        *self.session.lock().expect("session") = None;
+    }
+
+    /// A `Location` may be a whole URL: its path.
+    fn path_of(&self, location: &str) -> String {
+        match location.strip_prefix(&self.endpoint.base) {
+            Some(path) => path.to_string(),
+            None => location.to_string(),
+        }
     }
 
     /// Retries made so far, over all requests.
@@ -95,23 +209,52 @@ impl Redfish {
     }
 
     pub fn get(&self, path: &str) -> Result<Value, BmcError> {
-        self.send(Method::GET, path, None)
+        let answer = self.send(Method::GET, path, None, Auth::Login)?;
+        let etag = answer
+            .header("etag")
+            .or_else(|| answer.body["@odata.etag"].as_str().map(str::to_string));
+        let mut etags = self.etags.lock().expect("etags");
+        match etag {
+            Some(etag) => etags.insert(path.to_string(), etag),
+            None => etags.remove(path),
+        };
+        Ok(answer.body)
     }
 
+    /// PATCH with `If-Match` when the resource's ETag is known; read it
+    /// again and send once more when the BMC says it changed (412).
     pub fn patch(&self, path: &str, body: &Value) -> Result<Value, BmcError> {
-        self.send(Method::PATCH, path, Some(body))
+        match self.send(Method::PATCH, path, Some(body), Auth::Login) {
+            Err(BmcError::Http { status: 412, .. }) => {
+                self.count_retry();
+                self.note(format!(
+                    "PATCH {path}: HTTP 412 (changed since read); read it again and sent again"
+                ));
+                self.get(path)?;
+                Ok(self
+                    .send(Method::PATCH, path, Some(body), Auth::Login)?
+                    .body)
+            }
+            other => Ok(other?.body),
+        }
     }
 
     pub fn post(&self, path: &str, body: &Value) -> Result<Value, BmcError> {
-        self.send(Method::POST, path, Some(body))
+        Ok(self.send(Method::POST, path, Some(body), Auth::Login)?.body)
     }
 
-    fn send(&self, method: Method, path: &str, body: Option<&Value>) -> Result<Value, BmcError> {
+    fn send(
+        &self,
+        method: Method,
+        path: &str,
+        body: Option<&Value>,
+        auth: Auth,
+    ) -> Result<Answer, BmcError> {
         let url = format!("{}{}", self.endpoint.base, path);
         let mut attempt = 1;
         loop {
-            let (outcome, error) = match self.once(&method, &url, path, body) {
-                Ok(value) => return Ok(value),
+            let (outcome, error) = match self.once(&method, &url, path, body, auth) {
+                Ok(answer) => return Ok(answer),
                 Err((outcome, error)) => (outcome, error),
             };
             attempt += 1;
@@ -135,12 +278,38 @@ impl Redfish {
         url: &str,
         path: &str,
         body: Option<&Value>,
-    ) -> Result<Value, (Outcome, BmcError)> {
+        auth: Auth,
+    ) -> Result<Answer, (Outcome, BmcError)> {
         let mut request = self
             .http
             .request(method.clone(), url)
-            .basic_auth(&self.endpoint.user, Some(self.endpoint.password.expose()))
             .header(reqwest::header::ACCEPT, "application/json");
+        if auth == Auth::Login {
+            request = match &*self.session.lock().expect("session") {
+                Some(session) => {
+                    let mut token = reqwest::header::HeaderValue::from_str(&session.token)
+                        .map_err(|_| {
+                            (
+                                Outcome::Final,
+                                BmcError::Protocol(
+                                    "the BMC's session token is not a valid header value"
+                                        .to_string(),
+                                ),
+                            )
+                        })?;
+                    token.set_sensitive(true);
+                    request.header("X-Auth-Token", token)
+                }
+                None => {
+                    request.basic_auth(&self.endpoint.user, Some(self.endpoint.password.expose()))
+                }
+            };
+        }
+        if *method == Method::PATCH {
+            if let Some(etag) = self.etags.lock().expect("etags").get(path) {
+                request = request.header(reqwest::header::IF_MATCH, etag.as_str());
+            }
+        }
         if let Some(body) = body {
             request = request
                 .header(reqwest::header::CONTENT_TYPE, "application/json")
@@ -156,22 +325,28 @@ impl Redfish {
             .get(reqwest::header::RETRY_AFTER)
             .and_then(|v| v.to_str().ok())
             .and_then(|v| v.trim().parse::<u64>().ok());
+        let headers = response.headers().clone();
         let bytes = match response.bytes() {
             Ok(bytes) => bytes,
             Err(e) => return Err(self.transport_error(url, &e)),
         };
         if (200..300).contains(&status) {
             if bytes.iter().all(u8::is_ascii_whitespace) {
-                return Ok(Value::Null);
+                return Ok(Answer {
+                    body: Value::Null,
+                    headers,
+                });
             }
-            return serde_json::from_slice(&bytes).map_err(|e| {
-                (
-                    Outcome::Final,
-                    BmcError::Protocol(format!(
-                        "{method} {path}: the BMC's answer is not JSON ({e})"
-                    )),
-                )
-            });
+            return serde_json::from_slice(&bytes)
+                .map(|body| Answer { body, headers })
+                .map_err(|e| {
+                    (
+                        Outcome::Final,
+                        BmcError::Protocol(format!(
+                            "{method} {path}: the BMC's answer is not JSON ({e})"
+                        )),
+                    )
+                });
         }
         if status == 401 || status == 403 {
             return Err((

@@ -99,6 +99,8 @@ fn one(
     };
     let step = |what: &str| observer.step(&job.host, what);
     let outcome = (|| -> Result<(Vec<String>, String), BmcError> {
+        step("log in");
+        client.login()?;
         step("find the system");
         let found = system::find(&client, job.system_id.as_deref())?;
         let did = match action {
@@ -115,6 +117,7 @@ fn one(
         };
         Ok((did, power))
     })();
+    client.logout();
     match outcome {
         Ok((did, power)) => {
             result.ok = true;

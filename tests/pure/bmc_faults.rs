@@ -3,11 +3,14 @@
 //! are retried; a BMC that ignores the boot override fails alone; a make of
 //! BMC that refuses media while on and boots virtual media as `UsbCd` works
 //! because the quirks table says so (and fails without that entry). The
-//! other nodes finish either way.
+//! other nodes finish either way. A BMC with a SessionService and ETags:
+//! every request but the service root's goes with the session's token, the
+//! session is closed, each PATCH carries `If-Match`, a 412 is read again and
+//! sent again, a wrong password is refused by the session service alone.
 
 use crate::harness::{aerie, OutputText};
 use crate::redfish::{self, node, Emulator, FileServer};
-use crate::redfish_faults::{Fault, FaultProxy};
+use crate::redfish_faults::{Fault, FaultProxy, Features};
 use serde_json::Value;
 use std::collections::HashMap;
 
@@ -161,4 +164,96 @@ fn faults_are_retried_or_fail_alone_and_quirks_come_from_the_table() {
         }
     }
     assert_eq!(node(&report, "n4")["retries"], 0);
+}
+
+#[test]
+fn a_session_carries_the_requests_and_is_closed_and_patches_carry_the_etag() {
+    let emulator = Emulator::start(3, None);
+    let s = emulator.systems.clone();
+    let iso = FileServer::start(vec![0x43; 16 * 1024]);
+    let url = iso.url("aerie.iso");
+    let faults = HashMap::from([(s[1].clone(), vec![Fault::StaleOnFirstPatch])]);
+    let features = Features {
+        sessions: true,
+        etags: true,
+    };
+    let proxy = FaultProxy::start_with(emulator.port, faults, features);
+    let dir = tempfile::tempdir().unwrap();
+    // n2's password is wrong: the session service refuses it, and only it.
+    let site = redfish::write_site(
+        dir.path(),
+        &redfish::site_yaml(&proxy.base(), &s, &|_| String::new()),
+        &redfish::secrets_yaml(3, &|i| {
+            if i == 2 {
+                "not-the-password"
+            } else {
+                redfish::PASSWORD
+            }
+            .to_string()
+        }),
+    );
+    let out = aerie()
+        .args(["bmc", "boot"])
+        .arg(&site)
+        .args(["--iso", &url, "--output", "json"])
+        .code(2)
+        .run();
+    let report = redfish::json(&out.stdout_text());
+    assert_eq!(node(&report, "n0")["ok"], true, "{report:#}");
+    let n1 = node(&report, "n1");
+    assert_eq!(n1["ok"], true, "{report:#}");
+    assert!(n1["notes"].to_string().contains("HTTP 412"), "{n1:#}");
+    let n2 = node(&report, "n2");
+    assert!(
+        n2["error"].as_str().unwrap().contains("refused the login"),
+        "{n2:#}"
+    );
+    for system in &s[..2] {
+        let cd = emulator.get(&format!("/redfish/v1/Systems/{system}/VirtualMedia/Cd"));
+        assert_eq!(cd["Image"], url.as_str(), "{system}: {cd:#}");
+    }
+
+    let log = proxy.log();
+    let text = log.join("\n");
+    // Basic authentication only for each node's service root; the rest with
+    // the session's token (n2 never got one).
+    let basic: Vec<&String> = log
+        .iter()
+        .filter(|l| l.starts_with("auth basic:"))
+        .collect();
+    assert_eq!(basic.len(), 3, "{text}");
+    assert!(
+        basic
+            .iter()
+            .all(|l| l.as_str() == "auth basic: GET /redfish/v1/"),
+        "{text}"
+    );
+    assert!(
+        log.iter().filter(|l| l.starts_with("auth token:")).count() > 10,
+        "{text}"
+    );
+    assert_eq!(
+        log.iter()
+            .filter(|l| l.ends_with(" opened for admin"))
+            .count(),
+        2,
+        "{text}"
+    );
+    assert_eq!(
+        log.iter().filter(|l| l.ends_with(" closed")).count(),
+        2,
+        "{text}"
+    );
+    assert!(text.contains("session refused for admin"), "{text}");
+    for system in &s[..2] {
+        assert!(
+            text.contains(&format!("{system}: PATCH with If-Match")),
+            "{text}"
+        );
+        assert!(
+            !text.contains(&format!("{system}: PATCH without If-Match")),
+            "{text}"
+        );
+    }
+    assert!(text.contains(&format!("{}: 412 on PATCH", s[1])), "{text}");
 }

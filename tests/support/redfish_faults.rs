@@ -5,6 +5,15 @@
 //! quirks table describes (a Manufacturer of its own; media refused while the
 //! system is on; the virtual CD booted as `UsbCd`, `Cd` refused). Every fault
 //! it injects is logged, so a test can show it happened.
+//!
+//! With [`Features`], the whole stand-in also plays what sushy-tools lacks: a
+//! SessionService (the service root, open to anyone as the standard has it,
+//! lists `Links.Sessions`; a POST of the
+//! user and password, checked against the emulator, opens a session with an
+//! `X-Auth-Token`, whose requests reach the emulator with basic
+//! authentication; DELETE closes it), and ETags on each system (an `ETag`
+//! header on its GET; its PATCH checks `If-Match`, 412 when stale). It logs
+//! how each request authenticated and which PATCH carried `If-Match`.
 
 use serde_json::{json, Value};
 use std::collections::HashMap;
@@ -18,6 +27,15 @@ pub enum Fault {
     DropFirstGet,
     IgnoresBootOnce,
     PlaysVendor(String),
+    /// Its first PATCH is answered 412 (changed since read), whatever it carries.
+    StaleOnFirstPatch,
+}
+
+/// What the whole stand-in plays, beyond its faults.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Features {
+    pub sessions: bool,
+    pub etags: bool,
 }
 
 pub struct FaultProxy {
@@ -27,6 +45,10 @@ pub struct FaultProxy {
 
 struct State {
     upstream: u16,
+    features: Features,
+    /// token -> (basic credentials for the emulator, session id)
+    sessions: Mutex<HashMap<String, (String, u32)>>,
+    next_session: Mutex<u32>,
     faults: HashMap<String, Vec<Fault>>,
     fired: Mutex<Vec<(String, &'static str)>>,
     log: Arc<Mutex<Vec<String>>>,
@@ -34,11 +56,22 @@ struct State {
 
 impl FaultProxy {
     pub fn start(upstream: u16, faults: HashMap<String, Vec<Fault>>) -> FaultProxy {
+        FaultProxy::start_with(upstream, faults, Features::default())
+    }
+
+    pub fn start_with(
+        upstream: u16,
+        faults: HashMap<String, Vec<Fault>>,
+        features: Features,
+    ) -> FaultProxy {
         let listener = TcpListener::bind("127.0.0.1:0").unwrap();
         let port = listener.local_addr().unwrap().port();
         let log = Arc::new(Mutex::new(Vec::new()));
         let state = Arc::new(State {
             upstream,
+            features,
+            sessions: Mutex::new(HashMap::new()),
+            next_session: Mutex::new(0),
             faults,
             fired: Mutex::new(Vec::new()),
             log: log.clone(),
@@ -145,18 +178,34 @@ fn forward(upstream: u16, request: &Request) -> std::io::Result<(u16, Vec<u8>)> 
 }
 
 fn respond(stream: &mut TcpStream, status: u16, body: &[u8]) -> std::io::Result<()> {
+    respond_with(stream, status, &[], body)
+}
+
+fn respond_with(
+    stream: &mut TcpStream,
+    status: u16,
+    headers: &[(&str, String)],
+    body: &[u8],
+) -> std::io::Result<()> {
     let reason = match status {
         200 => "OK",
+        201 => "Created",
         204 => "No Content",
         400 => "Bad Request",
+        401 => "Unauthorized",
         409 => "Conflict",
+        412 => "Precondition Failed",
         503 => "Service Unavailable",
         _ => "Status",
     };
-    let head = format!(
-        "HTTP/1.1 {status} {reason}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+    let mut head = format!("HTTP/1.1 {status} {reason}\r\n");
+    for (k, v) in headers {
+        head.push_str(&format!("{k}: {v}\r\n"));
+    }
+    head.push_str(&format!(
+        "Content-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
         body.len()
-    );
+    ));
     stream.write_all(head.as_bytes())?;
     stream.write_all(body)
 }
@@ -203,16 +252,167 @@ impl State {
     }
 }
 
+fn header<'a>(request: &'a Request, name: &str) -> Option<&'a str> {
+    request
+        .headers
+        .iter()
+        .find(|(k, _)| k.eq_ignore_ascii_case(name))
+        .map(|(_, v)| v.as_str())
+}
+
+/// The SessionService: open, close, and a token turned into basic
+/// authentication for the emulator. `Some` when it answered itself.
+fn sessions(
+    stream: &mut TcpStream,
+    state: &State,
+    request: &mut Request,
+) -> std::io::Result<Option<()>> {
+    const SESSIONS: &str = "/redfish/v1/SessionService/Sessions";
+    let token = header(request, "x-auth-token").map(str::to_string);
+    let kind = match (&token, header(request, "authorization")) {
+        (Some(_), _) => "token",
+        (None, Some(_)) => "basic",
+        (None, None) => "none",
+    };
+    state.note(format!("auth {kind}: {} {}", request.method, request.path));
+    if request.method == "POST" && request.path == SESSIONS {
+        let body: Value = serde_json::from_slice(&request.body).unwrap_or_default();
+        let user = body["UserName"].as_str().unwrap_or("");
+        let password = body["Password"].as_str().unwrap_or("");
+        use base64ct::Encoding;
+        let basic = format!(
+            "Basic {}",
+            base64ct::Base64::encode_string(format!("{user}:{password}").as_bytes())
+        );
+        let probe = Request {
+            method: "GET".into(),
+            path: "/redfish/v1/Systems".into(),
+            headers: vec![("Authorization".into(), basic.clone())],
+            body: Vec::new(),
+        };
+        if forward(state.upstream, &probe)?.0 != 200 {
+            state.note(format!("session refused for {user}"));
+            respond(stream, 401, &redfish_error("Invalid username or password"))?;
+            return Ok(Some(()));
+        }
+        let id = {
+            let mut next = state.next_session.lock().unwrap();
+            *next += 1;
+            *next
+        };
+        let token = format!("stand-in-token-{id}");
+        state
+            .sessions
+            .lock()
+            .unwrap()
+            .insert(token.clone(), (basic, id));
+        state.note(format!("session {id} opened for {user}"));
+        let location = format!("{SESSIONS}/{id}");
+        let body = json!({"@odata.id": location, "Id": id.to_string(), "UserName": user});
+        respond_with(
+            stream,
+            201,
+            &[("X-Auth-Token", token), ("Location", location)],
+            body.to_string().as_bytes(),
+        )?;
+        return Ok(Some(()));
+    }
+    let Some(token) = token else { return Ok(None) };
+    let Some((basic, id)) = state.sessions.lock().unwrap().get(&token).cloned() else {
+        respond(stream, 401, &redfish_error("No such session"))?;
+        return Ok(Some(()));
+    };
+    if request.method == "DELETE" && request.path == format!("{SESSIONS}/{id}") {
+        state.sessions.lock().unwrap().remove(&token);
+        state.note(format!("session {id} closed"));
+        respond(stream, 204, b"")?;
+        return Ok(Some(()));
+    }
+    request
+        .headers
+        .retain(|(k, _)| !k.eq_ignore_ascii_case("x-auth-token"));
+    request.headers.push(("Authorization".into(), basic));
+    Ok(None)
+}
+
+/// A system's ETag: its body's hash, as the emulator has it now.
+fn etag_of(body: &[u8]) -> String {
+    use std::hash::{Hash, Hasher};
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    body.hash(&mut h);
+    format!("W/\"{:016x}\"", h.finish())
+}
+
 fn serve(mut stream: TcpStream, state: &State) -> std::io::Result<()> {
     let Some(mut request) = read_request(&mut stream)? else {
         return Ok(());
     };
+    if state.features.sessions {
+        if sessions(&mut stream, state, &mut request)?.is_some() {
+            return Ok(());
+        }
+        if request.method == "GET" && request.path.trim_end_matches('/') == "/redfish/v1" {
+            // A real service root needs no login (the emulator's does).
+            use base64ct::Encoding;
+            let login = format!("{}:{}", crate::redfish::USER, crate::redfish::PASSWORD);
+            request
+                .headers
+                .retain(|(k, _)| !k.eq_ignore_ascii_case("authorization"));
+            request.headers.push((
+                "Authorization".into(),
+                format!(
+                    "Basic {}",
+                    base64ct::Base64::encode_string(login.as_bytes())
+                ),
+            ));
+            let (status, body) = forward(state.upstream, &request)?;
+            let mut root: Value = serde_json::from_slice(&body).unwrap_or_default();
+            if status == 200 {
+                root["Links"]["Sessions"] =
+                    json!({"@odata.id": "/redfish/v1/SessionService/Sessions"});
+            }
+            return respond(&mut stream, status, root.to_string().as_bytes());
+        }
+    }
     let system = system_of(&request.path).map(str::to_string);
     let Some(system) = system else {
         let (status, body) = forward(state.upstream, &request)?;
         return respond(&mut stream, status, &body);
     };
     let is_system = request.path.trim_end_matches('/') == format!("/redfish/v1/Systems/{system}");
+    if state.features.etags && is_system {
+        if request.method == "PATCH" {
+            let probe = Request {
+                method: "GET".into(),
+                path: request.path.clone(),
+                headers: request.headers.clone(),
+                body: Vec::new(),
+            };
+            let (_, now) = forward(state.upstream, &probe)?;
+            let sent = header(&request, "if-match").map(str::to_string);
+            let stale =
+                state.has(&system, &Fault::StaleOnFirstPatch) && state.first(&system, "412");
+            state.note(format!(
+                "{system}: PATCH {}",
+                if sent.is_some() {
+                    "with If-Match"
+                } else {
+                    "without If-Match"
+                }
+            ));
+            if stale || sent.as_ref().is_some_and(|e| *e != etag_of(&now)) {
+                state.note(format!("{system}: 412 on PATCH"));
+                return respond(&mut stream, 412, &redfish_error("The resource has changed"));
+            }
+        } else if request.method == "GET"
+            && state.vendor(&system).is_none()
+            && !state.has(&system, &Fault::DropFirstGet)
+        {
+            let (status, body) = forward(state.upstream, &request)?;
+            let etag = etag_of(&body);
+            return respond_with(&mut stream, status, &[("ETag", etag)], &body);
+        }
+    }
     let is_insert = request.path.ends_with("/Actions/VirtualMedia.InsertMedia");
 
     if request.method == "GET"
