@@ -68,13 +68,17 @@ for i in range(n):
         address: 10.44.{a >> 8}.{a & 255}""")
 PY
 
-echo "== 1. aerie pxe config, $nodes nodes (best of 3)"
+echo "== 1. aerie pxe config, $nodes nodes (3 runs; with AERIE_BEFORE, its runs in turn)"
 for run in 1 2 3; do
-  rm -rf "$dir/config"
-  start=$(date +%s.%N)
-  said=$("$AERIE" pxe config "$site" -o "$dir/config")
-  end=$(date +%s.%N)
-  echo "  run $run: $(echo "$end - $start" | bc) s in all; $said"
+  for bin in "$AERIE" ${AERIE_BEFORE:+"$AERIE_BEFORE"}; do
+    rm -rf "$dir/config"
+    start=$(date +%s.%N)
+    said=$("$bin" pxe config "$site" -o "$dir/config")
+    end=$(date +%s.%N)
+    label=""
+    [ "$bin" = "$AERIE" ] || label="(before) "
+    echo "  run $run: ${label}$(echo "$end - $start" | bc) s in all; $said"
+  done
 done
 
 base=$dir/base-1g.iso
@@ -149,6 +153,17 @@ run_parallel() { # CMD...: $downloads copies at once; prints seconds
 }
 got=$(curl -s -o /dev/null -w '%{size_download}' "$url")
 [ "$got" = "$size" ] || { echo "download was $got bytes, not $size" >&2; exit 1; }
+fetch() { # URL: one download; its size goes to $dir/sizes
+  curl -s -o /dev/null -w '%{size_download}\n' "$1" >> "$dir/sizes"
+}
+downloads_of() { # URL: $downloads at once; prints seconds, fails unless every one was whole
+  local t
+  : > "$dir/sizes"
+  t=$(run_parallel fetch "$1")
+  [ "$(awk '{s += $1} END {print s}' "$dir/sizes")" = "$total" ] ||
+    { echo "$1: the downloads were not whole: $(sort "$dir/sizes" | uniq -c | tr '\n' ' ')" >&2; exit 1; }
+  echo "$t"
+}
 cpu() { awk '{print $14 + $15}' "/proc/$1/stat"; } # clock ticks, user + system
 ticks=$(getconf CLK_TCK)
 gib() { echo "scale=2; $total / $1 / 1073741824" | bc; }
@@ -156,7 +171,7 @@ ratio() { echo "scale=2; $1 / $t_cat" | bc; }
 t_cat=$(run_parallel sh -c "cat '$pad' > /dev/null")
 echo "  cat:   ${t_cat} s  ($(gib "$t_cat") GiB/s aggregate)"
 before=$(cpu $server)
-t_http=$(run_parallel curl -s -o /dev/null "$url")
+t_http=$(downloads_of "$url")
 used=$(echo "scale=2; ($(cpu $server) - $before) / $ticks" | bc)
 all=$(echo "scale=2; $t_http * $(nproc)" | bc)
 echo "  aerie: ${t_http} s  ($(gib "$t_http") GiB/s aggregate; the server used ${used} s of CPU of the ${all} s the $(nproc) CPUs had)"
@@ -173,7 +188,7 @@ if [ -n "${AERIE_BEFORE:-}" ]; then
     grep -q "serving" "$dir/serve-before.out" 2>/dev/null && break
     sleep 0.1
   done
-  t_old=$(run_parallel curl -s -o /dev/null "http://127.0.0.1:$((port + 2))/iso/images/pad.bin")
+  t_old=$(downloads_of "http://127.0.0.1:$((port + 2))/iso/images/pad.bin")
   echo "  before ($AERIE_BEFORE): ${t_old} s  ($(gib "$t_old") GiB/s aggregate); before / cat: $(ratio "$t_old")x"
   echo "  its peak RSS: $(grep VmHWM /proc/$old/status | awk '{print $2/1024 " MiB"}')"
   kill -TERM $old
