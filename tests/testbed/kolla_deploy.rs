@@ -6,6 +6,7 @@
 //! and the resume command a failed step prints.
 
 use crate::apply_support::{known_hosts_copy, lab_aerie, write_site};
+use crate::kolla_firstboot_support::kolla_site as site;
 use crate::render_support::kolla_venv;
 use crate::testbed::Testbed;
 use std::path::{Path, PathBuf};
@@ -51,24 +52,6 @@ fn standin_venv(dir: &Path) -> PathBuf {
     )
     .unwrap();
     v
-}
-
-pub(crate) fn site(tb: &Testbed) -> String {
-    let mut s = String::from(
-        "site:\n  name: kdeploy\n  domain: test.example.org\n  profile: kolla\n  distro: debian12\n\
-         networks:\n\
-         \x20 - name: mgmt\n    purpose: management\n    cidr: 10.44.0.0/22\n    gateway: 10.44.0.1\n\
-         \x20 - name: demo-net\n    purpose: instances\n    cidr: 10.44.8.0/24\n    vlan: 101\n    gateway: 10.44.8.1\n    dhcp-range: [10.44.8.10, 10.44.8.200]\n\
-         nodes:\n",
-    );
-    for h in tb.hosts() {
-        let role = if h.index == 1 { "frontend" } else { "compute" };
-        s.push_str(&format!(
-            "  - hostname: {}\n    role: {role}\n    interfaces:\n      - network: mgmt\n        device: eth0\n        address: {}\n      - network: demo-net\n        device: eth1\n",
-            h.name, h.addr
-        ));
-    }
-    s
 }
 
 struct Run<'a> {

@@ -12,6 +12,8 @@ mod apply_support;
 mod firstboot_support;
 #[path = "../support/harness.rs"]
 mod harness;
+#[path = "../support/kolla_firstboot_support.rs"]
+mod kolla_firstboot_support;
 #[allow(dead_code)]
 #[path = "../support/pty.rs"]
 mod pty;
