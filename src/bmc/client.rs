@@ -73,6 +73,8 @@ pub struct Redfish {
     session: Mutex<Option<Session>>,
     /// The ETag of each resource when it was last read.
     etags: Mutex<HashMap<String, String>>,
+    /// The service root, once read.
+    root: Mutex<Option<Value>>,
 }
 
 /// What one request brought back.
@@ -120,13 +122,14 @@ impl Redfish {
             notes: Mutex::new(Vec::new()),
             session: Mutex::new(None),
             etags: Mutex::new(HashMap::new()),
+            root: Mutex::new(None),
         })
     }
 
     /// Open a session if the BMC has a SessionService, else go on with
     /// basic authentication (noted). Wrong credentials are an error either way.
     pub fn login(&self) -> Result<(), BmcError> {
-        let root = self.get("/redfish/v1/")?;
+        let root = self.service_root()?;
         let Some(sessions) = root["Links"]["Sessions"]["@odata.id"].as_str() else {
             self.note("the BMC has no SessionService: basic authentication".to_string());
             return Ok(());
@@ -163,6 +166,16 @@ impl Redfish {
             path,
         });
         Ok(())
+    }
+
+    /// The service root (`/redfish/v1/`), read once.
+    pub fn service_root(&self) -> Result<Value, BmcError> {
+        if let Some(root) = &*self.root.lock().expect("root") {
+            return Ok(root.clone());
+        }
+        let root = self.get("/redfish/v1/")?;
+        *self.root.lock().expect("root") = Some(root.clone());
+        Ok(root)
     }
 
     /// Close the session, if one is open; a failure is noted, not an error

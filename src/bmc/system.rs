@@ -44,7 +44,7 @@ pub fn members(client: &Redfish, path: &str) -> Result<Vec<String>, BmcError> {
 
 /// The system this node is: `system_id` among the BMC's systems, or its only one.
 pub fn find(client: &Redfish, system_id: Option<&str>) -> Result<System, BmcError> {
-    let root = client.get("/redfish/v1/")?;
+    let root = client.service_root()?;
     let systems = id_of(&root["Systems"])
         .ok_or_else(|| protocol("the Redfish service root lists no Systems".to_string()))?
         .to_string();
