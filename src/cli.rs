@@ -68,7 +68,9 @@ pub enum Command {
     /// A laptop lab: the site's nodes as VMs on this machine (nested KVM).
     ///
     /// `aerie lab up --example lab`, then `aerie lab status`, `aerie lab ssh fe1`,
-    /// and `aerie lab down`, which removes exactly what `lab up` made.
+    /// and `aerie lab down`, which removes exactly what `lab up` made. A
+    /// Debian 12 site boots a disk image: `aerie lab up SITE --driver qemu
+    /// --image DISK`.
     Lab {
         #[command(subcommand)]
         command: LabCommand,
