@@ -13,6 +13,8 @@
 #    installer ISO remastered from the same fixture base, each VM booting its
 #    kernel directly) to the same line. Three VMs, 512 MiB, 1 CPU each.
 #
+# libtest prints a test's name and its output on one line: grep -o.
+#
 # Usage: scripts/bench-lab.sh [image|pxe|all]   (default all; as root, like
 # the tests; takes the VM lock)
 set -eu
@@ -29,11 +31,11 @@ if [ "$what" != pxe ]; then
     scripts/make-test-debian-image.sh >/dev/null # build once into the cache if missing
     flock /tmp/aerie-vm.lock cargo test --quiet --test root -- --test-threads=1 --nocapture \
         lab_image::an_image_lab debian_vm::a_debian12_vm 2>&1 |
-        grep -E '^lab up --image|^debian12 vm:|panicked|FAILED|test result' || true
+        grep -oE 'lab up --image .*|debian12 vm: .*|panicked.*|FAILED.*|test result.*' || true
 fi
 if [ "$what" != image ]; then
     flock /tmp/aerie-vm.lock cargo test --quiet --test root -- --test-threads=1 --nocapture \
         lab_qemu::qemu_lab_boots_every_node lab_pxe::pxe_lab_boots_every_node 2>&1 |
-        grep -E '^lab up (--boot pxe )?returned|panicked|FAILED|test result' || true
+        grep -oE 'lab up (--boot pxe )?returned.*|panicked.*|FAILED.*|test result.*' || true
 fi
 echo "load average at the end: $(cut -d' ' -f1-3 /proc/loadavg)"
