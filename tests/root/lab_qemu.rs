@@ -77,13 +77,17 @@ fn qemu_lab_boots_every_node_and_down_leaves_nothing() {
     let uuid = String::from_utf8_lossy(&blkid.stdout).trim().to_string();
     assert!(!uuid.is_empty(), "blkid reads no UUID from installer.iso");
     let mut times = Vec::new();
-    for (node, role) in [
+    let nodes = [
         ("fe1", "frontend"),
         ("node1", "compute"),
         ("node2", "compute"),
-    ] {
-        let log = lab.join(format!("{node}.serial.log"));
-        let (line, at) = wait_for_command_line(&log, start, boot_deadline()).unwrap();
+    ];
+    let logs: Vec<_> = nodes
+        .iter()
+        .map(|(node, _)| lab.join(format!("{node}.serial.log")))
+        .collect();
+    let lines = wait_for_command_lines(&logs, start, boot_deadline()).unwrap();
+    for ((node, role), (line, at)) in nodes.into_iter().zip(lines) {
         for want in [
             format!("inst.stage2=hd:UUID={uuid} "),
             format!("inst.ks=hd:UUID={uuid}:/ks/{role}.cfg "),

@@ -178,6 +178,40 @@ pub fn wait_for_command_line(
     }
 }
 
+/// Poll several serial logs at once for the kernel's `Command line:`: each
+/// one's line and when it appeared (every log checked each round, so a
+/// VM's time is its own, not the slowest before it).
+pub fn wait_for_command_lines(
+    logs: &[PathBuf],
+    since: Instant,
+    deadline: Duration,
+) -> Result<Vec<(String, Duration)>, String> {
+    let mut found: Vec<Option<(String, Duration)>> = vec![None; logs.len()];
+    loop {
+        for (log, slot) in logs.iter().zip(found.iter_mut()) {
+            if slot.is_none() {
+                // A zero deadline: look once, now.
+                if let Ok(hit) = wait_for_command_line(log, since, Duration::ZERO) {
+                    *slot = Some(hit);
+                }
+            }
+        }
+        if found.iter().all(Option::is_some) {
+            return Ok(found.into_iter().map(Option::unwrap).collect());
+        }
+        if since.elapsed() > deadline {
+            let missing = logs
+                .iter()
+                .zip(&found)
+                .find(|(_, f)| f.is_none())
+                .map(|(l, _)| l.clone())
+                .unwrap();
+            return wait_for_command_line(&missing, since, Duration::ZERO).map(|_| Vec::new());
+        }
+        std::thread::sleep(Duration::from_millis(250));
+    }
+}
+
 /// `aerie lab up` for the lab example on the qemu driver under TCG, small
 /// enough for a 2-core test machine: 512 MiB, 1 CPU, a disk of `disk_gb`.
 pub fn small_lab_up(iso: &Path, disk_gb: &str) -> Vec<String> {
