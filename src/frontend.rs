@@ -52,12 +52,6 @@ impl Runner for Local {
     }
 }
 
-/// Sources $1 (refusing a missing file with a clear message), then runs the rest.
-const WITH_CREDENTIALS: &str = r#"if [ ! -r "$1" ]; then echo "the credentials file $1 does not exist on the frontend (or is not readable)" >&2; exit 127; fi
-. "$1" >/dev/null || exit 127
-shift
-exec "$@""#;
-
 /// The frontend, with the profile's credentials.
 pub struct Frontend<'a> {
     pub runner: &'a dyn Runner,
@@ -103,11 +97,11 @@ impl Ran {
 impl Frontend<'_> {
     pub fn run(&self, argv: &[String]) -> Result<Ran, RunError> {
         let command = crate::shell::join(argv)?;
-        let mut words: Vec<&str> = Vec::new();
-        if let Some(file) = &self.credentials {
-            words.extend(["sh", "-c", WITH_CREDENTIALS, "aerie-credentials", file]);
-        }
-        words.extend(argv.iter().map(String::as_str));
+        let words = match &self.credentials {
+            Some(file) => crate::shell::sourcing(file, argv),
+            None => argv.to_vec(),
+        };
+        let words: Vec<&str> = words.iter().map(String::as_str).collect();
         let output = self.runner.run(&words)?;
         Ok(Ran { command, output })
     }
@@ -141,7 +135,7 @@ mod tests {
         let ran = fe.run(&argv).unwrap();
         assert!(!ran.success());
         assert!(
-            ran.message().contains("does not exist on the frontend"),
+            ran.message().contains("missing or unreadable"),
             "{}",
             ran.message()
         );

@@ -35,9 +35,46 @@ where
     Ok(line)
 }
 
+/// Sources $1 (refusing a missing file with a clear message), then runs the rest.
+const SOURCING: &str = r#"[ -r "$1" ] || { echo "the credentials file $1 is missing or unreadable" >&2; exit 127; }; . "$1" >/dev/null && shift && exec "$@""#;
+
+/// `argv` run by `sh` after it sourced `file` (a profile's admin credentials):
+/// the file and every word are arguments of a fixed script, never shell text.
+pub fn sourcing(file: &str, argv: &[String]) -> Vec<String> {
+    let mut words: Vec<String> = ["sh", "-c", SOURCING, "aerie-credentials", file]
+        .into_iter()
+        .map(String::from)
+        .collect();
+    words.extend(argv.iter().cloned());
+    words
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn sourcing_runs_the_words_after_the_file_and_names_a_missing_one() {
+        let dir = tempfile::tempdir().unwrap();
+        let rc = dir.path().join("rc 'x'");
+        std::fs::write(&rc, "export AERIE_TEST_CRED='a b'\n").unwrap();
+        let run = |file: &std::path::Path| {
+            let words = sourcing(
+                &file.display().to_string(),
+                &["sh", "-c", "printf %s \"$AERIE_TEST_CRED\"", "$1;"].map(String::from),
+            );
+            std::process::Command::new(&words[0])
+                .args(&words[1..])
+                .output()
+                .unwrap()
+        };
+        let ok = run(&rc);
+        assert!(ok.status.success());
+        assert_eq!(ok.stdout, b"a b");
+        let missing = run(&dir.path().join("absent"));
+        assert_eq!(missing.status.code(), Some(127));
+        assert!(String::from_utf8_lossy(&missing.stderr).contains("missing or unreadable"));
+    }
 
     #[test]
     fn words_come_back_as_they_went_in() {

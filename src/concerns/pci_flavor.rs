@@ -21,8 +21,19 @@ pub fn add(ctx: &Ctx, bundle: &mut HostBundle) {
         .collect::<Vec<_>>()
         .join(",");
     let name = flavor.name.to_string();
+    // The openstack CLI needs the admin credentials the profile's registration
+    // names; without them a real cloud answers "Missing value auth-url".
+    let with_credentials = |argv: Vec<String>| match ctx
+        .profile
+        .registration
+        .as_ref()
+        .and_then(|r| r.credentials.as_deref())
+    {
+        Some(file) => crate::shell::sourcing(file, &argv),
+        None => argv,
+    };
     bundle.actions.push(Action {
-        argv: vec![
+        argv: with_credentials(vec![
             "openstack".into(),
             "flavor".into(),
             "create".into(),
@@ -35,9 +46,14 @@ pub fn add(ctx: &Ctx, bundle: &mut HostBundle) {
             flavor.disk_gb.to_string(),
             "--property".into(),
             format!("pci_passthrough:alias={aliases}"),
-        ],
+        ]),
         trigger: Trigger::Unless {
-            check: vec!["openstack".into(), "flavor".into(), "show".into(), name],
+            check: with_credentials(vec![
+                "openstack".into(),
+                "flavor".into(),
+                "show".into(),
+                name,
+            ]),
         },
         stage: Stage::Running,
         concern: Concern::PciFlavor,

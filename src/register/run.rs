@@ -251,6 +251,11 @@ fn flavor(fe: &Frontend, site: &Site, frontend: &Node, profile: &Profile) -> Opt
             })
         }
     };
+    // The action carries the profile's credentials itself (sourced by its argv).
+    let fe = Frontend {
+        runner: fe.runner,
+        credentials: None,
+    };
     let (status, error) = match fe.run(check) {
         Err(e) => ("failed", Some(e.to_string())),
         Ok(r) if r.success() => ("present", None),
