@@ -41,6 +41,10 @@ pub fn testbed(n: usize) -> Testbed {
 /// so tests snapshot `upper` after this.
 pub fn prepare_host(h: &TestHost) {
     h.exec_ok("groupadd -r nova && groupadd -r neutron");
+    // The admin credentials file the openstack profile sources before its cloud
+    // commands (the PCI flavor action): a STAND-IN, as the `openstack` stand-in reads
+    // none. The cloud crate's real cloud writes real ones there (Cloud::admin_openrc).
+    h.exec_ok("umask 077 && echo '# STAND-IN admin credentials' > /root/keystonerc_admin");
 }
 
 /// The site: host1 is the frontend, the others compute nodes; every feature on.
