@@ -101,6 +101,9 @@ pub fn remove_on_interrupt(path: &Path) -> Registration {
                     if CALLER_HANDLES_INTERRUPTS.load(Ordering::SeqCst) {
                         continue;
                     }
+                    // First the programs aerie runs (xorriso may still open
+                    // its output), then what was being written.
+                    crate::exec::stop_running_children();
                     let paths = ON_INTERRUPT.lock().unwrap_or_else(|e| e.into_inner());
                     for (_, p) in paths.iter() {
                         if p.is_dir() {

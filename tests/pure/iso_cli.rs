@@ -844,20 +844,41 @@ fn interrupted_while_writing_it_leaves_nothing_behind() -> Result<()> {
             );
             std::thread::sleep(std::time::Duration::from_millis(20));
         }
-        tool("kill")
-            .args(["-INT", &child.id().to_string()])
-            .try_run()?;
+        // And until xorriso runs: the interrupt must stop it before the
+        // removal (an orphaned xorriso opened its output again afterwards).
+        let pid = child.id().to_string();
+        let start = std::time::Instant::now();
+        while !std::process::Command::new("pgrep")
+            .args(["-P", &pid, "-x", "xorriso"])
+            .stdout(std::process::Stdio::null())
+            .status()?
+            .success()
+        {
+            assert!(
+                child.try_wait()?.is_none(),
+                "{mode:?}: aerie ended before xorriso was seen"
+            );
+            assert!(
+                start.elapsed().as_secs() < 120,
+                "{mode:?}: no xorriso after 120 s"
+            );
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
+        tool("kill").args(["-INT", &pid]).try_run()?;
         let out = child.wait_with_output()?;
         let err = String::from_utf8_lossy(&out.stderr).into_owned();
         assert_eq!(out.status.code(), Some(130), "{mode:?}: {err}");
         assert!(err.contains("interrupted"), "{mode:?}: {err}");
-        // xorriso may still be writing to the unlinked file; give it a moment.
-        std::thread::sleep(std::time::Duration::from_millis(500));
-        assert!(
-            names(&outdir).is_empty(),
-            "{mode:?}: left next to the output: {:?}",
-            names(&outdir)
-        );
+        // Nothing left when aerie has exited, and nothing made again later by
+        // a program it ran (xorriso is stopped before the removal).
+        for when in ["at exit", "1 s later"] {
+            assert!(
+                names(&outdir).is_empty(),
+                "{mode:?}: left next to the output {when}: {:?}",
+                names(&outdir)
+            );
+            std::thread::sleep(std::time::Duration::from_secs(1));
+        }
         assert!(
             names(&tmp).is_empty(),
             "{mode:?}: left in TMPDIR: {:?}",
