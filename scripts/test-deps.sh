@@ -40,18 +40,17 @@ packages=(
 netboot=debian-installer-12-netboot-amd64
 
 venv=${AERIE_TEST_VENV:-/opt/aerie-test/venv}
-# OpenStack from PyPI, pinned by tests/cloud/requirements.txt. Made with Debian's
-# python3 (/usr/bin/python3, 3.11), the same interpreter at the same path as in the
-# test hosts' root filesystem, so the venv bind-mounted into a host runs there.
+tests=$(cd "$(dirname "$0")/.." && pwd)/tests
+# OpenStack from PyPI, pinned by tests/cloud/requirements.txt (a pinned venv: below).
 openstack_venv=${AERIE_TEST_OPENSTACK_VENV:-/opt/aerie-test/openstack}
-openstack_reqs=$(cd "$(dirname "$0")/.." && pwd)/tests/cloud/requirements.txt
+openstack_reqs=$tests/cloud/requirements.txt
 # Kolla-Ansible (the kolla profile's version) for the deploy tests, pinned by
-# tests/deploy/requirements.txt, made the same way as the OpenStack venv.
+# tests/deploy/requirements.txt.
 kolla_venv=${AERIE_TEST_KOLLA_VENV:-/opt/aerie-test/kolla}
-kolla_reqs=$(cd "$(dirname "$0")/.." && pwd)/tests/deploy/requirements.txt
+kolla_reqs=$tests/deploy/requirements.txt
 # sushy-tools, the Redfish emulator of the bmc tests, pinned by tests/bmc/requirements.txt.
 sushy_venv=${AERIE_TEST_SUSHY_VENV:-/opt/aerie-test/sushy}
-sushy_reqs=$(cd "$(dirname "$0")/.." && pwd)/tests/bmc/requirements.txt
+sushy_reqs=$tests/bmc/requirements.txt
 
 installed() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q 'install ok installed'; }
 
@@ -167,34 +166,31 @@ if [ ! -x "$venv/bin/ksvalidator" ]; then
 fi
 "$venv/bin/ksvalidator" --help >/dev/null
 
-# The venv records the requirements it was made from; a changed file remakes it.
-if ! cmp -s "$openstack_reqs" "$openstack_venv/aerie-requirements.txt"; then
-  echo "test-deps: installing OpenStack (keystone, placement, nova, neutron) into $openstack_venv"
-  rm -rf "$openstack_venv"
-  /usr/bin/python3 -m venv "$openstack_venv"
-  "$openstack_venv/bin/pip" install -q --no-deps -r "$openstack_reqs"
-  cp "$openstack_reqs" "$openstack_venv/aerie-requirements.txt"
-fi
-"$openstack_venv/bin/nova-manage" --version >/dev/null 2>&1 || { echo "test-deps: $openstack_venv is broken: remove it and run this again" >&2; exit 1; }
+# A PyPI test tool in a venv of its own (DIR), from its own pinned requirements file
+# (REQS; `pip --no-deps`: the file pins every package). Made with Debian's python3
+# (/usr/bin/python3, 3.11), the same interpreter at the same path as in the test
+# hosts' root filesystem, so a venv bind-mounted into a host runs there. The venv
+# keeps a copy of the file it was made from: an unchanged file installs nothing, a
+# changed one remakes the venv. A new tool: one more `pinned_venv` line and a check.
+pinned_venv() {
+  local what=$1 dir=$2 reqs=$3
+  cmp -s "$reqs" "$dir/aerie-requirements.txt" && return 0
+  echo "test-deps: installing $what into $dir"
+  rm -rf "$dir"
+  /usr/bin/python3 -m venv "$dir"
+  "$dir/bin/pip" install -q --no-deps -r "$reqs"
+  cp "$reqs" "$dir/aerie-requirements.txt"
+}
+# A venv whose check failed: stop, saying what to do.
+broken_venv() { echo "test-deps: $1 is broken: remove it and run this again" >&2; exit 1; }
 
-if ! cmp -s "$kolla_reqs" "$kolla_venv/aerie-requirements.txt"; then
-  echo "test-deps: installing Kolla-Ansible into $kolla_venv"
-  rm -rf "$kolla_venv"
-  /usr/bin/python3 -m venv "$kolla_venv"
-  "$kolla_venv/bin/pip" install -q --no-deps -r "$kolla_reqs"
-  cp "$kolla_reqs" "$kolla_venv/aerie-requirements.txt"
-fi
+pinned_venv "OpenStack (keystone, placement, nova, neutron)" "$openstack_venv" "$openstack_reqs"
+"$openstack_venv/bin/nova-manage" --version >/dev/null 2>&1 || broken_venv "$openstack_venv"
+pinned_venv Kolla-Ansible "$kolla_venv" "$kolla_reqs"
 "$kolla_venv/bin/kolla-ansible" --version >/dev/null 2>&1 && "$kolla_venv/bin/ansible-inventory" --version >/dev/null 2>&1 \
-  || { echo "test-deps: $kolla_venv is broken: remove it and run this again" >&2; exit 1; }
-# The same for sushy-tools: its own venv, remade when its requirements change.
-if ! cmp -s "$sushy_reqs" "$sushy_venv/aerie-requirements.txt"; then
-  echo "test-deps: installing sushy-tools (Redfish emulator) into $sushy_venv"
-  rm -rf "$sushy_venv"
-  /usr/bin/python3 -m venv "$sushy_venv"
-  "$sushy_venv/bin/pip" install -q --no-deps -r "$sushy_reqs"
-  cp "$sushy_reqs" "$sushy_venv/aerie-requirements.txt"
-fi
-"$sushy_venv/bin/python" -c 'import sushy_tools.emulator.main' || { echo "test-deps: $sushy_venv is broken: remove it and run this again" >&2; exit 1; }
+  || broken_venv "$kolla_venv"
+pinned_venv "sushy-tools (Redfish emulator)" "$sushy_venv" "$sushy_reqs"
+"$sushy_venv/bin/python" -c 'import sushy_tools.emulator.main' || broken_venv "$sushy_venv"
 
 # The root filesystem the SSH test hosts run on (cached between runs).
 if [ -x "$(dirname "$0")/make-test-rootfs.sh" ]; then
