@@ -6,7 +6,9 @@
 use super::payload::Item;
 use crate::bundle::converge::{FIRST_BOOT_MARK, REBOOT_MARKER};
 use crate::bundle::HostBundle;
+use crate::render::first_boot::{self, AERIE_BIN};
 use crate::render::secrets::KeyPair;
+use crate::render::trust::Trust;
 use crate::site::{Node, Site};
 use serde_json::{json, Value};
 use std::path::Path;
@@ -23,8 +25,9 @@ pub fn meta_data(site: &Site, node: &Node) -> String {
 }
 
 /// What the first boot gets besides the bundle: the role's Debian packages,
-/// the node's host key made at render time, and whether the aerie binary is
-/// on the volume.
+/// the node's host key made at render time, the other render-time keys, the
+/// frontend's first-boot deploy or registration, and whether the aerie
+/// binary is on the volume.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct FirstBoot<'a> {
     /// Installed (after an index update, from the node's own apt sources)
@@ -32,6 +35,11 @@ pub struct FirstBoot<'a> {
     /// files belong to (`nova`, ...).
     pub packages: &'a [String],
     pub host_key: Option<&'a KeyPair>,
+    /// The frontend's root key and pins, the key root authorizes
+    /// (`crate::render::trust`), when the profile needs them.
+    pub trust: Option<&'a Trust<'a>>,
+    /// The frontend's unit that brings the cloud up (`crate::render::first_boot`).
+    pub frontend: Option<&'a first_boot::FirstBoot>,
     pub binary: bool,
 }
 
@@ -76,7 +84,7 @@ fn management_gateway(
 /// lines starting `aerie:`; a stop or a failed converge also leaves that
 /// line in `FIRST_BOOT_MARK` (for `aerie status`) and fails the script.
 /// Nothing of the bundle is written before every check passed.
-fn first_boot_script(site: &Site, node: &Node) -> String {
+fn first_boot_script(site: &Site, node: &Node, unit: Option<&first_boot::FirstBoot>) -> String {
     let marker = REBOOT_MARKER;
     let mark = FIRST_BOOT_MARK;
     let macs: Vec<String> = node
@@ -130,25 +138,67 @@ fn first_boot_script(site: &Site, node: &Node) -> String {
              fi\n"
         ));
     }
+    let (enable, absent) = match unit {
+        Some(f) => (enable_unit(f), without_binary(f)),
+        None => (String::new(), String::new()),
+    };
     out.push_str(&format!(
         "rm -f {mark}\n\
          mkdir -p /run/aerie-media\n\
          mount -o ro /dev/disk/by-label/cidata /run/aerie-media 2>/dev/null || true\n\
-         if [ -f /run/aerie-media/aerie ]; then install -m 0755 /run/aerie-media/aerie /usr/local/sbin/aerie; fi\n\
+         if [ -f /run/aerie-media/aerie ]; then install -m 0755 /run/aerie-media/aerie {AERIE_BIN}; fi\n\
          umount /run/aerie-media 2>/dev/null || true\n\
-         if [ ! -x /usr/local/sbin/aerie ]; then echo 'aerie: binary not on the cidata volume; run aerie converge {BUNDLE_PATH} over SSH'; exit 0; fi\n\
-         if /usr/local/sbin/aerie converge {BUNDLE_PATH}; then\n\
+         if [ ! -x {AERIE_BIN} ]; then echo 'aerie: binary not on the cidata volume; run aerie converge {BUNDLE_PATH} over SSH'{absent}; exit 0; fi\n\
+         if {AERIE_BIN} converge {BUNDLE_PATH}; then\n\
          \x20   echo 'aerie: converged on {BUNDLE_PATH}'\n\
          \x20   if [ -e {marker} ]; then\n\
          \x20       if [ \"${{1:-}}\" = cloud-init ]; then echo 'aerie: reboot required ({marker}): rebooting when cloud-init is done'\n\
          \x20       else echo 'aerie: reboot required ({marker}): reboot this machine'; fi\n\
          \x20   fi\n\
+         {enable}\
          else\n\
          \x20   rc=$?\n\
          \x20   stop \"converge FAILED (exit $rc): see the lines above; fix the cause, then run: aerie converge {BUNDLE_PATH}\" $rc\n\
          fi\n"
     ));
     out
+}
+
+/// After a converge: enable the frontend's first-boot unit, so it runs
+/// after the reboot the converge asked for, or start it now (without
+/// waiting: it runs for as long as the cloud takes) when no reboot is due.
+/// Said on the console; what it runs logs to the journal (and the deploy
+/// to its 0600 log), never to the console, so no secret reaches it.
+fn enable_unit(f: &first_boot::FirstBoot) -> String {
+    let marker = REBOOT_MARKER;
+    let unit = f.unit;
+    let what = match f.job {
+        first_boot::Job::Deploy => "aerie deploy --local",
+        first_boot::Job::Register => "aerie register --local",
+    };
+    let log = match f.log {
+        Some(l) => format!("journalctl -u {unit}, {l}"),
+        None => format!("journalctl -u {unit}"),
+    };
+    let enable = f.enable_argv().join(" ");
+    format!(
+        "\x20   if {enable}; then\n\
+         \x20       if [ -e {marker} ]; then echo 'aerie: {unit} enabled: {what} runs after the reboot ({log})'\n\
+         \x20       elif systemctl start --no-block {unit}; then echo 'aerie: {unit} enabled and started: {what} runs now ({log})'\n\
+         \x20       else stop \"cannot start {unit}: see the lines above; then run: systemctl start {unit}\"; fi\n\
+         \x20   else\n\
+         \x20       rc=$?\n\
+         \x20       stop \"cannot enable {unit} (exit $rc): see the lines above; then run: {enable} && systemctl start --no-block {unit}\" $rc\n\
+         \x20   fi\n"
+    )
+}
+
+/// What the console says of the unit when the volume has no binary.
+fn without_binary(f: &first_boot::FirstBoot) -> String {
+    let unit = f.unit;
+    format!(
+        "; echo 'aerie: {unit} not enabled: it needs aerie at {AERIE_BIN}; put it there, run aerie converge {BUNDLE_PATH}, then: systemctl enable {unit} && systemctl start --no-block {unit}'"
+    )
 }
 
 /// `user-data` (#cloud-config; JSON is valid YAML, so serde_json writes it).
@@ -178,12 +228,36 @@ pub fn user_data(site: &Site, node: &Node, bundle: &HostBundle, first: FirstBoot
     files.push(json!({
         "path": FIRST_BOOT_PATH,
         "permissions": "0o700",
-        "content": first_boot_script(site, node),
+        "content": first_boot_script(site, node, first.frontend),
     }));
+    // The render-time keys and the frontend's first boot: written by
+    // cloud-init before the first-boot script runs (private ones 0600,
+    // never on the console); the script enables the unit after a converge.
+    let trusted: Vec<first_boot::File> = first
+        .trust
+        .map(|t| {
+            t.frontend_key
+                .iter()
+                .chain(&t.known_hosts)
+                .cloned()
+                .collect()
+        })
+        .unwrap_or_default();
+    let unit_files = first.frontend.map(|f| f.files()).unwrap_or_default();
+    files.extend(trusted.iter().chain(&unit_files).map(|f| {
+        json!({
+            "path": f.path,
+            "permissions": format!("{:#o}", f.mode),
+            "owner": "root:root",
+            "content": f.content,
+        })
+    }));
+    let mut keys: Vec<&str> = site.site.ssh_keys.iter().map(|k| k.as_str()).collect();
+    keys.extend(first.trust.and_then(|t| t.authorize));
     let mut root = json!({
         "name": "root",
         "lock_passwd": site.site.root_password_hash.is_none(),
-        "ssh_authorized_keys": site.site.ssh_keys.iter().map(|k| k.as_str()).collect::<Vec<_>>(),
+        "ssh_authorized_keys": keys,
     });
     if let Some(h) = &site.site.root_password_hash {
         root["hashed_passwd"] = json!(h.as_str());
@@ -319,7 +393,19 @@ pub fn for_node(
         false => Vec::new(),
     };
     let host_key = host_key(site, secrets, host);
-    Ok(items(site, node, bundle, &packages, host_key, binary))
+    // The render-time keys and the frontend's first boot, as the kickstart
+    // road has them (the same descriptions), when the profile needs them.
+    let needed = secrets.filter(|_| crate::render::secrets::needed(profile));
+    let trust = needed.and_then(|s| crate::render::trust::for_node(site, node, profile, s));
+    let frontend = first_boot::for_node(site, node, profile, needed);
+    let first = FirstBoot {
+        packages: &packages,
+        host_key,
+        trust: trust.as_ref(),
+        frontend: frontend.as_ref(),
+        binary: binary.is_some(),
+    };
+    Ok(items(site, node, bundle, first, binary))
 }
 
 /// The render-time host key `host`'s volume installs, if its site's nodes
@@ -339,15 +425,9 @@ pub fn items(
     site: &Site,
     node: &Node,
     bundle: &HostBundle,
-    packages: &[String],
-    host_key: Option<&KeyPair>,
+    first: FirstBoot,
     binary: Option<&Path>,
 ) -> Vec<Item> {
-    let first = FirstBoot {
-        packages,
-        host_key,
-        binary: binary.is_some(),
-    };
     let mut items = vec![
         Item::Bytes {
             iso_path: "/user-data".into(),

@@ -1,6 +1,7 @@
 //! The kickstart for one node: the data its template sees. The template says
 //! how a kickstart looks; this file decides what goes in it.
 
+use super::first_boot::{self, File, Job};
 use super::heredoc::{delimiter, sh_quote};
 use super::secrets::Secrets;
 use crate::bundle::HostBundle;
@@ -35,9 +36,6 @@ pub struct Context<'a> {
     pub trust: Option<Trust>,
 }
 
-/// Where aerie on the frontend pins the nodes' host keys (made at render time).
-pub const KNOWN_HOSTS_PATH: &str = "/etc/aerie/known_hosts";
-
 /// The render-time keys a node's %post installs.
 #[derive(Debug, Serialize)]
 pub struct Trust {
@@ -48,14 +46,13 @@ pub struct Trust {
     pub authorize: Option<String>,
 }
 
-/// Where the frontend keeps the site file for its first boot.
-pub const SITE_PATH: &str = "/etc/aerie/site.yaml";
-
 /// The frontend's first boot: the site file and the unit running `aerie register --local`.
 #[derive(Debug, Serialize)]
 pub struct FirstBoot {
     pub site: PostFile,
     pub unit: &'static str,
+    /// The unit file's text (`first_boot.rs`, the same on every road).
+    pub unit_text: String,
     /// Services the unit starts after (the cloud's own, from the profile).
     pub after: Vec<String>,
     /// Written once registration succeeded: the unit does not run again.
@@ -65,13 +62,6 @@ pub struct FirstBoot {
     /// `--known-hosts FILE --identity KEY` when the keys were made at render time.
     pub reach: String,
 }
-
-/// Where the frontend keeps the site's secrets its deploy needs (Kolla's passwords).
-pub const SECRETS_PATH: &str = "/etc/aerie/site.secrets.yaml";
-/// Where the first-boot deploy logs (besides the journal), mode 0600.
-pub const DEPLOY_LOG: &str = "/var/log/aerie/deploy.log";
-/// The frontend's root key when the profile names none (`aerie deploy --local`).
-const DEPLOY_KEY: &str = "/root/.ssh/id_ed25519";
 
 /// The frontend's first boot for a profile it deploys itself (kolla): the site
 /// file, Kolla's passwords and a unit that waits for the nodes, runs `aerie
@@ -83,6 +73,8 @@ pub struct FirstDeploy {
     /// Kolla's passwords from the site's secrets file (0600), when render has them.
     pub secrets: Option<PostFile>,
     pub unit: &'static str,
+    /// The unit file's text (`first_boot.rs`, the same on every road).
+    pub unit_text: String,
     /// The marker `aerie deploy --local` writes on success.
     pub marker: &'static str,
     pub log: &'static str,
@@ -129,6 +121,11 @@ pub struct PostFile {
 }
 
 impl PostFile {
+    /// A root-owned file of the road-neutral descriptions (`first_boot.rs`, `trust.rs`).
+    fn from(f: &File) -> PostFile {
+        PostFile::new(&f.path, f.mode, "root", "root", &f.content)
+    }
+
     fn new(path: &str, mode: u32, owner: &str, group: &str, content: &str) -> PostFile {
         let dir = path
             .rsplit_once('/')
@@ -228,12 +225,9 @@ pub fn context<'a>(
 ) -> Context<'a> {
     let secrets = secrets.filter(|_| !minimal && super::secrets::needed(profile));
     let trust = secrets.and_then(|s| trust(site, node, profile, s));
-    let reach = match (secrets, frontend_key_path(profile)) {
-        (Some(_), Some((private, _))) => {
-            format!(" --known-hosts {KNOWN_HOSTS_PATH} --identity {private}")
-        }
-        _ => String::new(),
-    };
+    let first = (!minimal)
+        .then(|| first_boot::for_node(site, node, profile, secrets))
+        .flatten();
     let role = profile.role(node.role);
     let applies = |c| !minimal && role.concerns.contains(&c);
     let kernel_append = if applies(crate::bundle::Concern::Iommu) {
@@ -278,184 +272,49 @@ pub fn context<'a>(
         units: &bundle.units,
         bundle: PostFile::new(BUNDLE_PATH, 0o600, "root", "root", &bundle.to_json()),
         edits: bundle.edits.len(),
-        first_deploy: (node.role == crate::site::Role::Frontend
-            && !minimal
-            && super::secrets::deploys_from_frontend(profile))
-        .then(|| first_deploy(site, profile, secrets, &reach)),
-        firstboot: (node.role == crate::site::Role::Frontend
-            && !minimal
-            && profile.registration.is_some()
-            && !super::secrets::deploys_from_frontend(profile))
-        .then(|| FirstBoot {
-            site: PostFile::new(
-                SITE_PATH,
-                0o600,
-                "root",
-                "root",
-                &format!(
-                    "# The site {} as aerie rendered it; `aerie register` reads it at first boot.\n{}",
-                    site.site.name,
-                    crate::site::load::to_yaml(site)
-                ),
-            ),
-            unit: "aerie-register.service",
-            after: role.services.clone(),
-            done: "/var/lib/aerie/registered",
-            timeout: 3600,
-            reach,
-        }),
+        first_deploy: first
+            .as_ref()
+            .filter(|f| f.job == Job::Deploy)
+            .map(first_deploy),
+        firstboot: first
+            .as_ref()
+            .filter(|f| f.job == Job::Register)
+            .map(|f| FirstBoot {
+                site: PostFile::from(&f.site),
+                unit: f.unit,
+                unit_text: f.unit_text.clone(),
+                after: f.after.clone(),
+                done: f.done,
+                timeout: 3600,
+                reach: f.reach.clone(),
+            }),
         trust,
     }
 }
 
-/// Where the profile keeps the frontend's key: (private, public).
-fn frontend_key_path(profile: &Profile) -> Option<(String, String)> {
-    let named = profile
-        .registration
-        .as_ref()
-        .and_then(|r| r.copy_frontend_key.as_ref())
-        .map(|k| k.public.clone());
-    let public = match named {
-        Some(p) => p,
-        None if super::secrets::deploys_from_frontend(profile) => format!("{DEPLOY_KEY}.pub"),
-        None => return None,
-    };
-    let private = public.strip_suffix(".pub")?.to_string();
-    Some((private, public.clone()))
-}
-
-/// The known-hosts lines naming every compute node with its render-time host key.
-fn known_hosts(site: &Site, profile: &Profile, secrets: &Secrets) -> String {
-    let itself = super::secrets::deploys_from_frontend(profile);
-    let mut out = if itself {
-        String::from("# Every node's host key (the frontend's too), made by `aerie render`.\n")
-    } else {
-        String::from("# The compute nodes' host keys, made by `aerie render`.\n")
-    };
-    for n in site
-        .nodes
-        .iter()
-        .filter(|n| itself || n.role == crate::site::Role::Compute)
-    {
-        let Some(kp) = secrets.host_key(n.hostname.as_str()) else {
-            continue;
-        };
-        let mut names: Vec<String> = Vec::new();
-        if let Some(host) = n.ssh_host(site) {
-            names.push(crate::ssh::known_hosts::host_pattern(&host, n.ssh_port()));
-        }
-        for name in [
-            n.hostname.to_string(),
-            format!("{}.{}", n.hostname, site.site.domain),
-        ] {
-            if !names.contains(&name) {
-                names.push(name);
-            }
-        }
-        let key: Vec<&str> = kp.public.split_whitespace().take(2).collect();
-        out.push_str(&format!("{} {}\n", names.join(","), key.join(" ")));
-    }
-    out
-}
-
-/// A node's render-time ed25519 host key, as files.
-fn host_key_files(files: &mut Vec<PostFile>, kp: &crate::site::secrets::KeyPair) {
-    let key = "/etc/ssh/ssh_host_ed25519_key";
-    files.push(PostFile::new(key, 0o600, "root", "root", &kp.private));
-    files.push(PostFile::new(
-        &format!("{key}.pub"),
-        0o644,
-        "root",
-        "root",
-        &format!("{}\n", kp.public),
-    ));
-}
-
-/// The frontend's first-boot deploy (kolla).
-fn first_deploy(
-    site: &Site,
-    profile: &Profile,
-    secrets: Option<&Secrets>,
-    reach: &str,
-) -> FirstDeploy {
-    let passwords = secrets.and_then(|s| s.kolla_passwords.clone()).map(|p| {
-        let only = Secrets {
-            kolla_passwords: Some(p),
-            ..Default::default()
-        };
-        PostFile::new(SECRETS_PATH, 0o600, "root", "root", &only.to_yaml())
-    });
-    let venv = profile
-        .kolla
-        .as_ref()
-        .map(|k| format!(" --kolla-venv /var/lib/aerie/kolla-ansible-{}", k.version))
-        .unwrap_or_default();
-    let secrets_arg = if passwords.is_some() {
-        format!(" --secrets {SECRETS_PATH}")
-    } else {
-        String::new()
-    };
+/// The frontend's first-boot deploy (kolla), as %post writes it.
+fn first_deploy(f: &first_boot::FirstBoot) -> FirstDeploy {
     FirstDeploy {
-        site: PostFile::new(
-            SITE_PATH,
-            0o600,
-            "root",
-            "root",
-            &format!(
-                "# The site {} as aerie rendered it; `aerie deploy --local` reads it at first boot.\n{}",
-                site.site.name,
-                crate::site::load::to_yaml(site)
-            ),
-        ),
-        secrets: passwords,
-        unit: "aerie-deploy.service",
-        marker: crate::site::deployed::PATH,
-        log: DEPLOY_LOG,
-        command: format!(
-            "/usr/local/sbin/aerie deploy --local {SITE_PATH}{secrets_arg}{venv} \
-             --wait-nodes 3600 --resume --retries 5 --retry-delay 60{reach}"
-        ),
+        site: PostFile::from(&f.site),
+        secrets: f.secrets.as_ref().map(PostFile::from),
+        unit: f.unit,
+        unit_text: f.unit_text.clone(),
+        marker: f.done,
+        log: f.log.unwrap_or(first_boot::DEPLOY_LOG),
+        command: f.command.clone(),
     }
 }
 
 /// What this node's %post installs of the render-time keys.
 fn trust(site: &Site, node: &Node, profile: &Profile, secrets: &Secrets) -> Option<Trust> {
-    let mut files = Vec::new();
-    let mut authorize = None;
-    match node.role {
-        crate::site::Role::Compute => {
-            let kp = secrets.host_key(node.hostname.as_str())?;
-            host_key_files(&mut files, kp);
-            authorize = secrets.frontend_key.as_ref().map(|k| sh_quote(&k.public));
-        }
-        crate::site::Role::Frontend => {
-            let kp = secrets.frontend_key.as_ref()?;
-            let (private, public) = frontend_key_path(profile)?;
-            files.push(PostFile::new(&private, 0o600, "root", "root", &kp.private));
-            files.push(PostFile::new(
-                &public,
-                0o644,
-                "root",
-                "root",
-                &format!("{}\n", kp.public),
-            ));
-            if super::secrets::deploys_from_frontend(profile) {
-                // It deploys itself over SSH: its own host key, its own key authorized.
-                if let Some(hk) = secrets.host_key(node.hostname.as_str()) {
-                    host_key_files(&mut files, hk);
-                }
-                authorize = Some(sh_quote(&kp.public));
-            }
-            let kh = known_hosts(site, profile, secrets);
-            files.push(PostFile::new(KNOWN_HOSTS_PATH, 0o644, "root", "root", &kh));
-            files.push(PostFile::new(
-                "/root/.ssh/known_hosts",
-                0o644,
-                "root",
-                "root",
-                &kh,
-            ));
-        }
+    let t = super::trust::for_node(site, node, profile, secrets)?;
+    let mut files: Vec<PostFile> = t.frontend_key.iter().map(PostFile::from).collect();
+    if let Some(kp) = t.host_key {
+        files.extend(super::trust::host_key_files(kp).iter().map(PostFile::from));
     }
-    Some(Trust { files, authorize })
+    files.extend(t.known_hosts.iter().map(PostFile::from));
+    Some(Trust {
+        files,
+        authorize: t.authorize.map(sh_quote),
+    })
 }

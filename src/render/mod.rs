@@ -4,11 +4,13 @@
 //! whose distribution is not installed by kickstart (Debian) gets no
 //! kickstarts: its nodes take their bundles by cloud-init or SSH.
 
+pub mod first_boot;
 mod heredoc;
 mod kickstart;
 pub mod output;
 mod report;
 pub mod secrets;
+pub mod trust;
 
 use crate::bundle::converge::{self, HostFiles};
 use crate::bundle::HostBundle;

@@ -7,6 +7,8 @@
 
 #[path = "../support/harness.rs"]
 mod harness;
+#[path = "../support/heredoc.rs"]
+mod heredoc;
 #[path = "../support/iso_fixtures.rs"]
 mod iso_fixtures;
 #[allow(dead_code)]
@@ -24,6 +26,7 @@ mod bmc_redfish;
 mod cidata_cloud_init;
 mod cloud_config_validator;
 mod converge_idempotent;
+mod debian_firstboot;
 mod debian_node;
 mod exit_codes;
 mod grub_variants;
