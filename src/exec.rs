@@ -59,76 +59,6 @@ pub fn install_hint(program: &str) -> String {
     format!("install it with `apt-get install {package}` (Debian/Ubuntu) or your distribution's package")
 }
 
-/// Children of [`run`] and [`run_streaming`] still running, by PID. When aerie
-/// is interrupted, `fsutil`'s signal thread stops them before it removes what
-/// was being written, so none of them (xorriso opening its output late) makes
-/// a file again after its removal.
-static RUNNING: std::sync::Mutex<Vec<u32>> = std::sync::Mutex::new(Vec::new());
-
-/// While alive, its child is listed in [`RUNNING`].
-struct Running(u32);
-
-impl Running {
-    fn new(child: &std::process::Child) -> Running {
-        let pid = child.id();
-        RUNNING.lock().unwrap_or_else(|e| e.into_inner()).push(pid);
-        Running(pid)
-    }
-}
-
-impl Drop for Running {
-    fn drop(&mut self) {
-        let mut pids = RUNNING.lock().unwrap_or_else(|e| e.into_inner());
-        pids.retain(|p| *p != self.0);
-    }
-}
-
-/// Set once aerie is being interrupted: a thread whose child was just
-/// stopped must not go on to report that as the program's failure.
-static STOPPING: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
-
-/// SIGKILL every child still running, then wait (at most 5 s) until none
-/// runs any more (a zombie or gone): from then on none of them writes a file.
-/// For the interrupt path only: the process exits right after.
-pub fn stop_running_children() {
-    STOPPING.store(true, std::sync::atomic::Ordering::SeqCst);
-    let pids = RUNNING.lock().unwrap_or_else(|e| e.into_inner()).clone();
-    for pid in &pids {
-        // SAFETY: kill(2) with a PID this process spawned and has not reaped.
-        unsafe {
-            libc::kill(*pid as libc::pid_t, libc::SIGKILL);
-        }
-    }
-    let start = std::time::Instant::now();
-    for pid in &pids {
-        while still_runs(*pid) && start.elapsed() < std::time::Duration::from_secs(5) {
-            std::thread::sleep(std::time::Duration::from_millis(5));
-        }
-    }
-}
-
-/// After a child ended: if aerie is being interrupted, this thread waits for
-/// the interrupt's exit (its status, its message) instead of going on.
-fn unless_stopping() {
-    if STOPPING.load(std::sync::atomic::Ordering::SeqCst) {
-        loop {
-            std::thread::park();
-        }
-    }
-}
-
-/// The process exists and is not a zombie (its state in /proc/PID/stat,
-/// the field after the command name's closing parenthesis).
-fn still_runs(pid: u32) -> bool {
-    match std::fs::read_to_string(format!("/proc/{pid}/stat")) {
-        Ok(stat) => stat
-            .rsplit_once(')')
-            .and_then(|(_, rest)| rest.split_whitespace().next())
-            .is_some_and(|state| state != "Z" && state != "X"),
-        Err(_) => false,
-    }
-}
-
 /// Run a command to completion, capturing output; a non-zero exit is an error
 /// naming the command and its stderr.
 pub fn run(cmd: &mut Command) -> Result<Output, ExecError> {
@@ -138,29 +68,7 @@ pub fn run(cmd: &mut Command) -> Result<Output, ExecError> {
 /// Like [`run`], feeding `input` on stdin.
 pub fn run_with_input(cmd: &mut Command, input: Option<&[u8]>) -> Result<Output, ExecError> {
     let command = command_line(cmd)?;
-    cmd.stdin(if input.is_some() {
-        Stdio::piped()
-    } else {
-        Stdio::null()
-    })
-    .stdout(Stdio::piped())
-    .stderr(Stdio::piped());
-    let mut child = cmd
-        .spawn()
-        .map_err(|source| spawn_error(cmd, command.clone(), source))?;
-    let _running = Running::new(&child);
-    if let Some(bytes) = input {
-        use std::io::Write;
-        let mut stdin = child.stdin.take().expect("stdin was piped");
-        // A program may exit without reading all of its input; its status tells.
-        let _ = stdin.write_all(bytes);
-    }
-    let output = child.wait_with_output();
-    unless_stopping();
-    let output = output.map_err(|source| ExecError::Spawn {
-        command: command.clone(),
-        source,
-    })?;
+    let output = run_to_end(cmd, &command, input, |_| {})?;
     check(command, output)
 }
 
@@ -223,28 +131,42 @@ pub fn spawn_detached(
 /// that cannot start is an error.
 pub fn output(cmd: &mut Command) -> Result<Output, ExecError> {
     let command = command_line(cmd)?;
-    cmd.stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped());
-    cmd.output()
-        .map_err(|source| spawn_error(cmd, command, source))
+    run_to_end(cmd, &command, None, |_| {})
 }
 
 /// Like [`run`], handing every stdout line to `on_line` as it arrives (for
 /// progress); stdout and stderr are still collected whole for the result.
-pub fn run_streaming(
+pub fn run_streaming(cmd: &mut Command, on_line: impl FnMut(&str)) -> Result<Output, ExecError> {
+    let command = command_line(cmd)?;
+    let output = run_to_end(cmd, &command, None, on_line)?;
+    check(command, output)
+}
+
+/// Run `cmd` (`command` is its command line) to its end, whatever its exit
+/// status: `input` on its stdin, every stdout line to `on_line` as it
+/// arrives, stdout and stderr collected whole. The child is stopped if aerie
+/// is interrupted meanwhile ([`crate::interrupt::spawn`]).
+fn run_to_end(
     cmd: &mut Command,
+    command: &str,
+    input: Option<&[u8]>,
     mut on_line: impl FnMut(&str),
 ) -> Result<Output, ExecError> {
-    use std::io::{BufRead, Read};
-    let command = command_line(cmd)?;
-    cmd.stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped());
-    let mut child = cmd
-        .spawn()
-        .map_err(|source| spawn_error(cmd, command.clone(), source))?;
-    let _running = Running::new(&child);
+    use std::io::{BufRead, Read, Write};
+    cmd.stdin(if input.is_some() {
+        Stdio::piped()
+    } else {
+        Stdio::null()
+    })
+    .stdout(Stdio::piped())
+    .stderr(Stdio::piped());
+    let (mut child, running) = crate::interrupt::spawn(cmd)
+        .map_err(|source| spawn_error(cmd, command.to_string(), source))?;
+    if let Some(bytes) = input {
+        let mut stdin = child.stdin.take().expect("stdin was piped");
+        // A program may exit without reading all of its input; its status tells.
+        let _ = stdin.write_all(bytes);
+    }
     let mut stderr_pipe = child.stderr.take().expect("stderr was piped");
     // Drain stderr on its own thread so a chatty program never blocks on it.
     let stderr_thread = std::thread::spawn(move || {
@@ -266,20 +188,17 @@ pub fn run_streaming(
         }
     }
     let status = child.wait();
-    unless_stopping();
+    running.ended();
     let status = status.map_err(|source| ExecError::Spawn {
-        command: command.clone(),
+        command: command.to_string(),
         source,
     })?;
     let stderr = stderr_thread.join().unwrap_or_default();
-    check(
-        command,
-        Output {
-            status,
-            stdout,
-            stderr,
-        },
-    )
+    Ok(Output {
+        status,
+        stdout,
+        stderr,
+    })
 }
 
 /// Turn a finished process's output into a result.

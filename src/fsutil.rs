@@ -4,9 +4,8 @@
 //! failure leaves the old file untouched.
 //!
 //! Interrupted (SIGINT, SIGTERM), aerie removes what it was staging before
-//! it exits: every staged file registers itself (and work directories with
-//! secrets in them can, [`remove_on_interrupt`]) until it is committed or
-//! dropped; a signal thread removes what is registered and exits 130 / 143.
+//! it exits: every staged file is listed by [`crate::interrupt`] until it is
+//! committed or dropped.
 
 use anyhow::Context;
 use std::io::Write;
@@ -59,79 +58,12 @@ pub fn already_exists(path: &Path) -> crate::exit::AlreadyExists {
     }
 }
 
-/// Set by a command that stops cleanly on SIGINT/SIGTERM itself (a server):
-/// the signal thread then leaves the process alone.
-static CALLER_HANDLES_INTERRUPTS: std::sync::atomic::AtomicBool =
-    std::sync::atomic::AtomicBool::new(false);
-
-/// This process shuts down by itself on SIGINT/SIGTERM (and removes what it
-/// was writing on the way): the registry below no longer exits on them.
-pub fn caller_handles_interrupts() {
-    CALLER_HANDLES_INTERRUPTS.store(true, std::sync::atomic::Ordering::SeqCst);
-}
-
-/// Paths to remove if the process is interrupted, by registration id.
-static ON_INTERRUPT: std::sync::Mutex<Vec<(u64, std::path::PathBuf)>> =
-    std::sync::Mutex::new(Vec::new());
-
-/// While alive, its path is removed if aerie is interrupted.
-#[derive(Debug)]
-pub struct Registration(u64);
-
-impl Drop for Registration {
-    fn drop(&mut self) {
-        let mut paths = ON_INTERRUPT.lock().unwrap_or_else(|e| e.into_inner());
-        paths.retain(|(id, _)| *id != self.0);
-    }
-}
-
-/// Remove `path` (a file, or a directory with everything in it) if aerie is
-/// interrupted while the returned guard lives. The first call starts the
-/// signal thread.
-pub fn remove_on_interrupt(path: &Path) -> Registration {
-    use std::sync::atomic::{AtomicU64, Ordering};
-    static NEXT: AtomicU64 = AtomicU64::new(1);
-    static HANDLER: std::sync::Once = std::sync::Once::new();
-    HANDLER.call_once(|| {
-        use signal_hook::consts::{SIGINT, SIGTERM};
-        // Without the handler aerie still dies of the signal, as before.
-        if let Ok(mut signals) = signal_hook::iterator::Signals::new([SIGINT, SIGTERM]) {
-            std::thread::spawn(move || {
-                for sig in signals.forever() {
-                    if CALLER_HANDLES_INTERRUPTS.load(Ordering::SeqCst) {
-                        continue;
-                    }
-                    // First the programs aerie runs (xorriso may still open
-                    // its output), then what was being written.
-                    crate::exec::stop_running_children();
-                    let paths = ON_INTERRUPT.lock().unwrap_or_else(|e| e.into_inner());
-                    for (_, p) in paths.iter() {
-                        if p.is_dir() {
-                            let _ = std::fs::remove_dir_all(p);
-                        } else {
-                            let _ = std::fs::remove_file(p);
-                        }
-                    }
-                    eprintln!("aerie: interrupted; removed what was being written");
-                    std::process::exit(128 + sig);
-                }
-            });
-        }
-    });
-    let id = NEXT.fetch_add(1, Ordering::Relaxed);
-    ON_INTERRUPT
-        .lock()
-        .unwrap_or_else(|e| e.into_inner())
-        .push((id, path.to_path_buf()));
-    Registration(id)
-}
-
 /// A new file's name beside its target (same directory, so the final rename
 /// is atomic). Removed on drop unless [`Staged::commit`] moved it into place,
 /// and removed if aerie is interrupted.
 pub struct Staged {
     path: tempfile::TempPath,
-    _interrupt: Registration,
+    _interrupt: crate::interrupt::Registration,
 }
 
 impl Staged {
@@ -150,7 +82,7 @@ impl Staged {
             .tempfile_in(dir)
             .with_context(|| format!("cannot create a temporary file in {}", dir.display()))?
             .into_temp_path();
-        let _interrupt = remove_on_interrupt(&path);
+        let _interrupt = crate::interrupt::remove_on_interrupt(&path);
         Ok(Staged { path, _interrupt })
     }
 

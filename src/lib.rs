@@ -14,6 +14,7 @@ pub mod exit;
 pub mod facts;
 pub mod fsutil;
 pub mod httpd;
+pub mod interrupt;
 mod local_networks;
 mod pool;
 pub mod problem;

@@ -92,7 +92,7 @@ pub struct MediaBinary {
     pub original_size: u64,
     pub stripped: bool,
     pub glibc: Option<Glibc>,
-    _dir: Option<(tempfile::TempDir, crate::fsutil::Registration)>,
+    _dir: Option<(tempfile::TempDir, crate::interrupt::Registration)>,
 }
 
 impl MediaBinary {
@@ -150,7 +150,7 @@ pub fn for_media(from: &Path, distro: Distro) -> anyhow::Result<MediaBinary> {
         .prefix("aerie-binary-")
         .tempdir()
         .context("cannot create a temporary directory")?;
-    let interrupt = crate::fsutil::remove_on_interrupt(dir.path());
+    let interrupt = crate::interrupt::remove_on_interrupt(dir.path());
     let path = dir.path().join("aerie");
     let mut cmd = exec::command("strip", ["--strip-all", "-o"]);
     cmd.arg(&path).arg(from);

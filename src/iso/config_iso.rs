@@ -31,7 +31,7 @@ pub fn write(
         .tempdir()
         .context("cannot create a temporary directory")?;
     // The staged kickstarts carry secrets: gone if aerie is interrupted too.
-    let _interrupt = crate::fsutil::remove_on_interrupt(work.path());
+    let _interrupt = crate::interrupt::remove_on_interrupt(work.path());
     let maps = payload::stage(items, work.path())?;
     let tmp = TempOutput::new(out)?;
     let mut x = Xorriso::new()

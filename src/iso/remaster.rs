@@ -102,7 +102,7 @@ pub fn remaster(
         .tempdir()
         .context("cannot create a temporary directory")?;
     // The staged kickstarts carry secrets: gone if aerie is interrupted too.
-    let _interrupt = crate::fsutil::remove_on_interrupt(work.path());
+    let _interrupt = crate::interrupt::remove_on_interrupt(work.path());
     let t = work.path();
 
     // 1. The base's menu (for its inst.stage2=) and the EFI image.

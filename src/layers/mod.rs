@@ -25,6 +25,7 @@ const LAYERS: &[(&str, &[&str])] = &[
             "facts",
             "fsutil",
             "httpd",
+            "interrupt",
             "shell",
             "pool",
             "problem",

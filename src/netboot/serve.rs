@@ -175,8 +175,8 @@ pub async fn run(
     on_ready: impl FnOnce(&ServerInfo, &Shared),
     mut on_event: impl FnMut(Event) + Send + 'static,
 ) -> anyhow::Result<Stopped> {
-    // This command stops cleanly by itself; fsutil's interrupt thread must not exit for it.
-    fsutil::caller_handles_interrupts();
+    // This command stops cleanly by itself; the interrupt thread must not exit for it.
+    crate::interrupt::caller_handles();
     let mut sigint = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::interrupt())?;
     let mut sigterm = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
     let Ready {
@@ -362,7 +362,7 @@ pub fn write_config(
     let staging = tempfile::Builder::new()
         .prefix(".aerie-pxe-config-")
         .tempdir_in(parent)?;
-    let _guard = fsutil::remove_on_interrupt(staging.path());
+    let _guard = crate::interrupt::remove_on_interrupt(staging.path());
     for sub in ["boot", "ks"] {
         std::fs::create_dir(staging.path().join(sub))?;
     }
