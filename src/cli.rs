@@ -288,8 +288,9 @@ pub struct DeployArgs {
     #[command(flatten)]
     pub site: SiteArg,
     /// Change nothing, anywhere: the hosts step checks with diffs, the kolla
-    /// step lists the inputs that would change and the kolla-ansible commands
-    /// it would run, the networks step checks, register is skipped.
+    /// step lists the inputs that would change, the kolla-ansible commands
+    /// it would run and the admin credentials it would deliver to the
+    /// frontend, the networks step checks, register is skipped.
     #[arg(long)]
     pub check: bool,
     /// This machine is the frontend (its first boot): the networks and

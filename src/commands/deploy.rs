@@ -1,16 +1,17 @@
 //! `aerie deploy`: the cloud comes up, in steps: `hosts` (the host bundles
-//! by the SSH road, as `aerie apply`), `kolla` (Kolla's inputs rendered into
-//! the config dir, then kolla-ansible install-deps, bootstrap-servers,
-//! prechecks, deploy, post-deploy from the profile's venv), `networks` (the
+//! by the SSH road, as `aerie apply`), `kolla` (`deploy::kolla_step`: Kolla's
+//! inputs rendered into the config dir, then kolla-ansible install-deps,
+//! bootstrap-servers, prechecks, deploy, post-deploy from the profile's venv,
+//! then Kolla's admin credentials delivered to the frontend), `networks` (the
 //! provider networks, as `aerie networks`), `register` (as `aerie register`).
 //! `--step` starts at a step; a failed step says the command that resumes
 //! from it. Every step is idempotent: a rerun changes nothing.
 
 use super::deploy_progress::Bars;
 use crate::cli::{ApplyArgs, DeployArgs, NetworksArgs, RegisterArgs, StepArg};
-use crate::deploy::{self, KollaVenv, SshEnv};
+use crate::deploy::openrc::Frontend;
+use crate::deploy::{self, SshEnv};
 use crate::exit::{Reported, UsageError, HOSTS_FAILED};
-use crate::render::{self, output};
 use crate::site::deployed;
 use anyhow::Context;
 use std::path::{Path, PathBuf};
@@ -172,8 +173,8 @@ fn steps(
         let result = match step {
             StepArg::Hosts => hosts(args),
             StepArg::Kolla => kolla(args, site, profile, spec),
-            StepArg::Networks => networks(args, site, &on_frontend(args, site, profile)),
-            StepArg::Register => register(args, site, &on_frontend(args, site, profile)),
+            StepArg::Networks => networks(args, site, profile),
+            StepArg::Register => register(args, site, profile),
         };
         if let Err(e) = result {
             if e.downcast_ref::<Reported>().is_none() {
@@ -231,31 +232,6 @@ fn hosts(args: &DeployArgs) -> anyhow::Result<()> {
     })
 }
 
-/// The profile as the frontend's own tools use it: with `--local` the
-/// frontend is Kolla's deploy host, and Kolla's post-deploy wrote the admin
-/// credentials into the config dir (`<config dir>/admin-openrc.sh`), which
-/// the networks and register steps then source.
-fn on_frontend(
-    args: &DeployArgs,
-    site: &crate::site::Site,
-    profile: &crate::profile::Profile,
-) -> crate::profile::Profile {
-    let mut profile = profile.clone();
-    if args.local {
-        let rc = config_dir(args, site)
-            .join("admin-openrc.sh")
-            .display()
-            .to_string();
-        if let Some(p) = profile.provider_networks.as_mut() {
-            p.credentials = Some(rc.clone());
-        }
-        if let Some(r) = profile.registration.as_mut() {
-            r.credentials = Some(rc);
-        }
-    }
-    profile
-}
-
 fn networks(
     args: &DeployArgs,
     site: &crate::site::Site,
@@ -310,68 +286,16 @@ fn config_dir(args: &DeployArgs, site: &crate::site::Site) -> PathBuf {
     })
 }
 
+/// The kolla step (`deploy::kolla_step`), as this command line asks it.
 fn kolla(
     args: &DeployArgs,
     site: &crate::site::Site,
     profile: &crate::profile::Profile,
     spec: &crate::profile::KollaSpec,
 ) -> anyhow::Result<()> {
-    let venv_dir = deploy::venv::chosen_dir(args.kolla.kolla_venv.as_deref(), spec);
-    let venv = if args.check {
-        KollaVenv::open(&venv_dir, spec)?
-    } else {
-        KollaVenv::ensure(&venv_dir, spec)?
-    };
-    let source = &args.site.source();
     let dir = config_dir(args, site);
-    let secrets_path = super::render::secrets_path(source, site, args.secrets.as_deref(), &dir);
-    let input = if args.check {
-        // Read the passwords, never make them: a check writes nothing.
-        match crate::site::secrets::read(&secrets_path)?.kolla_passwords {
-            Some(p) => Some(venv.source(p.expose().to_string())?),
-            None => {
-                eprintln!(
-                    "kolla inputs: {} would be written; Kolla's passwords would be made (kolla-genpwd) into {}",
-                    dir.display(),
-                    secrets_path.display()
-                );
-                None
-            }
-        }
-    } else {
-        Some(super::render::kolla_source(
-            spec,
-            &args.kolla,
-            &secrets_path,
-        )?)
-    };
-    if let Some(input) = input {
-        // The config dir is Kolla's --configdir: the files of render's kolla/.
-        let files = crate::kolla::inputs(site, profile, &input, args.kolla.virt_type.into())?
-            .into_iter()
-            .map(|f| render::OutFile {
-                path: f.path,
-                mode: f.mode,
-                content: f.content.into_bytes(),
-            })
-            .collect();
-        let rendered = render::Rendered {
-            files,
-            bundles: Vec::new(),
-        };
-        let changes = tree_changes(&dir, &rendered);
-        if changes.is_empty() {
-            eprintln!("kolla inputs: {} unchanged", dir.display());
-        } else if args.check {
-            eprintln!("kolla inputs: {} would be written:", dir.display());
-            for c in &changes {
-                println!("would {c}");
-            }
-        } else {
-            output::write(&dir, &rendered, output::Replace::IfMarked)?;
-            eprintln!("kolla inputs: wrote {}", dir.display());
-        }
-    }
+    let secrets_path =
+        super::render::secrets_path(&args.site.source(), site, args.secrets.as_deref(), &dir);
     let ssh = SshEnv {
         known_hosts: Some(
             args.reach
@@ -382,71 +306,43 @@ fn kolla(
         ),
         identity: args.reach.identity.first().cloned(),
     };
-    let subs = deploy::SUBCOMMANDS;
-    if args.check {
-        for sub in subs {
-            let cmd = deploy::run::command(&venv, &dir, sub, &ssh);
-            println!("would run: {}", crate::exec::command_line(&cmd)?);
-        }
-        return Ok(());
-    }
-    let bars = Bars::new(subs.len());
-    for (i, sub) in subs.iter().enumerate() {
-        let cmd = deploy::run::command(&venv, &dir, sub, &ssh);
-        bars.subcommand_started(i, subs.len(), sub, &crate::exec::command_line(&cmd)?);
-        if let Err(e) = deploy::run::run(&venv, &dir, sub, &ssh, &bars) {
-            bars.finish();
-            return Err((*e).into());
-        }
-    }
-    bars.finish();
-    Ok(())
-}
-
-/// How `dir` differs from these files, one line per file (`write F (new)`,
-/// `write F (changed)`, `chmod 0600 F`, `remove F`); empty: a rerun writes nothing.
-fn tree_changes(dir: &Path, rendered: &render::Rendered) -> Vec<String> {
-    use std::os::unix::fs::PermissionsExt;
-    let mut found = std::collections::BTreeSet::new();
-    let mut stack = vec![dir.to_path_buf()];
-    while let Some(d) = stack.pop() {
-        let Ok(entries) = std::fs::read_dir(&d) else {
-            continue;
-        };
-        for e in entries.flatten() {
-            let p = e.path();
-            if p.is_dir() {
-                stack.push(p);
-            } else if let Ok(rel) = p.strip_prefix(dir) {
-                found.insert(rel.to_path_buf());
-            }
-        }
-    }
-    let mut out = Vec::new();
-    let mut expected = std::collections::BTreeSet::new();
-    for f in &rendered.files {
-        let rel = PathBuf::from(&f.path);
-        let p = dir.join(&rel);
-        let shown = p.display();
-        match std::fs::read(&p) {
-            Err(_) => out.push(format!("write {shown} (new)")),
-            Ok(c) if c != f.content => out.push(format!("write {shown} (changed)")),
-            Ok(_) => {
-                let mode = std::fs::metadata(&p).map_or(0, |m| m.permissions().mode() & 0o7777);
-                if mode != f.mode {
-                    out.push(format!("chmod {:04o} {shown}", f.mode));
-                }
-            }
-        }
-        expected.insert(rel);
-    }
-    let marker = PathBuf::from(output::MARKER);
-    if !found.contains(&marker) {
-        out.push(format!("write {} (new)", dir.join(&marker).display()));
-    }
-    expected.insert(marker);
-    for extra in found.difference(&expected) {
-        out.push(format!("remove {}", dir.join(extra).display()));
-    }
-    out
+    let run_id = crate::apply::run_id::new();
+    let options = super::reach::options(&args.reach);
+    let remote = if args.local {
+        None
+    } else {
+        let fe = site.frontend().ok_or_else(|| {
+            UsageError(
+                "the site needs exactly one frontend to deliver Kolla's admin credentials to"
+                    .into(),
+            )
+        })?;
+        let target = super::reach::target(site, fe)?;
+        let pins = super::reach::pins(&args.reach, args.accept_new_host_keys)?;
+        let label = format!("{} ({})", fe.hostname, super::reach::address(&target));
+        Some((target, pins, label))
+    };
+    let frontend = match &remote {
+        None => Frontend::Local,
+        Some((target, pins, label)) => Frontend::Remote {
+            label: label.clone(),
+            target,
+            options: &options,
+            pins,
+            run_id: &run_id,
+        },
+    };
+    let step = deploy::KollaStep {
+        site,
+        profile,
+        spec,
+        venv_dir: deploy::venv::chosen_dir(args.kolla.kolla_venv.as_deref(), spec),
+        config_dir: dir,
+        secrets_path,
+        virt: args.kolla.virt_type.into(),
+        ssh,
+        frontend,
+        check: args.check,
+    };
+    deploy::kolla_step::run(&step, &Bars::default())
 }

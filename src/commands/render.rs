@@ -68,13 +68,7 @@ pub fn kolla_source(
     secrets_path: &Path,
 ) -> anyhow::Result<crate::kolla::Source> {
     let dir = crate::deploy::venv::chosen_dir(args.kolla_venv.as_deref(), spec);
-    let venv = crate::deploy::KollaVenv::open(&dir, spec)?;
-    let secrets = secrets::load_or_make_kolla(secrets_path, &mut || venv.genpwd())?;
-    let passwords = secrets
-        .kolla_passwords
-        .map(|p| p.expose().to_string())
-        .expect("load_or_make_kolla makes the passwords");
-    venv.source(passwords)
+    crate::deploy::KollaVenv::open(&dir, spec)?.source_kept(secrets_path)
 }
 
 /// The site's render-time secrets, read or made (None when the profile needs none).

@@ -24,10 +24,20 @@ pub struct SshEnv {
     pub identity: Option<PathBuf>,
 }
 
-/// Hears what kolla-ansible does.
+/// Hears what the kolla step does.
 pub trait Observer {
-    fn subcommand(&self, _index: usize, _total: usize, _name: &str, _command: &str) {}
+    /// Sub-step `index` of `total` starts: `program` (`kolla-ansible`,
+    /// `deliver`) on `name` (its subcommand, the file), `detail` the
+    /// command line or where to.
+    fn substep(&self, _index: usize, _total: usize, _program: &str, _name: &str, _detail: &str) {}
+    /// What kolla-ansible's Ansible reports.
     fn event(&self, _event: &Event) {}
+    /// A line about the step (the command's stderr).
+    fn note(&self, _line: &str) {}
+    /// What a check would do (the command's stdout).
+    fn would(&self, _line: &str) {}
+    /// The sub-steps ended, done or failed.
+    fn finished(&self) {}
 }
 
 /// A kolla-ansible subcommand failed.

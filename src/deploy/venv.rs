@@ -195,4 +195,16 @@ impl KollaVenv {
             passwords,
         })
     }
+
+    /// [`KollaVenv::source`] with the passwords kept in the site's secrets
+    /// file: read there, or made once by `kolla-genpwd` into it.
+    pub fn source_kept(&self, secrets_path: &Path) -> anyhow::Result<crate::kolla::Source> {
+        let secrets =
+            crate::render::secrets::load_or_make_kolla(secrets_path, &mut || self.genpwd())?;
+        let passwords = secrets
+            .kolla_passwords
+            .map(|p| p.expose().to_string())
+            .expect("load_or_make_kolla makes the passwords");
+        self.source(passwords)
+    }
 }

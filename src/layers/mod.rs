@@ -75,6 +75,11 @@ const EXCEPTIONS: &[(&str, &str, &str)] = &[
         "aerie's installer media carry the rendered site (payload.rs)",
     ),
     (
+        "deploy",
+        "render",
+        "the kolla step writes Kolla's inputs into the config dir as render writes its kolla/ tree, and keeps Kolla's passwords in the site's secrets file as render does (inputs.rs, venv.rs)",
+    ),
+    (
         "lab",
         "render",
         "lab up renders the site it boots (up.rs, qemu.rs)",

@@ -139,6 +139,22 @@ fn kolla_frontend_deploys_at_first_boot_waits_for_the_nodes_resumes_and_marks_th
             "post-deploy"
         ]
     );
+    // Kolla's admin credentials, written by post-deploy into the config dir,
+    // are where the profile's steps source them on the frontend: 0600, the
+    // same bytes.
+    let rc = fe.path("/etc/kolla/admin-openrc.sh");
+    assert_eq!(
+        std::fs::read(&rc).unwrap(),
+        std::fs::read(fe.path("/etc/aerie/kdeploy-kolla/admin-openrc.sh")).unwrap()
+    );
+    assert_eq!(
+        std::fs::metadata(&rc).unwrap().permissions().mode() & 0o7777,
+        0o600
+    );
+    assert!(
+        said.contains("admin-openrc.sh: delivered /etc/aerie/kdeploy-kolla/admin-openrc.sh to /etc/kolla/admin-openrc.sh (0600)"),
+        "{said}"
+    );
     // The networks step made the provider network with Kolla's admin credentials,
     // register discovered the compute nodes in the nova_api container.
     let cloud: serde_json::Value =

@@ -14,11 +14,21 @@ use std::process::Output;
 
 /// The stand-in `kolla-ansible`: appends its argv and stdout callback to
 /// $STANDIN_LOG, prints a play with one task per inventory host as jsonl,
-/// and when its subcommand is $STANDIN_FAIL fails a Kolla task on host1.
+/// when its subcommand is $STANDIN_FAIL fails a Kolla task on host1, and as
+/// Kolla's post-deploy writes the admin credentials (the password
+/// $STANDIN_SECRET, none when it is empty) and clouds.yaml into --configdir,
+/// 0600.
 const STANDIN: &str = r#"#!/bin/sh
 # STAND-IN for kolla-ansible (aerie's deploy test): records, runs nothing.
 echo "$ANSIBLE_STDOUT_CALLBACK $*" >> "$STANDIN_LOG"
 sub=$1
+conf=
+while [ $# -gt 0 ]; do [ "$1" = --configdir ] && conf=$2; shift; done
+if [ "$sub" = post-deploy ] && [ "$sub" != "$STANDIN_FAIL" ] && [ -n "$STANDIN_SECRET" ]; then
+  (umask 077
+   printf 'export OS_AUTH_URL=http://10.44.1.1:5000/v3\nexport OS_USERNAME=admin\nexport OS_PASSWORD=%s\n' "$STANDIN_SECRET" > "$conf/admin-openrc.sh"
+   printf 'clouds: {}\n' > "$conf/clouds.yaml")
+fi
 echo '{"_event":"v2_playbook_on_play_start","play":{"name":"Apply role nova"}}'
 echo '{"_event":"v2_playbook_on_task_start","task":{"name":"nova : Ensuring config directories exist"},"hosts":{}}'
 echo '{"_event":"v2_runner_on_ok","task":{"name":"nova : Ensuring config directories exist"},"hosts":{"host1":{"changed":false}}}'
@@ -62,14 +72,24 @@ struct Run<'a> {
     log: PathBuf,
 }
 
+/// The admin password in the stand-in's admin-openrc.sh.
+const SECRET: &str = "openrc-s3cret-7f3a";
+
 impl Run<'_> {
     fn deploy(&self, extra: &[&str], fail: &str) -> Output {
+        self.deploy_with(extra, fail, SECRET)
+    }
+
+    /// [`Run::deploy`], post-deploy writing `secret` as the admin password
+    /// (no credentials at all when it is empty).
+    fn deploy_with(&self, extra: &[&str], fail: &str, secret: &str) -> Output {
         lab_aerie(self.tb, "deploy", &self.site, &self.kh)
             .arg("--kolla-venv")
             .arg(&self.venv)
             .args(extra)
             .env("STANDIN_LOG", &self.log)
             .env("STANDIN_FAIL", fail)
+            .env("STANDIN_SECRET", secret)
             .output()
     }
 
@@ -184,6 +204,11 @@ fn deploy_with_a_recording_kolla_ansible_stand_in_names_the_failed_task_and_resu
         ],
         "{said}"
     );
+    // post-deploy's admin credentials went to the frontend before networks.
+    assert!(
+        said.contains("admin-openrc.sh: delivered ") && !said.contains(SECRET),
+        "{said}"
+    );
     assert!(said.contains("step 3/4 networks"), "{said}");
     assert!(said.contains("--step networks"), "{said}");
 
@@ -229,7 +254,8 @@ fn deploy_check_says_what_would_change_and_writes_nothing_anywhere_standin() {
     // The stand-in cloud lists host2's nova-compute up (register's step 2 below).
     let cloud = crate::register_support::cloud_state(&tb, &[]);
     write_state(fe, &cloud);
-    // Kolla's post-deploy would have written the admin credentials here.
+    // Kolla's admin credentials as a deploy delivers them: the networks
+    // step's check needs them before anything is deployed.
     fe.exec_ok(
         "mkdir -p /etc/kolla && printf 'export OS_AUTH_URL=http://10.44.1.1:5000/v3\\n' > /etc/kolla/admin-openrc.sh",
     );
@@ -262,6 +288,8 @@ fn deploy_check_says_what_would_change_and_writes_nothing_anywhere_standin() {
         "would run: ",
         "kolla-ansible bootstrap-servers -i ",
         "kolla-ansible post-deploy -i ",
+        "would deliver ",
+        "/admin-openrc.sh to host1 (",
         "step 3/4 networks (check)",
         "demo-net       missing (--check)",
         "step 4/4 register (check)",
@@ -293,6 +321,12 @@ fn deploy_check_says_what_would_change_and_writes_nothing_anywhere_standin() {
         "{said}"
     );
     assert!(!said.contains("would write "), "{said}");
+    assert!(
+        said.contains("admin-openrc.sh: host1 (")
+            && said.contains(":/etc/kolla/admin-openrc.sh unchanged"),
+        "{said}"
+    );
+    assert!(!said.contains("would deliver"), "{said}");
     let report: serde_json::Value = serde_json::Deserializer::from_slice(&out.stdout)
         .into_iter::<serde_json::Value>()
         .next()
@@ -326,5 +360,123 @@ fn deploy_check_says_what_would_change_and_writes_nothing_anywhere_standin() {
         config_before
     );
     assert_eq!(hosts_snapshot(&tb), hosts_before);
+    tb.teardown().unwrap();
+}
+
+/// The frontend's `path`: bytes, mode, owner, inode and mtime, read inside the
+/// host (its own mount namespace: what sshd's sessions see).
+fn on_host(fe: &crate::apply_support::TestHost, path: &str) -> (String, String) {
+    let stat = fe.exec_ok(&format!("stat -c '%a %u:%g %i %Y.%y' {path}"));
+    (fe.exec_ok(&format!("cat {path}")), stat.trim().to_string())
+}
+
+#[test]
+fn deploy_from_the_operators_machine_delivers_kollas_admin_credentials_to_the_frontend_standin() {
+    use crate::register_support::{install_cloud_standins, read_state, write_state};
+    let tb = Testbed::new(2).expect("testbed");
+    let fe = tb.host(1);
+    install_cloud_standins(fe);
+    write_state(fe, &crate::register_support::cloud_state(&tb, &[]));
+    let run = Run {
+        tb: &tb,
+        kh: known_hosts_copy(&tb),
+        venv: standin_venv(tb.dir()),
+        log: tb.dir().join("kolla-ansible-calls"),
+        site: write_site(&tb, &site(&tb)),
+    };
+    let config = tb.dir().join("kdeploy-kolla");
+    let rc = "/etc/kolla/admin-openrc.sh";
+    assert!(fe.exec(&format!("test -e {rc}")).status.code() == Some(1));
+
+    // 1. Deployed from here (not --local): post-deploy wrote the credentials
+    //    into the config dir here; the frontend has them at the profile's
+    //    credentials path, 0600 root:root, the same bytes, and the networks
+    //    and register steps (sourcing that file on the frontend) succeed.
+    let out = run.deploy(&[], "");
+    let said = text(&out);
+    assert!(out.status.success(), "{said}");
+    let here = std::fs::read_to_string(config.join("admin-openrc.sh")).unwrap();
+    assert!(here.contains(SECRET), "{here}");
+    let (there, stat) = on_host(fe, rc);
+    assert_eq!(there, here);
+    assert!(stat.starts_with("600 0:0 "), "{stat}");
+    for words in [
+        "deliver 6/6 admin-openrc.sh: host1 (",
+        &format!(
+            "admin-openrc.sh: delivered {}/admin-openrc.sh to host1 (",
+            config.display()
+        ),
+        "step 3/4 networks",
+        "step 4/4 register",
+        "aerie deploy: done",
+    ] {
+        assert!(said.contains(words), "{words:?} not in\n{said}");
+    }
+    assert!(
+        !said.contains(SECRET),
+        "the admin password was printed:\n{said}"
+    );
+    let cloud = read_state(fe);
+    assert_eq!(cloud["networks"][0]["name"], "demo-net", "{cloud:#}");
+    assert_eq!(cloud["nodes"]["host2"]["mapped"], true, "{cloud:#}");
+    // The config dir keeps post-deploy's files: they are Kolla's, not a change.
+    let out = run.deploy(&["--check", "--step", "kolla"], "");
+    let said = text(&out);
+    assert!(out.status.success(), "{said}");
+    assert!(
+        said.contains(" unchanged") && !said.contains("would remove"),
+        "{said}"
+    );
+    assert!(config.join("clouds.yaml").is_file());
+
+    // 2. A rerun delivers nothing: unchanged, the same file (inode, mtime).
+    let out = run.deploy(&["--step", "kolla"], "");
+    let said = text(&out);
+    assert!(out.status.success(), "{said}");
+    assert!(
+        said.contains(":/etc/kolla/admin-openrc.sh unchanged"),
+        "{said}"
+    );
+    assert_eq!(on_host(fe, rc), (there.clone(), stat.clone()));
+
+    // 3. The frontend's disk holding /etc/kolla is full: new credentials
+    //    cannot be delivered. The error names the host and the path, the
+    //    step to resume; the old file stays whole, no staged copy is left.
+    fe.exec_ok(&format!(
+        "cp -p {rc} /root/rc && mount -t tmpfs -o size=4k,mode=0755 full /etc/kolla && cp -p /root/rc {rc}"
+    ));
+    let out = run.deploy_with(&["--step", "kolla"], "", "openrc-n3w-secret");
+    let said = text(&out);
+    fe.exec_ok(&format!(
+        "cp -p {rc} /root/rc-after && ls -A /etc/kolla > /root/ls-after && umount /etc/kolla"
+    ));
+    assert_eq!(out.status.code(), Some(1), "{said}");
+    assert!(
+        said.contains("cannot deliver the admin credentials to host1 (")
+            && said.contains(":/etc/kolla/admin-openrc.sh: "),
+        "{said}"
+    );
+    assert!(said.contains(" --step kolla"), "{said}");
+    assert!(!said.contains("step 3/4"), "{said}");
+    assert!(!said.contains("openrc-n3w-secret"), "{said}");
+    assert_eq!(fe.exec_ok("cat /root/rc-after"), there);
+    assert_eq!(fe.exec_ok("cat /root/ls-after"), "admin-openrc.sh\n");
+
+    // 4. post-deploy left no credentials: a clear error naming the file and
+    //    the step to resume; nothing delivered.
+    fe.exec_ok(&format!("rm {rc}"));
+    std::fs::remove_file(config.join("admin-openrc.sh")).unwrap();
+    let out = run.deploy_with(&["--step", "kolla"], "", "");
+    let said = text(&out);
+    assert_eq!(out.status.code(), Some(1), "{said}");
+    assert!(
+        said.contains(&format!(
+            "{}/admin-openrc.sh is missing: Kolla's post-deploy did not write the admin credentials; rerun the kolla step (--step kolla)",
+            config.display()
+        )),
+        "{said}"
+    );
+    assert!(said.contains("resume with:"), "{said}");
+    assert_eq!(fe.exec(&format!("test -e {rc}")).status.code(), Some(1));
     tb.teardown().unwrap();
 }
