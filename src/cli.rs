@@ -215,6 +215,16 @@ pub struct SiteArg {
     pub profile: Option<PathBuf>,
 }
 
+/// The site's secrets file that rendering makes (render, build, iso).
+#[derive(Debug, Clone, Args)]
+pub struct GeneratedSecretsArg {
+    /// The site's generated secrets (SSH keys render makes once when the
+    /// profile needs them, e.g. eucalyptus); created 0600 when absent
+    /// [default: SITE_DIR/<site name>.secrets.yaml].
+    #[arg(id = "secrets", long = "secrets", value_name = "FILE")]
+    pub path: Option<PathBuf>,
+}
+
 #[derive(Debug, Args)]
 pub struct ValidateArgs {
     #[command(flatten)]
@@ -265,11 +275,8 @@ pub struct RenderArgs {
     /// Kickstarts for the operating system only: no cloud concerns.
     #[arg(long)]
     pub minimal: bool,
-    /// The site's generated secrets (SSH keys render makes once when the
-    /// profile needs them, e.g. eucalyptus); created 0600 when absent
-    /// [default: SITE_DIR/<site name>.secrets.yaml].
-    #[arg(long, value_name = "FILE")]
-    pub secrets: Option<PathBuf>,
+    #[command(flatten)]
+    pub secrets: GeneratedSecretsArg,
     #[command(flatten)]
     pub kolla: KollaArgs,
 }
@@ -379,11 +386,8 @@ pub struct BuildArgs {
     /// Read templates from DIR first (see `aerie render --help`).
     #[arg(long, value_name = "DIR")]
     pub templates: Option<PathBuf>,
-    /// The site's generated secrets (SSH keys render makes once when the
-    /// profile needs them, e.g. eucalyptus); created 0600 when absent
-    /// [default: SITE_DIR/<site name>.secrets.yaml].
-    #[arg(long, value_name = "FILE")]
-    pub secrets: Option<PathBuf>,
+    #[command(flatten)]
+    pub secrets: GeneratedSecretsArg,
     #[command(flatten)]
     pub kolla: KollaArgs,
 }
@@ -392,11 +396,8 @@ pub struct BuildArgs {
 pub struct IsoArgs {
     #[command(flatten)]
     pub site: SiteArg,
-    /// The site's generated secrets (SSH keys render makes once when the
-    /// profile needs them, e.g. eucalyptus); created 0600 when absent
-    /// [default: SITE_DIR/<site name>.secrets.yaml].
-    #[arg(long, value_name = "FILE")]
-    pub secrets: Option<PathBuf>,
+    #[command(flatten)]
+    pub secrets: GeneratedSecretsArg,
     /// The distribution's installer ISO to remaster.
     #[arg(long, value_name = "BASE.iso", required_unless_present = "config_only")]
     pub base: Option<PathBuf>,

@@ -317,6 +317,14 @@ mod tests {
     }
 
     #[test]
+    fn output_returns_a_failure_with_its_status_and_messages() {
+        let out = output(&mut command("sh", ["-c", "echo out; echo err >&2; exit 4"])).unwrap();
+        assert_eq!(out.status.code(), Some(4));
+        assert_eq!(out.stdout, b"out\n");
+        assert_eq!(out.stderr, b"err\n");
+    }
+
+    #[test]
     fn input_reaches_stdin() {
         let out = run_with_input(&mut command("cat", [] as [&str; 0]), Some(b"hello")).unwrap();
         assert_eq!(out.stdout, b"hello");

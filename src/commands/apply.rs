@@ -4,30 +4,19 @@
 use super::host_bars::HostBars;
 use crate::apply::{self, report, select, HostJob, Settings};
 use crate::cli::{ApplyArgs, OutputFormat};
-use crate::exit::{Reported, UsageError, HOSTS_FAILED};
+use crate::exit::{Reported, HOSTS_FAILED};
 use crate::ssh::{self, NewKeys, Pins};
 use std::io::IsTerminal;
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
 
 pub fn run(args: &ApplyArgs) -> anyhow::Result<()> {
     let (site, profile) = super::load(&args.site)?;
     let nodes = select::nodes(&site, &args.hosts, args.role.map(Into::into))?;
     let mut jobs = Vec::new();
     for node in nodes {
-        let host = node.ssh_host(&site).ok_or_else(|| {
-            UsageError(format!(
-                "node {} has neither ssh.host nor an address on a management network: aerie cannot reach it",
-                node.hostname
-            ))
-        })?;
         jobs.push(HostJob {
             node: node.hostname.to_string(),
-            target: ssh::Target {
-                host,
-                port: node.ssh_port(),
-                user: node.ssh_user().to_string(),
-            },
+            target: super::reach::target(&site, node)?,
             bundle: crate::concerns::bundle_for(&site, node, &profile),
         });
     }
@@ -46,15 +35,7 @@ pub fn run(args: &ApplyArgs) -> anyhow::Result<()> {
         diff: args.diff,
         parallel: args.parallel as usize,
         run_id: apply::run_id::new(),
-        ssh: ssh::Options {
-            connect_timeout: Duration::from_secs(args.connect_timeout.max(1)),
-            identities: ssh::auth::Identities {
-                agent: true,
-                files: args.identity.clone(),
-                defaults: true,
-            },
-            ..Default::default()
-        },
+        ssh: super::reach::session_options(args.connect_timeout, &args.identity),
     };
     let reports = apply::run(jobs, &settings, &pins, &bars);
     bars.finish();

@@ -84,7 +84,7 @@ pub fn run(args: &BuildArgs) -> anyhow::Result<()> {
         args.templates.as_deref(),
         Options::default(),
         replace,
-        args.secrets.as_deref(),
+        args.secrets.path.as_deref(),
         &args.kolla,
     )?;
     let dir = args.output.display();

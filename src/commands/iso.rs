@@ -92,7 +92,7 @@ pub fn run(args: &IsoArgs) -> anyhow::Result<()> {
         &source,
         &site,
         &profile,
-        args.secrets.as_deref(),
+        args.secrets.path.as_deref(),
         &args.output,
         Options::default(),
     )?;

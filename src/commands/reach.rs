@@ -27,12 +27,19 @@ pub fn address(t: &ssh::Target) -> String {
     ssh::known_hosts::host_pattern(&t.host, t.port)
 }
 
+/// The session options from the common flags.
 pub fn options(args: &ReachArgs) -> ssh::Options {
+    session_options(args.connect_timeout, &args.identity)
+}
+
+/// The session options: the connect timeout (at least 1 s) and the keys to
+/// offer (ssh-agent's, the given files, then ~/.ssh/id_*).
+pub fn session_options(connect_timeout: u64, identity: &[std::path::PathBuf]) -> ssh::Options {
     ssh::Options {
-        connect_timeout: Duration::from_secs(args.connect_timeout.max(1)),
+        connect_timeout: Duration::from_secs(connect_timeout.max(1)),
         identities: ssh::auth::Identities {
             agent: true,
-            files: args.identity.clone(),
+            files: identity.to_vec(),
             defaults: true,
         },
         ..Default::default()

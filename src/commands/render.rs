@@ -109,7 +109,7 @@ pub fn run(args: &RenderArgs) -> anyhow::Result<()> {
         args.templates.as_deref(),
         options,
         replace,
-        args.secrets.as_deref(),
+        args.secrets.path.as_deref(),
         &args.kolla,
     )?;
     println!(

@@ -5,44 +5,37 @@ use super::{Concern, Ctx};
 use crate::bundle::{Edit, HostBundle};
 use crate::site::Passthrough;
 
-/// One JSON value, or a JSON list when there are several.
-fn json_list(items: Vec<serde_json::Value>) -> String {
-    match items.as_slice() {
-        [one] => one.to_string(),
-        _ => serde_json::Value::Array(items).to_string(),
+/// One JSON value per device, or a JSON list of them when there are several.
+fn json_list(
+    passthrough: &[Passthrough],
+    item: impl Fn(&Passthrough) -> serde_json::Value,
+) -> String {
+    match passthrough {
+        [one] => item(one).to_string(),
+        _ => serde_json::Value::Array(passthrough.iter().map(item).collect()).to_string(),
     }
 }
 
 /// `[pci] alias`: what a flavor asks for by name.
 pub fn alias_value(passthrough: &[Passthrough]) -> String {
-    json_list(
-        passthrough
-            .iter()
-            .map(|p| {
-                serde_json::json!({
-                    "vendor_id": p.vendor_id.as_str(),
-                    "product_id": p.product_id.as_str(),
-                    "device_type": "type-VF",
-                    "name": p.alias.as_str(),
-                })
-            })
-            .collect(),
-    )
+    json_list(passthrough, |p| {
+        serde_json::json!({
+            "vendor_id": p.vendor_id.as_str(),
+            "product_id": p.product_id.as_str(),
+            "device_type": "type-VF",
+            "name": p.alias.as_str(),
+        })
+    })
 }
 
 /// `[pci] device_spec`: which devices nova-compute may hand out.
 pub fn spec_value(passthrough: &[Passthrough]) -> String {
-    json_list(
-        passthrough
-            .iter()
-            .map(|p| {
-                serde_json::json!({
-                    "vendor_id": p.vendor_id.as_str(),
-                    "product_id": p.product_id.as_str(),
-                })
-            })
-            .collect(),
-    )
+    json_list(passthrough, |p| {
+        serde_json::json!({
+            "vendor_id": p.vendor_id.as_str(),
+            "product_id": p.product_id.as_str(),
+        })
+    })
 }
 
 /// The nova.conf edit for `[pci] key = value`.

@@ -265,19 +265,8 @@ fn tail(path: &Path) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::lab::plan::{plan, Sizes};
-
-    fn lab() -> Site {
-        crate::site::load::from_str(crate::site::examples::get("lab").unwrap(), "lab").unwrap()
-    }
-
-    fn sizes() -> Sizes {
-        Sizes {
-            memory_mib: None,
-            cpus: None,
-            disk_gb: 20,
-        }
-    }
+    use crate::lab::plan::fixture::{lab, sizes};
+    use crate::lab::plan::plan;
 
     #[test]
     fn the_lab_serves_dhcp_on_its_management_bridge_at_the_hosts_address() {

@@ -32,14 +32,7 @@ mod tests {
 
     #[test]
     fn one_line_per_keyed_vm_with_its_port() {
-        let site =
-            crate::site::load::from_str(crate::site::examples::get("lab").unwrap(), "lab").unwrap();
-        let sizes = super::super::plan::Sizes {
-            memory_mib: None,
-            cpus: None,
-            disk_gb: 20,
-        };
-        let mut plan = super::super::plan::plan(&site, &sizes, "ae-lab").unwrap();
+        let mut plan = super::super::plan::fixture::lab_plan();
         plan.vms[1].ssh_port = 2222;
         let mut secrets = Secrets::default();
         for (host, blob) in [("fe1", "AAAAfe1"), ("node1", "AAAAnode1")] {

@@ -210,22 +210,36 @@ pub fn plan(site: &Site, sizes: &Sizes, prefix: &str) -> Result<LabPlan, String>
     })
 }
 
+/// The lab example, the default sizes and the plan they make (prefix
+/// `ae-lab`), for the lab's unit tests.
+#[cfg(test)]
+pub(super) mod fixture {
+    use super::*;
+
+    pub fn lab() -> Site {
+        crate::site::load::from_str(crate::site::examples::get("lab").unwrap(), "lab").unwrap()
+    }
+
+    pub fn sizes() -> Sizes {
+        Sizes {
+            memory_mib: None,
+            cpus: None,
+            disk_gb: 20,
+        }
+    }
+
+    pub fn lab_plan() -> LabPlan {
+        plan(&lab(), &sizes(), "ae-lab").unwrap()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    fn lab() -> Site {
-        crate::site::load::from_str(crate::site::examples::get("lab").unwrap(), "lab").unwrap()
-    }
-
     #[test]
     fn the_lab_example_becomes_three_vms_on_three_bridges() {
-        let sizes = Sizes {
-            memory_mib: None,
-            cpus: None,
-            disk_gb: 20,
-        };
-        let p = plan(&lab(), &sizes, "ae-lab").unwrap();
+        let p = fixture::lab_plan();
         assert_eq!(p.bridges(), ["ae-lab-b0", "ae-lab-b1", "ae-lab-b2"]);
         assert_eq!(p.vms.len(), 3);
         assert_eq!(p.vms[0].memory_mib, 4096);

@@ -517,17 +517,7 @@ mod tests {
     }
 
     fn vm() -> VmPlan {
-        let site =
-            crate::site::load::from_str(crate::site::examples::get("lab").unwrap(), "lab").unwrap();
-        let sizes = super::super::plan::Sizes {
-            memory_mib: None,
-            cpus: None,
-            disk_gb: 20,
-        };
-        super::super::plan::plan(&site, &sizes, "ae-lab")
-            .unwrap()
-            .vms
-            .remove(0)
+        super::super::plan::fixture::lab_plan().vms.remove(0)
     }
 
     #[test]

@@ -81,31 +81,21 @@ pub fn render(plan: &Plan, paths: &Paths<'_>) -> String {
                     }
                 }
             }
-            let _ = writeln!(
-                c,
-                "dhcp-boot=tag:!ipxe,tag:efi64,{UEFI_IPXE},,{}",
-                plan.server
-            );
-            let _ = writeln!(
-                c,
-                "dhcp-boot=tag:!ipxe,tag:!efi64,{BIOS_IPXE},,{}",
-                plan.server
-            );
+            for (arch, file) in [("efi64", UEFI_IPXE), ("!efi64", BIOS_IPXE)] {
+                let _ = writeln!(c, "dhcp-boot=tag:!ipxe,tag:{arch},{file},,{}", plan.server);
+            }
             let _ = writeln!(c, "dhcp-boot=tag:ipxe,{script}");
         }
         NetbootMode::Proxy => {
             // No address is handed out: the network's own DHCP server does that.
             let _ = writeln!(c, "dhcp-range={},proxy,{}", net.network(), net.netmask());
-            let _ = writeln!(
-                c,
-                "pxe-service=tag:!ipxe,x86PC,\"aerie: iPXE\",undionly,{}",
-                plan.server
-            );
-            let _ = writeln!(
-                c,
-                "pxe-service=tag:!ipxe,X86-64_EFI,\"aerie: iPXE\",ipxe.efi,{}",
-                plan.server
-            );
+            for (csa, file) in [("x86PC", "undionly"), ("X86-64_EFI", "ipxe.efi")] {
+                let _ = writeln!(
+                    c,
+                    "pxe-service=tag:!ipxe,{csa},\"aerie: iPXE\",{file},{}",
+                    plan.server
+                );
+            }
             let _ = writeln!(c, "dhcp-boot=tag:ipxe,{script}");
             let _ = writeln!(c, "pxe-service=tag:ipxe,x86PC,\"aerie\",{script}");
             let _ = writeln!(c, "pxe-service=tag:ipxe,X86-64_EFI,\"aerie\",{script}");

@@ -11,7 +11,7 @@
 //!   tls-fingerprint: "sha256:AB:CD:…" # optional: pin the BMC's certificate
 //! ```
 
-use super::fields::{checked_text, no_leading_hyphen, FieldError};
+use super::fields::{checked_text, no_leading_hyphen, string_conversions, FieldError};
 use super::findings::Finding;
 use super::model::Site;
 use serde::{Deserialize, Serialize};
@@ -143,19 +143,6 @@ impl FromStr for BmcAddress {
     }
 }
 
-impl TryFrom<String> for BmcAddress {
-    type Error = FieldError;
-    fn try_from(value: String) -> Result<Self, FieldError> {
-        value.parse()
-    }
-}
-
-impl From<BmcAddress> for String {
-    fn from(value: BmcAddress) -> String {
-        value.text
-    }
-}
-
 impl fmt::Display for BmcAddress {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.text)
@@ -236,18 +223,7 @@ impl fmt::Debug for TlsFingerprint {
     }
 }
 
-impl TryFrom<String> for TlsFingerprint {
-    type Error = FieldError;
-    fn try_from(value: String) -> Result<Self, FieldError> {
-        value.parse()
-    }
-}
-
-impl From<TlsFingerprint> for String {
-    fn from(value: TlsFingerprint) -> String {
-        value.to_string()
-    }
-}
+string_conversions!(display: BmcAddress, TlsFingerprint);
 
 /// The rules between BMC values: one node per BMC system, a pin only over
 /// TLS, a warning for plain HTTP (the password would cross in clear).

@@ -466,9 +466,16 @@ impl FromStr for SshPublicKey {
 }
 
 /// The string conversions every checked type shares: parse on the way in
-/// (serde's `try_from = "String"`), plain text on the way out.
+/// (serde's `try_from = "String"`), plain text on the way out (the inner
+/// string, or with `display:` the type's `Display`).
 macro_rules! string_conversions {
+    (display: $($name:ident),*) => {$(
+        $crate::site::fields::string_conversions!(@one $name, value => value.to_string());
+    )*};
     ($($name:ident),*) => {$(
+        $crate::site::fields::string_conversions!(@one $name, value => value.0);
+    )*};
+    (@one $name:ident, $value:ident => $text:expr) => {
         impl TryFrom<String> for $name {
             type Error = FieldError;
             fn try_from(value: String) -> Result<Self, FieldError> {
@@ -477,12 +484,13 @@ macro_rules! string_conversions {
         }
 
         impl From<$name> for String {
-            fn from(value: $name) -> String {
-                value.0
+            fn from($value: $name) -> String {
+                $text
             }
         }
-    )*};
+    };
 }
+pub(crate) use string_conversions;
 
 string_conversions!(PciId, MacAddr, PasswordHash, SshPublicKey);
 
