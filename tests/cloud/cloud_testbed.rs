@@ -4,15 +4,11 @@
 
 use crate::apply_support;
 use crate::cloud;
+use crate::harness::{json, node};
 use crate::testbed;
 use apply_support::{aerie, known_hosts_copy, report, site_yaml, write_site};
 use cloud::Cloud;
-use serde_json::Value;
 use testbed::Testbed;
-
-fn json(text: &str) -> Value {
-    serde_json::from_str(text).unwrap_or_else(|e| panic!("{e}: {text}"))
-}
 
 #[test]
 fn real_cloud_registers_fake_computes_and_neutron_dnsmasq_offers_the_gateway() {
@@ -58,7 +54,7 @@ fn aerie_register_maps_the_computes_then_a_rerun_changes_nothing(tb: &Testbed, c
         .collect();
     hosts.sort();
     assert_eq!(hosts, ["host2", "host3"], "{services:#}");
-    assert_eq!(cloud.sql("SELECT host FROM nova_api.host_mappings"), "");
+    assert!(cloud.mapped_hosts().is_empty());
 
     let site = write_site(tb, &site_yaml(tb));
     let kh = known_hosts_copy(tb);
@@ -77,20 +73,9 @@ fn aerie_register_maps_the_computes_then_a_rerun_changes_nothing(tb: &Testbed, c
         assert_eq!(node(&r, h)["status"], "registered", "{r:#}");
     }
     assert_eq!(r["flavor"]["status"], "created", "{r:#}");
-    assert_eq!(
-        cloud.sql("SELECT host FROM nova_api.host_mappings ORDER BY host"),
-        "host2\nhost3\n"
-    );
-    let hv = json(&cloud.admin_ok("openstack hypervisor list -f json"));
-    let mut names: Vec<&str> = hv
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|h| h["Hypervisor Hostname"].as_str().unwrap())
-        .collect();
-    names.sort();
+    assert_eq!(cloud.mapped_hosts(), ["host2", "host3"]);
     // The fake driver names its node after the host.
-    assert_eq!(names, ["host2", "host3"], "{hv:#}");
+    assert_eq!(cloud.hypervisors(), ["host2", "host3"]);
     // The PCI flavor, once, with the site's alias.
     let flavor = json(&cloud.admin_ok("openstack flavor show m1.ib -f json"));
     assert_eq!(flavor["vcpus"], 2, "{flavor:#}");
@@ -100,15 +85,7 @@ fn aerie_register_maps_the_computes_then_a_rerun_changes_nothing(tb: &Testbed, c
     );
 
     // A second run: nothing changes in nova's host mappings, compute nodes or flavors.
-    let snapshot = || {
-        cloud.sql(
-            "SELECT host, cell_id FROM nova_api.host_mappings ORDER BY host; \
-             SELECT name, flavorid, vcpus, memory_mb FROM nova_api.flavors ORDER BY name; \
-             SELECT `key`, value FROM nova_api.flavor_extra_specs ORDER BY `key`; \
-             SELECT host, hypervisor_hostname, mapped FROM nova.compute_nodes ORDER BY host",
-        )
-    };
-    let before = snapshot();
+    let before = cloud.nova_snapshot();
     let out = aerie(tb, "register", &site, &kh, &args);
     assert!(out.status.success(), "{}", cloud::explain(&out));
     let r = report(&out);
@@ -116,7 +93,7 @@ fn aerie_register_maps_the_computes_then_a_rerun_changes_nothing(tb: &Testbed, c
         assert_eq!(node(&r, h)["status"], "already-registered", "{r:#}");
     }
     assert_eq!(r["flavor"]["status"], "present", "{r:#}");
-    assert_eq!(snapshot(), before);
+    assert_eq!(cloud.nova_snapshot(), before);
 }
 
 /// The harness's answer to nova 34's start-up race: a nova-compute that died of it
@@ -136,13 +113,4 @@ fn a_compute_dead_of_the_start_race_is_started_again_any_other_death_fails(cloud
     cloud.stop_compute(3).unwrap();
     cloud.start_compute(3).unwrap();
     cloud.wait_computes_up(&["host3"], 300).unwrap();
-}
-
-fn node<'a>(report: &'a Value, name: &str) -> &'a Value {
-    report["nodes"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|h| h["host"] == name)
-        .unwrap_or_else(|| panic!("no report for {name}: {report:#}"))
 }

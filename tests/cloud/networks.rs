@@ -6,13 +6,10 @@
 
 use crate::apply_support::{aerie, known_hosts_copy, report};
 use crate::cloud::{self, Cloud, PHYSNET};
+use crate::harness::json;
 use crate::testbed::Testbed;
 use serde_json::Value;
 use std::time::Instant;
-
-fn json(text: &str) -> Value {
-    serde_json::from_str(text).unwrap_or_else(|e| panic!("{e}: {text}"))
-}
 
 /// The example site (demo-net: VLAN 101, gateway 10.44.1.1; demo2-net: VLAN 102,
 /// gateway 10.44.2.1; DNS 192.0.2.53) with its frontend fe1 at the test bed's frontend.

@@ -9,29 +9,9 @@
 use crate::apply_support::{site_yaml, write_site};
 use crate::cloud::Cloud;
 use crate::firstboot_support::{heredoc, run_as_unit, run_unit_command, unit_line};
-use crate::harness::{self, aerie_bin};
+use crate::harness::{self, aerie_bin, node};
 use crate::testbed::Testbed;
 use serde_json::Value;
-
-fn node<'a>(report: &'a Value, name: &str) -> &'a Value {
-    report["nodes"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|h| h["host"] == name)
-        .unwrap_or_else(|| panic!("no report for {name}: {report:#}"))
-}
-
-/// What a registration may change in nova: host mappings, compute nodes, services,
-/// flavors.
-fn snapshot(cloud: &Cloud) -> String {
-    cloud.sql(
-        "SELECT host, cell_id FROM nova_api.host_mappings ORDER BY host; \
-         SELECT name, flavorid, vcpus, memory_mb FROM nova_api.flavors ORDER BY name; \
-         SELECT host, hypervisor_hostname, mapped, deleted FROM nova.compute_nodes ORDER BY id; \
-         SELECT id, host, deleted FROM nova.services WHERE `binary` = 'nova-compute' ORDER BY id",
-    )
-}
 
 #[test]
 fn the_first_boot_command_registers_the_nodes_with_the_real_cloud() {
@@ -50,7 +30,7 @@ fn the_first_boot_command_registers_the_nodes_with_the_real_cloud() {
 
 fn first_boot(tb: &Testbed, cloud: &Cloud) {
     let fe = tb.host(1);
-    assert_eq!(cloud.sql("SELECT host FROM nova_api.host_mappings"), "");
+    assert!(cloud.mapped_hosts().is_empty());
     // Render the testbed's site as the ISO road does and take what the frontend's
     // kickstart writes: the site file and the unit's command.
     let site_path = write_site(tb, &site_yaml(tb));
@@ -78,22 +58,8 @@ fn first_boot(tb: &Testbed, cloud: &Cloud) {
     assert_eq!(node(&r, "host2")["status"], "registered", "{r:#}");
     assert_eq!(node(&r, "host3")["status"], "registered", "{r:#}");
     // What nova says: both hosts mapped into the cell, both hypervisors listed.
-    assert_eq!(
-        cloud.sql("SELECT host FROM nova_api.host_mappings ORDER BY host"),
-        "host2\nhost3\n"
-    );
-    let hv: Value = serde_json::from_str(
-        &cloud.admin_ok("openstack --os-compute-api-version 2.53 hypervisor list -f json"),
-    )
-    .unwrap();
-    let mut names: Vec<&str> = hv
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|h| h["Hypervisor Hostname"].as_str().unwrap())
-        .collect();
-    names.sort();
-    assert_eq!(names, ["host2", "host3"], "{hv:#}");
+    assert_eq!(cloud.mapped_hosts(), ["host2", "host3"]);
+    assert_eq!(cloud.hypervisors(), ["host2", "host3"]);
     // The real tools ran on the frontend itself: discover_hosts once.
     assert_eq!(
         cloud.calls("nova-manage"),
@@ -101,11 +67,11 @@ fn first_boot(tb: &Testbed, cloud: &Cloud) {
     );
 
     // A rerun (the unit retried) changes nothing.
-    let before = snapshot(cloud);
+    let before = cloud.nova_snapshot();
     let run = run_as_unit(fe, &format!("{exec_start} --output json"));
     assert!(run.status.success(), "{}", crate::cloud::explain(&run));
     let r: Value = serde_json::from_slice(&run.stdout).unwrap();
     assert_eq!(r["summary"]["already_registered"], 2, "{r:#}");
     assert_eq!(cloud.calls("nova-manage").len(), 1);
-    assert_eq!(snapshot(cloud), before);
+    assert_eq!(cloud.nova_snapshot(), before);
 }

@@ -11,18 +11,16 @@
 //! nova's API; 7 a revoked token; 8 a nova-compute reporting under another name (the
 //! cloud never lists host8); 9 late and 10 up while rabbitmq stops half-way.
 
-use crate::apply_support::{aerie, aerie_command, known_hosts_copy, site_yaml, write_site};
-use crate::cloud::{self, Cloud, OPENRC};
+use crate::apply_support::{aerie, aerie_command, known_hosts_copy, report, site_yaml, write_site};
+use crate::cloud::{self, Cloud, HYPERVISOR_LIST, OPENRC};
+use crate::harness::{json, node};
 use crate::testbed::Testbed;
-use serde_json::Value;
 use std::path::PathBuf;
 use std::process::{Output, Stdio};
 use std::time::{Duration, Instant};
 
 const DISCOVER: &str = "cell_v2 discover_hosts --verbose";
 const SERVICE_LIST: &str = "compute service list --service nova-compute -f json";
-/// The profile's check of what nova knows (microversion 2.53: no uptime RPCs).
-const HYPERVISOR_LIST: &str = "--os-compute-api-version 2.53 hypervisor list -f json";
 
 struct Ctx<'a> {
     tb: &'a Testbed,
@@ -81,56 +79,6 @@ fn register(ctx: &Ctx, args: &[&str]) -> Output {
     aerie(ctx.tb, "register", &ctx.site, &ctx.kh, args)
 }
 
-fn report(out: &Output) -> Value {
-    crate::apply_support::report(out)
-}
-
-fn node<'a>(report: &'a Value, name: &str) -> &'a Value {
-    report["nodes"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|h| h["host"] == name)
-        .unwrap_or_else(|| panic!("no report for {name}: {report:#}"))
-}
-
-fn json(text: &str) -> Value {
-    serde_json::from_str(text).unwrap_or_else(|e| panic!("{e}: {text}"))
-}
-
-/// The hosts nova maps into its cell (nova_api.host_mappings).
-fn mapped(cloud: &Cloud) -> Vec<String> {
-    cloud
-        .sql("SELECT host FROM nova_api.host_mappings ORDER BY host")
-        .lines()
-        .map(str::to_string)
-        .collect()
-}
-
-fn hypervisors(cloud: &Cloud) -> Vec<String> {
-    let hv = json(&cloud.admin_ok(&format!("openstack {HYPERVISOR_LIST}")));
-    let mut names: Vec<String> = hv
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|h| h["Hypervisor Hostname"].as_str().unwrap().to_string())
-        .collect();
-    names.sort();
-    names
-}
-
-/// What a registration may change in nova: host mappings, flavors, compute nodes.
-fn snapshot(cloud: &Cloud) -> String {
-    cloud.sql(
-        "SELECT host, cell_id FROM nova_api.host_mappings ORDER BY host; \
-         SELECT name, flavorid, vcpus, memory_mb, root_gb FROM nova_api.flavors ORDER BY name; \
-         SELECT f.name, s.`key`, s.value FROM nova_api.flavor_extra_specs s \
-           JOIN nova_api.flavors f ON f.id = s.flavor_id ORDER BY f.name, s.`key`; \
-         SELECT host, hypervisor_hostname, mapped, deleted FROM nova.compute_nodes ORDER BY id; \
-         SELECT id, host, deleted FROM nova.services WHERE `binary` = 'nova-compute' ORDER BY id",
-    )
-}
-
 /// The service's id as nova's API names it (a UUID from microversion 2.53 on).
 fn service_id(cloud: &Cloud, host: &str) -> String {
     cloud
@@ -183,8 +131,8 @@ fn up(cloud: &mut Cloud, index: usize) {
 }
 
 fn assert_registered(cloud: &Cloud, hosts: &[&str]) {
-    let m = mapped(cloud);
-    let hv = hypervisors(cloud);
+    let m = cloud.mapped_hosts();
+    let hv = cloud.hypervisors();
     for h in hosts {
         assert!(m.iter().any(|x| x == h), "{h} not in host_mappings: {m:?}");
         assert!(
@@ -203,7 +151,7 @@ fn assert_registered(cloud: &Cloud, hosts: &[&str]) {
 fn waits_registers_and_reruns(ctx: &Ctx, cloud: &mut Cloud) {
     let nm_before = cloud.calls("nova-manage").len();
     let os_before = cloud.calls("openstack").len();
-    assert!(!mapped(cloud).iter().any(|h| h == "host2"));
+    assert!(!cloud.mapped_hosts().iter().any(|h| h == "host2"));
     let t = Instant::now();
     let out = register_while(
         ctx,
@@ -239,7 +187,7 @@ fn waits_registers_and_reruns(ctx: &Ctx, cloud: &mut Cloud) {
     assert!(looks >= 2, "{calls:#?}");
     // One discovery, after the wait, for the nodes that came up.
     assert_eq!(cloud.calls("nova-manage")[nm_before..], [DISCOVER]);
-    let m = mapped(cloud);
+    let m = cloud.mapped_hosts();
     assert!(!m.iter().any(|h| h == "host4"), "{m:?}");
     assert_registered(cloud, &["host2", "host3"]);
     // The PCI flavor, once, with the site's alias.
@@ -260,7 +208,7 @@ fn waits_registers_and_reruns(ctx: &Ctx, cloud: &mut Cloud) {
 
     // Second run over the registered nodes: nothing changes in nova, and aerie asks
     // the cloud two things (the hypervisor list, the flavor), whatever the node count.
-    let before = snapshot(cloud);
+    let before = cloud.nova_snapshot();
     let os_before = cloud.calls("openstack").len();
     let nm_before = cloud.calls("nova-manage").len();
     let out = register(ctx, &["--nodes", "host2,host3"]);
@@ -271,7 +219,7 @@ fn waits_registers_and_reruns(ctx: &Ctx, cloud: &mut Cloud) {
         assert_eq!(node(&r, h)["commands"], serde_json::json!([]), "{r:#}");
     }
     assert_eq!(r["flavor"]["status"], "present", "{r:#}");
-    assert_eq!(snapshot(cloud), before);
+    assert_eq!(cloud.nova_snapshot(), before);
     assert_eq!(
         cloud.calls("openstack")[os_before..],
         [HYPERVISOR_LIST, "flavor show m1.ib"]
@@ -366,8 +314,8 @@ fn api_answers_500(ctx: &Ctx, cloud: &mut Cloud) {
         .start_fault_proxy(8775, 8774, "/os-hypervisors")
         .unwrap();
     set_compute_url(cloud, &format!("http://{fe}:8775/v2.1"));
-    assert!(!mapped(cloud).iter().any(|h| h == "host6"));
-    let before = snapshot(cloud);
+    assert!(!cloud.mapped_hosts().iter().any(|h| h == "host6"));
+    let before = cloud.nova_snapshot();
     let nm = cloud.calls("nova-manage").len();
     let out = register(ctx, &["--nodes", "host6", "--poll-interval", "1"]);
     set_compute_url(cloud, &format!("http://{fe}:8774/v2.1"));
@@ -385,7 +333,7 @@ fn api_answers_500(ctx: &Ctx, cloud: &mut Cloud) {
             && msg.ends_with("; nothing was registered"),
         "{msg}"
     );
-    assert_eq!(snapshot(cloud), before, "changed on a failing cloud");
+    assert_eq!(cloud.nova_snapshot(), before, "changed on a failing cloud");
     assert_eq!(cloud.calls("nova-manage").len(), nm);
 
     let out = register(ctx, &["--nodes", "host6", "--poll-interval", "1"]);
@@ -416,8 +364,8 @@ fn revoked_token(ctx: &Ctx, cloud: &mut Cloud) {
         ),
     )
     .unwrap();
-    assert!(!mapped(cloud).iter().any(|h| h == "host7"));
-    let before = snapshot(cloud);
+    assert!(!cloud.mapped_hosts().iter().any(|h| h == "host7"));
+    let before = cloud.nova_snapshot();
     let nm = cloud.calls("nova-manage").len();
     let out = register(ctx, &["--nodes", "host7", "--poll-interval", "1"]);
     std::fs::write(&rc, good).unwrap();
@@ -437,7 +385,11 @@ fn revoked_token(ctx: &Ctx, cloud: &mut Cloud) {
             ),
         "{msg}"
     );
-    assert_eq!(snapshot(cloud), before, "changed with a revoked token");
+    assert_eq!(
+        cloud.nova_snapshot(),
+        before,
+        "changed with a revoked token"
+    );
     assert_eq!(cloud.calls("nova-manage").len(), nm);
 
     let out = register(ctx, &["--nodes", "host7", "--poll-interval", "1"]);
@@ -452,7 +404,7 @@ fn node_never_listed(ctx: &Ctx, cloud: &mut Cloud) {
     cloud.start_compute_as(8, "host8-renamed").unwrap();
     cloud.wait_computes_up(&["host8-renamed"], 300).unwrap();
     let nm = cloud.calls("nova-manage").len();
-    let before = mapped(cloud);
+    let before = cloud.mapped_hosts();
     let out = register(
         ctx,
         &["--nodes", "host8", "--poll-interval", "1", "--timeout", "5"],
@@ -468,7 +420,7 @@ fn node_never_listed(ctx: &Ctx, cloud: &mut Cloud) {
     );
     // Nothing ran: no discovery for a run with no node up.
     assert_eq!(cloud.calls("nova-manage").len(), nm);
-    assert_eq!(mapped(cloud), before);
+    assert_eq!(cloud.mapped_hosts(), before);
 
     cloud.stop_compute(8).unwrap();
     cloud.start_compute(8).unwrap();
@@ -521,7 +473,7 @@ fn rabbitmq_stops_half_way(ctx: &Ctx, cloud: &mut Cloud) {
         n["error"].as_str().unwrap().contains("not up after 25 s"),
         "{n:#}"
     );
-    assert!(!mapped(cloud).iter().any(|h| h == "host9"));
+    assert!(!cloud.mapped_hosts().iter().any(|h| h == "host9"));
     restarted.unwrap();
 
     cloud.wait_computes_up(&["host9", "host10"], 300).unwrap();

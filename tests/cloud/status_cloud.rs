@@ -13,7 +13,8 @@
 //! registered (nova lists nothing of it); 6 unreachable, registered.
 
 use crate::apply_support::{self, aerie, apply, known_hosts_copy, lab_aerie, report, write_site};
-use crate::cloud::{self, Cloud};
+use crate::cloud::{self, Cloud, HYPERVISOR_LIST};
+use crate::harness::{json, node};
 use crate::testbed::{TestHost, Testbed};
 use serde_json::{json, Value};
 use std::time::{Duration, Instant};
@@ -21,7 +22,6 @@ use std::time::{Duration, Instant};
 const ROOT: &str = "/srv/facts";
 const MARKER: &str = "/run/aerie/reboot-required";
 const BOOTED: &str = "BOOT_IMAGE=/vmlinuz ro intel_iommu=on iommu=pt";
-const HYPERVISOR_LIST: &str = "--os-compute-api-version 2.53 hypervisor list -f json";
 const SERVICE_LIST: &str = "compute service list --service nova-compute -f json";
 
 /// The host "booted" with this kernel: its facts (FIXTURES), /run cleared of aerie's mark.
@@ -33,35 +33,16 @@ fn kernel(h: &TestHost, cmdline: &str, nested: &str) {
     ));
 }
 
-fn row<'a>(r: &'a Value, host: &str) -> &'a Value {
-    r["nodes"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|n| n["host"] == host)
-        .unwrap_or_else(|| panic!("no {host}: {r:#}"))
-}
-
-fn json_of(text: &str) -> Value {
-    serde_json::from_str(text).unwrap_or_else(|e| panic!("{e}: {text}"))
-}
-
 /// What nova says, per compute host: (its nova-compute's state, listed as hypervisor).
 fn nova_says(cloud: &Cloud, host: &str) -> (Option<String>, bool) {
-    let services = json_of(&cloud.admin_ok(&format!("openstack {SERVICE_LIST}")));
+    let services = json(&cloud.admin_ok(&format!("openstack {SERVICE_LIST}")));
     let state = services
         .as_array()
         .unwrap()
         .iter()
         .find(|s| s["Host"] == host)
         .map(|s| s["State"].as_str().unwrap().to_string());
-    let hv = json_of(&cloud.admin_ok(&format!("openstack {HYPERVISOR_LIST}")));
-    let listed = hv
-        .as_array()
-        .unwrap()
-        .iter()
-        .any(|h| h["Hypervisor Hostname"] == host);
-    (state, listed)
+    (state, cloud.hypervisors().iter().any(|h| h == host))
 }
 
 #[test]
@@ -105,10 +86,7 @@ fn rows(tb: &Testbed, cloud: &mut Cloud) {
         ],
     );
     assert!(out.status.success(), "{}", cloud::explain(&out));
-    assert_eq!(
-        cloud.sql("SELECT host FROM nova_api.host_mappings ORDER BY host"),
-        "host2\nhost3\nhost4\nhost6\n"
-    );
+    assert_eq!(cloud.mapped_hosts(), ["host2", "host3", "host4", "host6"]);
     // host4's nova-compute stops: nova lists it down once its reports are late
     // (service_down_time, 60 s by default).
     cloud.stop_compute(4).unwrap();
@@ -163,7 +141,7 @@ fn rows(tb: &Testbed, cloud: &mut Cloud) {
     assert_eq!(r["registered_error"], Value::Null, "{r:#}");
     assert_eq!(r["cloud_error"], Value::Null, "{r:#}");
     let fields = |h: &str| {
-        let x = row(&r, h);
+        let x = node(&r, h);
         (
             x["reachable"].clone(),
             x["host_key"].as_str().unwrap().to_string(),
@@ -179,7 +157,7 @@ fn rows(tb: &Testbed, cloud: &mut Cloud) {
         fields("host1"),
         (t.clone(), "pinned".into(), t.clone(), f.clone(), n.clone())
     );
-    assert_eq!(row(&r, "host1")["drift"], json!([]));
+    assert_eq!(node(&r, "host1")["drift"], json!([]));
     assert_eq!(
         fields("host2"),
         (t.clone(), "pinned".into(), t.clone(), f.clone(), t.clone())
@@ -207,23 +185,23 @@ fn rows(tb: &Testbed, cloud: &mut Cloud) {
         )
     );
     assert_eq!(
-        row(&r, "host3")["drift"],
+        node(&r, "host3")["drift"],
         json!(["/etc/modprobe.d/kvm-nested.conf"])
     );
     assert_eq!(
-        row(&r, "host3")["reboot_reasons"],
+        node(&r, "host3")["reboot_reasons"],
         json!([
             "the running kernel's command line lacks intel_iommu=on iommu=pt",
             "kvm_intel runs with nested=N"
         ])
     );
-    assert!(row(&r, "host5")["error"]
+    assert!(node(&r, "host5")["error"]
         .as_str()
         .unwrap()
         .contains("CHANGED"));
 
     // The cloud column says what nova says (asked again, after aerie).
-    let cloud_cell = |h: &str| row(&r, h)["cloud"].clone();
+    let cloud_cell = |h: &str| node(&r, h)["cloud"].clone();
     assert_eq!(cloud_cell("host1"), json!({"deployed": false}));
     for h in ["host2", "host3", "host6"] {
         assert_eq!(nova_says(cloud, h), (Some("up".into()), true), "{h}");
@@ -284,8 +262,8 @@ fn rows(tb: &Testbed, cloud: &mut Cloud) {
     let out = status(&kh, &["--nodes", "host2"]);
     assert!(out.status.success(), "{}", cloud::explain(&out));
     let r = report(&status(&kh, &["--nodes", "host1"]));
-    assert_eq!(row(&r, "host1")["cloud"]["deployed"], true);
-    assert_eq!(row(&r, "host1")["cloud"]["marker"]["site"], "testlab");
+    assert_eq!(node(&r, "host1")["cloud"]["deployed"], true);
+    assert_eq!(node(&r, "host1")["cloud"]["marker"]["site"], "testlab");
 
     // The cloud unreachable (keystone's credentials point nowhere): the column says
     // so and why; every other column stays.
@@ -300,9 +278,9 @@ fn rows(tb: &Testbed, cloud: &mut Cloud) {
     assert!(why.contains("hypervisor list"), "{why}");
     assert!(why.contains("5999"), "{why}");
     assert_eq!(
-        row(&r, "host2")["cloud"],
+        node(&r, "host2")["cloud"],
         json!({"service": null, "hypervisor_listed": null})
     );
-    assert_eq!(row(&r, "host2")["in_sync"], true);
-    assert_eq!(row(&r, "host1")["cloud"]["deployed"], true);
+    assert_eq!(node(&r, "host2")["in_sync"], true);
+    assert_eq!(node(&r, "host1")["cloud"]["deployed"], true);
 }

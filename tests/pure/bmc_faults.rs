@@ -9,7 +9,8 @@
 //! sent again, a wrong password is refused by the session service alone.
 
 use crate::harness::{aerie, OutputText};
-use crate::redfish::{self, node, Emulator, FileServer};
+use crate::harness::{json, node};
+use crate::redfish::{self, Emulator, FileServer};
 use crate::redfish_faults::{Fault, FaultProxy, Features};
 use serde_json::Value;
 use std::collections::HashMap;
@@ -198,7 +199,7 @@ fn a_session_carries_the_requests_and_is_closed_and_patches_carry_the_etag() {
         .args(["--iso", &url, "--output", "json"])
         .code(2)
         .run();
-    let report = redfish::json(&out.stdout_text());
+    let report = json(&out.stdout_text());
     assert_eq!(node(&report, "n0")["ok"], true, "{report:#}");
     let n1 = node(&report, "n1");
     assert_eq!(n1["ok"], true, "{report:#}");

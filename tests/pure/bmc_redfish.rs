@@ -4,7 +4,8 @@
 //! Redfish GETs; wrong credentials, an unreachable BMC and TLS trust.
 
 use crate::harness::{aerie, OutputText};
-use crate::redfish::{self, json, node, Emulator, FileServer};
+use crate::harness::{json, node};
+use crate::redfish::{self, Emulator, FileServer};
 
 #[test]
 fn fifty_systems_boot_once_from_the_iso_and_the_emulator_says_so() {

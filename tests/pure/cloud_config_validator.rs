@@ -3,8 +3,8 @@
 //! neutron 29): no unknown and no deprecated option (`--fatal-warnings`).
 
 use crate::harness;
+use crate::render_support::{bundle_json, render_example_cli};
 
-use serde_json::Value;
 use std::collections::BTreeMap;
 use std::path::Path;
 
@@ -36,20 +36,12 @@ fn validate(dir: &Path, name: &str, path: &str, text: &str) -> (bool, String) {
 
 #[test]
 fn aeries_nova_and_neutron_settings_pass_oslo_config_validator() {
-    let tmp = tempfile::tempdir().unwrap();
-    let out = tmp.path().join("out");
-    harness::aerie()
-        .args(["render", "--example", "lab", "-o"])
-        .arg(&out)
-        .run();
+    let (tmp, out) = render_example_cli("lab");
     // Per node and file, the ini aerie's edits make (sections in order, lists with
     // their defaults, as the edit applies them to a file without the key).
     let mut checked = 0;
     for node in ["fe1", "node1", "node2"] {
-        let bundle: Value = serde_json::from_str(
-            &std::fs::read_to_string(out.join(node).join("bundle.json")).unwrap(),
-        )
-        .unwrap();
+        let bundle = bundle_json(&out, node);
         let mut files: BTreeMap<String, BTreeMap<String, Vec<String>>> = BTreeMap::new();
         for e in bundle["edits"].as_array().unwrap() {
             let path = e["path"].as_str().unwrap();

@@ -4,6 +4,7 @@
 //! do, and says what nova's whitelist admits and what the flavor's alias requests.
 
 use crate::harness;
+use crate::render_support::{bundle_json, render_example_cli};
 use serde_json::{json, Value};
 use std::path::Path;
 
@@ -31,16 +32,9 @@ fn nova_reads(conf: &Path, requests: &[&str]) -> Result<Value, String> {
 
 #[test]
 fn nova_reads_aeries_device_spec_and_alias_as_the_site_means_them() {
-    let tmp = tempfile::tempdir().unwrap();
-    let out = tmp.path().join("out");
-    harness::aerie()
-        .args(["render", "--example", "lab", "-o"])
-        .arg(&out)
-        .run();
+    let (_tmp, out) = render_example_cli("lab");
     // The flavor's property, as aerie's frontend action creates it.
-    let bundle: Value =
-        serde_json::from_str(&std::fs::read_to_string(out.join("fe1/bundle.json")).unwrap())
-            .unwrap();
+    let bundle = bundle_json(&out, "fe1");
     let argv = bundle["actions"]
         .as_array()
         .unwrap()

@@ -3,7 +3,7 @@
 //! rendered, template errors naming template and line, secrets not world-readable.
 
 use crate::harness;
-use harness::aerie;
+use harness::{aerie, file_names};
 
 use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
@@ -11,15 +11,6 @@ use std::process::Output;
 
 fn stderr(o: &Output) -> String {
     String::from_utf8_lossy(&o.stderr).into_owned()
-}
-
-fn entries(dir: &Path) -> Vec<String> {
-    let mut v: Vec<String> = std::fs::read_dir(dir)
-        .unwrap()
-        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-        .collect();
-    v.sort();
-    v
 }
 
 #[test]
@@ -33,7 +24,7 @@ fn render_refuses_a_non_empty_directory_without_force() {
         .output();
     assert_eq!(o.status.code(), Some(73), "{}", stderr(&o));
     assert!(stderr(&o).contains("--force"), "{}", stderr(&o));
-    assert_eq!(entries(&tmp.path().join("out")), ["notes.txt"]);
+    assert_eq!(file_names(&tmp.path().join("out")), ["notes.txt"]);
     let o = aerie()
         .cwd(tmp.path())
         .args(["render", "--example", "lab", "-o", "out", "--force"])
@@ -42,7 +33,7 @@ fn render_refuses_a_non_empty_directory_without_force() {
     assert!(!tmp.path().join("out/notes.txt").exists());
     assert!(tmp.path().join("out/node1/ks.cfg").is_file());
     assert_eq!(
-        entries(tmp.path()),
+        file_names(tmp.path()),
         ["out"],
         "temporary directories left behind"
     );
@@ -96,7 +87,7 @@ fn build_replaces_its_own_output_and_nothing_else() {
         .output();
     assert_eq!(o.status.code(), Some(73), "{}", stderr(&o));
     assert!(stderr(&o).contains("not aerie output"), "{}", stderr(&o));
-    assert_eq!(entries(&other), ["photo.jpg"]);
+    assert_eq!(file_names(&other), ["photo.jpg"]);
 }
 
 #[test]
@@ -113,7 +104,7 @@ fn an_invalid_site_is_never_rendered() {
     assert_eq!(o.status.code(), Some(65), "{}", stderr(&o));
     assert!(stderr(&o).contains("num-vfs"), "{}", stderr(&o));
     assert!(!tmp.path().join("out").exists());
-    assert_eq!(entries(tmp.path()), ["site.yaml"]);
+    assert_eq!(file_names(tmp.path()), ["site.yaml"]);
 }
 
 /// `aerie render --example lab -o out --templates t` in `dir`.

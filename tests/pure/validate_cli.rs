@@ -1,20 +1,9 @@
 //! `aerie validate` driven as a user runs it: the real binary on real files.
 
 use crate::harness;
-use harness::aerie;
-
-use std::path::Path;
+use harness::{aerie, file_names};
 
 const LAB: &str = include_str!("../../examples/lab.yaml");
-
-fn listing(dir: &Path) -> Vec<String> {
-    let mut names: Vec<String> = std::fs::read_dir(dir)
-        .unwrap()
-        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-        .collect();
-    names.sort();
-    names
-}
 
 /// (rule, text in lab.yaml, replacement, key the error must name)
 const INVALID: &[(&str, &str, &str, &str)] = &[
@@ -293,7 +282,7 @@ fn every_rule_exits_65_names_the_key_and_writes_nothing() {
         let dir = tempfile::tempdir().unwrap();
         let site = dir.path().join("site.yaml");
         std::fs::write(&site, LAB.replacen(from, to, 1)).unwrap();
-        let before = (listing(dir.path()), std::fs::read(&site).unwrap());
+        let before = (file_names(dir.path()), std::fs::read(&site).unwrap());
         let out = aerie()
             .args(["validate", "site.yaml"])
             .cwd(dir.path())
@@ -306,7 +295,7 @@ fn every_rule_exits_65_names_the_key_and_writes_nothing() {
         );
         assert!(stderr.contains("fix: "), "{rule}: no fix given:\n{stderr}");
         assert_eq!(
-            (listing(dir.path()), std::fs::read(&site).unwrap()),
+            (file_names(dir.path()), std::fs::read(&site).unwrap()),
             before,
             "{rule}"
         );

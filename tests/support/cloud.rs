@@ -48,6 +48,9 @@ pub const OPENRC: &str = "/root/keystonerc_admin";
 /// The physnet of the VLAN provider networks, and its VLAN range.
 pub const PHYSNET: &str = "physnet1";
 pub const VLAN_RANGE: (u16, u16) = (100, 199);
+/// nova's hypervisor list at the microversion aerie asks for (hypervisors named by
+/// UUID), after `openstack `.
+pub const HYPERVISOR_LIST: &str = "--os-compute-api-version 2.53 hypervisor list -f json";
 
 const DB_PASSWORD: &str = "aerie-test-db";
 const DROP_CAPS: &str = "-sys_boot,-sys_module,-sys_time";
@@ -1017,6 +1020,40 @@ impl<'a> Cloud<'a> {
             .args(["-e", sql]))
         .expect("cloud sql");
         String::from_utf8_lossy(&out.stdout).into_owned()
+    }
+
+    /// What a registration may change in nova, to compare before and after: host
+    /// mappings, flavors and their extra specs, compute nodes, nova-compute services.
+    pub fn nova_snapshot(&self) -> String {
+        self.sql(
+            "SELECT host, cell_id FROM nova_api.host_mappings ORDER BY host; \
+             SELECT name, flavorid, vcpus, memory_mb, root_gb FROM nova_api.flavors ORDER BY name; \
+             SELECT f.name, s.`key`, s.value FROM nova_api.flavor_extra_specs s \
+               JOIN nova_api.flavors f ON f.id = s.flavor_id ORDER BY f.name, s.`key`; \
+             SELECT host, hypervisor_hostname, mapped, deleted FROM nova.compute_nodes ORDER BY id; \
+             SELECT id, host, deleted FROM nova.services WHERE `binary` = 'nova-compute' ORDER BY id",
+        )
+    }
+
+    /// The hosts nova maps into its cell (nova_api.host_mappings), sorted.
+    pub fn mapped_hosts(&self) -> Vec<String> {
+        self.sql("SELECT host FROM nova_api.host_mappings ORDER BY host")
+            .lines()
+            .map(str::to_string)
+            .collect()
+    }
+
+    /// The hypervisors nova's API lists ([`HYPERVISOR_LIST`]), by name, sorted.
+    pub fn hypervisors(&self) -> Vec<String> {
+        let hv = crate::harness::json(&self.admin_ok(&format!("openstack {HYPERVISOR_LIST}")));
+        let mut names: Vec<String> = hv
+            .as_array()
+            .unwrap_or_else(|| panic!("no list: {hv:#}"))
+            .iter()
+            .map(|h| h["Hypervisor Hostname"].as_str().unwrap().to_string())
+            .collect();
+        names.sort();
+        names
     }
 
     fn mysql(&self, sql: &str) -> Result<()> {

@@ -300,6 +300,41 @@ pub fn diff(want: &str, got: &str) -> String {
         .to_string()
 }
 
+/// The names in a folder, sorted.
+pub fn file_names(dir: &Path) -> Vec<String> {
+    let mut names: Vec<String> = std::fs::read_dir(dir)
+        .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    names
+}
+
+/// Text that must be JSON (a panic shows the text).
+pub fn json(text: &str) -> serde_json::Value {
+    serde_json::from_str(text).unwrap_or_else(|e| panic!("not JSON ({e}):\n{text}"))
+}
+
+/// One node's row in one of aerie's JSON reports (`nodes[]`, by `host`).
+pub fn node<'a>(report: &'a serde_json::Value, host: &str) -> &'a serde_json::Value {
+    report["nodes"]
+        .as_array()
+        .unwrap_or_else(|| panic!("no nodes in {report:#}"))
+        .iter()
+        .find(|n| n["host"] == host)
+        .unwrap_or_else(|| panic!("no {host} in {report:#}"))
+}
+
+/// A new ed25519 key pair at `key` (no passphrase, comment `aerie-test`); the
+/// public half's text.
+pub fn ssh_keygen(key: &Path) -> String {
+    tool("ssh-keygen")
+        .args(["-q", "-t", "ed25519", "-N", "", "-C", "aerie-test", "-f"])
+        .arg(key)
+        .run();
+    std::fs::read_to_string(key.with_extension("pub")).unwrap()
+}
+
 /// A lab host as files, read through `--host-root` / `AERIE_HOST_ROOT`:
 /// /proc/cpuinfo (one virtualisation flag), /proc/meminfo, the kvm_intel
 /// `nested` parameter, /dev/kvm. Default: KVM, VT-x, nested on, 32 GiB free.

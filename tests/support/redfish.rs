@@ -338,18 +338,3 @@ pub fn write_plain_site(dir: &Path, base: &str, systems: &[String]) -> PathBuf {
         &secrets_yaml(systems.len(), &|_| PASSWORD.to_string()),
     )
 }
-
-/// `aerie bmc … --output json`'s report.
-pub fn json(text: &str) -> serde_json::Value {
-    serde_json::from_str(text).unwrap_or_else(|e| panic!("not JSON ({e}):\n{text}"))
-}
-
-/// One node's result in a report.
-pub fn node<'a>(report: &'a serde_json::Value, host: &str) -> &'a serde_json::Value {
-    report["nodes"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|n| n["host"] == host)
-        .unwrap_or_else(|| panic!("no {host} in {report:#}"))
-}

@@ -108,16 +108,6 @@ pub fn read_state(fe: &TestHost) -> Value {
     serde_json::from_slice(&std::fs::read(fe.path(STATE)).unwrap()).unwrap()
 }
 
-/// The report of one node in `aerie register`'s JSON.
-pub fn node<'a>(report: &'a Value, name: &str) -> &'a Value {
-    report["nodes"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|h| h["host"] == name)
-        .unwrap_or_else(|| panic!("no report for {name}: {report:#}"))
-}
-
 /// The calls a stand-in recorded, as command lines with spaces.
 pub fn calls(h: &TestHost, name: &str) -> Vec<String> {
     h.standin_calls(name)

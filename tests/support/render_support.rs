@@ -9,6 +9,23 @@ use aerie::render::{self, Options, Rendered, Templates};
 use aerie::site::{self, examples, Site, Source};
 use std::path::{Path, PathBuf};
 
+/// `aerie render --example NAME -o DIR/out` by the real binary: the temporary
+/// folder and `out` in it.
+pub fn render_example_cli(name: &str) -> (tempfile::TempDir, PathBuf) {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("out");
+    crate::harness::aerie()
+        .args(["render", "--example", name, "-o"])
+        .arg(&out)
+        .run();
+    (tmp, out)
+}
+
+/// A node's rendered bundle (`OUT/NODE/bundle.json`) as JSON.
+pub fn bundle_json(out: &Path, node: &str) -> serde_json::Value {
+    crate::harness::json(&std::fs::read_to_string(out.join(node).join("bundle.json")).unwrap())
+}
+
 /// pykickstart's validator: $AERIE_KSVALIDATOR or the test venv's.
 pub fn ksvalidator() -> PathBuf {
     let path = std::env::var("AERIE_KSVALIDATOR")

@@ -7,6 +7,7 @@
 //! aerie's, run over SSH on a real sshd frontend.
 
 use crate::apply_support::*;
+use crate::harness::node;
 use crate::register_support::*;
 
 fn steps(r: &serde_json::Value) -> Vec<(String, String)> {

@@ -5,6 +5,7 @@
 //! calls and answer like `euca_conf` / euca2ools do.
 
 use crate::apply_support;
+use crate::harness::node;
 use crate::register_support;
 use apply_support::*;
 use register_support::*;

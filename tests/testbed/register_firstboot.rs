@@ -8,6 +8,7 @@
 use crate::apply_support;
 use crate::firstboot_support::{heredoc, run_unit_command, unit_line};
 use crate::harness;
+use crate::harness::node;
 use crate::register_support;
 use crate::render_support;
 use apply_support::*;
@@ -227,9 +228,6 @@ fn render_keeps_its_secrets_private_and_reuses_them() {
     let lab_path = lab_dir.path().join("site.yaml");
     std::fs::write(&lab_path, aerie::site::load::to_yaml(&lab)).unwrap();
     render_cli(&lab_path, &lab_dir.path().join("out"));
-    let names: Vec<String> = std::fs::read_dir(lab_dir.path())
-        .unwrap()
-        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-        .collect();
+    let names = crate::harness::file_names(lab_dir.path());
     assert!(!names.iter().any(|n| n.contains("secrets")), "{names:?}");
 }

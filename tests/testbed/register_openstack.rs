@@ -4,7 +4,7 @@
 //! (tests/support/cloud.rs) in tests/cloud/register_openstack.rs.
 
 use crate::apply_support::*;
-use crate::register_support::node;
+use crate::harness::node;
 
 #[test]
 fn unreachable_frontend_is_reported_on_every_node() {

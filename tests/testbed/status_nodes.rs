@@ -7,6 +7,7 @@
 //! unreachable, registered, the cloud column) are tests/cloud/status_cloud.rs.
 
 use crate::apply_support;
+use crate::harness::node;
 use apply_support::*;
 use serde_json::Value;
 
@@ -22,15 +23,6 @@ fn kernel_facts(h: &TestHost, cmdline: &str, nested: &str) {
 
 const MARKER: &str = "/run/aerie/reboot-required";
 const BOOTED: &str = "BOOT_IMAGE=/vmlinuz ro intel_iommu=on iommu=pt";
-
-fn row<'a>(r: &'a Value, host: &str) -> &'a Value {
-    r["nodes"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|n| n["host"] == host)
-        .unwrap_or_else(|| panic!("no {host}: {r:#}"))
-}
 
 fn status_of(
     tb: &Testbed,
@@ -52,7 +44,7 @@ fn unreachable_frontend_leaves_registered_unknown_and_says_why() {
     let out = status_of(&tb, &site, &kh, &[]);
     assert_eq!(out.status.code(), Some(2), "{}", explain(&out));
     let r = report(&out);
-    assert_eq!(row(&r, "host2")["registered"], Value::Null);
+    assert_eq!(node(&r, "host2")["registered"], Value::Null);
     let why = r["registered_error"].as_str().unwrap();
     assert!(
         why.contains("cannot ask the frontend host1: cannot connect to 10.44.1.1"),
@@ -61,12 +53,12 @@ fn unreachable_frontend_leaves_registered_unknown_and_says_why() {
     // The cloud column: unknown, for the same reason; the frontend's own row says
     // it is unreachable (no deployed marker read).
     assert_eq!(r["cloud_error"].as_str(), Some(why));
-    assert_eq!(row(&r, "host2")["cloud"], Value::Null);
-    assert_eq!(row(&r, "host1")["cloud"], Value::Null);
-    assert_eq!(row(&r, "host1")["reachable"], false);
+    assert_eq!(node(&r, "host2")["cloud"], Value::Null);
+    assert_eq!(node(&r, "host1")["cloud"], Value::Null);
+    assert_eq!(node(&r, "host1")["reachable"], false);
     // The rest of status still works: host2's own row.
-    assert_eq!(row(&r, "host2")["reachable"], true);
-    assert_eq!(row(&r, "host2")["host_key"], "pinned");
+    assert_eq!(node(&r, "host2")["reachable"], true);
+    assert_eq!(node(&r, "host2")["host_key"], "pinned");
     let out = lab_aerie(&tb, "status", &site, &kh)
         .args(["--facts-root", ROOT, "--connect-timeout", "2"])
         .output();
@@ -111,13 +103,13 @@ fn apply_marks_reboot_required_once_status_reports_it_until_booted_standin() {
     // since: the marker says so.
     kernel_facts(h2, BOOTED, "Y");
     let r = report(&status_of(&tb, &site, &kh, &["--nodes", "host2"]));
-    assert_eq!(row(&r, "host2")["reboot_required"], true, "{r:#}");
+    assert_eq!(node(&r, "host2")["reboot_required"], true, "{r:#}");
     let expected: Vec<String> = reasons
         .iter()
         .map(|x| format!("not booted since aerie's change: {x}"))
         .collect();
     assert_eq!(
-        row(&r, "host2")["reboot_reasons"],
+        node(&r, "host2")["reboot_reasons"],
         serde_json::json!(expected)
     );
 
@@ -133,6 +125,6 @@ fn apply_marks_reboot_required_once_status_reports_it_until_booted_standin() {
     assert!(out.status.success(), "{}", explain(&out));
     h2.exec_ok(&format!("rm -f {MARKER}"));
     let r = report(&status_of(&tb, &site, &kh, &["--nodes", "host2"]));
-    assert_eq!(row(&r, "host2")["reboot_required"], false, "{r:#}");
-    assert_eq!(row(&r, "host2")["reboot_reasons"], serde_json::json!([]));
+    assert_eq!(node(&r, "host2")["reboot_required"], false, "{r:#}");
+    assert_eq!(node(&r, "host2")["reboot_reasons"], serde_json::json!([]));
 }
