@@ -231,15 +231,18 @@ fn tls_trusts_a_pinned_fingerprint_or_insecure_never_silently() {
     let out = aerie().args(["bmc", "power", "status"]).arg(&site).run();
     assert!(out.stdout_text().contains("  ok  "), "{}", out.text());
 
+    // `aerie bmc power status` on a site it must refuse (exit 2): its text.
+    let refused = |site: &std::path::Path| {
+        aerie()
+            .args(["bmc", "power", "status"])
+            .arg(site)
+            .code(2)
+            .run()
+            .text()
+    };
     // Another pin: refused, naming what the BMC presented.
     let other = format!("sha256:{}", "00".repeat(32));
-    let site = with(&format!("      tls-fingerprint: \"{other}\"\n"));
-    let out = aerie()
-        .args(["bmc", "power", "status"])
-        .arg(&site)
-        .code(2)
-        .run();
-    let text = out.text();
+    let text = refused(&with(&format!("      tls-fingerprint: \"{other}\"\n")));
     assert!(
         text.contains(&format!(
             "the BMC presented the certificate {pin}, not the pinned"
@@ -249,12 +252,7 @@ fn tls_trusts_a_pinned_fingerprint_or_insecure_never_silently() {
 
     // No pin: the system's CAs do not know it; the refusal says what to pin.
     let site = with("");
-    let out = aerie()
-        .args(["bmc", "power", "status"])
-        .arg(&site)
-        .code(2)
-        .run();
-    let text = out.text();
+    let text = refused(&site);
     assert!(
         text.contains("is not trusted") && text.contains(&format!("tls-fingerprint: \"{pin}\"")),
         "{text}"

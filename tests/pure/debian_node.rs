@@ -37,6 +37,15 @@ fn workdir(site: &str) -> tempfile::TempDir {
     dir
 }
 
+/// `aerie validate deb.yaml` on `site` in a work folder of its own: (exit code, text).
+fn validate(site: &str) -> (i32, String) {
+    let dir = workdir(site);
+    aerie()
+        .cwd(dir.path())
+        .args(["validate", "deb.yaml"])
+        .code_text()
+}
+
 /// GRUB_CMDLINE_LINUX and _DEFAULT as update-grub reads them (a shell sources the file).
 fn sourced(file: &Path) -> (String, String) {
     let script = format!(
@@ -215,11 +224,7 @@ fn eucalyptus_install_disk_and_a_profile_without_debian_names_are_refused() {
     let lab = debian_lab();
     let euca = lab.replacen("profile: openstack", "profile: eucalyptus", 1);
     assert_ne!(euca, lab);
-    let dir = workdir(&euca);
-    let (code, out) = aerie()
-        .cwd(dir.path())
-        .args(["validate", "deb.yaml"])
-        .code_text();
+    let (code, out) = validate(&euca);
     assert_eq!(code, 65, "{out}");
     assert!(out.contains("site.distro"), "{out}");
 
@@ -228,11 +233,7 @@ fn eucalyptus_install_disk_and_a_profile_without_debian_names_are_refused() {
         "distro: debian12",
         1,
     );
-    let dir = workdir(&disk);
-    let (code, out) = aerie()
-        .cwd(dir.path())
-        .args(["validate", "deb.yaml"])
-        .code_text();
+    let (code, out) = validate(&disk);
     assert_eq!(code, 65, "{out}");
     assert!(out.contains("nodes[0].install-disk"), "{out}");
 

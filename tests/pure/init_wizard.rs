@@ -47,6 +47,17 @@ impl Sandbox {
         self.work().join(name)
     }
 
+    /// `aerie init --answers NAME.yaml -o NAME-out.yaml` on `answers` must be refused
+    /// (exit 65) naming `key`, and write nothing.
+    fn refuses_answers(&self, name: &str, answers: &str, key: &str) {
+        let (file, out) = (format!("{name}.yaml"), format!("{name}-out.yaml"));
+        std::fs::write(self.path(&file), answers).unwrap();
+        let (code, text) = self.run(&["init", "--answers", &file, "-o", &out]);
+        assert_eq!(code, 65, "{text}");
+        assert!(text.contains(key), "{text}");
+        assert!(!self.path(&out).exists());
+    }
+
     fn terminal(&self, args: &[&str]) -> Terminal {
         Terminal::spawn(args, &self.work(), &self.home())
     }
@@ -333,18 +344,9 @@ fn answers_are_checked_like_validate_and_defaults_fill_the_rest() {
     assert_eq!(site::load_file(&sandbox.path("site.yaml")).unwrap(), lab);
 
     let bad = complete.replace("gateway: 10.44.1.1", "gateway: 10.99.1.1");
-    std::fs::write(sandbox.path("bad.yaml"), bad).unwrap();
-    let (code, text) = sandbox.run(&["init", "--answers", "bad.yaml", "-o", "bad-out.yaml"]);
-    assert_eq!(code, 65, "{text}");
-    assert!(text.contains("networks[1].gateway"), "{text}");
-    assert!(!sandbox.path("bad-out.yaml").exists());
-
+    sandbox.refuses_answers("bad", &bad, "networks[1].gateway");
     let typo = complete.replace("nested-kvm:", "nested-kvn:");
-    std::fs::write(sandbox.path("typo.yaml"), typo).unwrap();
-    let (code, text) = sandbox.run(&["init", "--answers", "typo.yaml", "-o", "typo-out.yaml"]);
-    assert_eq!(code, 65, "{text}");
-    assert!(text.contains("features.nested-kvn"), "{text}");
-    assert!(!sandbox.path("typo-out.yaml").exists());
+    sandbox.refuses_answers("typo", &typo, "features.nested-kvn");
 }
 
 #[test]
@@ -376,11 +378,7 @@ fn answers_give_bmc_passwords_to_the_secrets_file_only() {
         1,
     );
     assert_ne!(stray, answers);
-    std::fs::write(sandbox.path("stray.yaml"), &stray).unwrap();
-    let (code, text) = sandbox.run(&["init", "--answers", "stray.yaml", "-o", "stray-out.yaml"]);
-    assert_eq!(code, 65, "{text}");
-    assert!(text.contains("nodes[2].x-bmc"), "{text}");
-    assert!(!sandbox.path("stray-out.yaml").exists());
+    sandbox.refuses_answers("stray", &stray, "nodes[2].x-bmc");
 }
 
 #[test]

@@ -5,7 +5,7 @@
 use crate::harness::{aerie, tool};
 use crate::render_support::kolla_venv;
 use std::os::unix::fs::PermissionsExt;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 fn render(dir: &Path, out: &str) -> std::process::Output {
     aerie()
@@ -13,6 +13,31 @@ fn render(dir: &Path, out: &str) -> std::process::Output {
         .cwd(dir)
         .args(["render", "site.yaml", "-o", out])
         .run()
+}
+
+/// `aerie render site.yaml -o out` with `venv` as the kolla venv must exit
+/// `code`; its stderr.
+fn render_refused(dir: &Path, venv: &Path, code: i32) -> String {
+    let out = aerie()
+        .env("AERIE_KOLLA_VENV", venv)
+        .cwd(dir)
+        .args(["render", "site.yaml", "-o", "out"])
+        .code(code)
+        .run();
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+/// A stand-in venv in `dir` holding another kolla-ansible (22.2.0): its
+/// dist-info and bin/ only.
+fn other_kolla_venv(dir: &Path) -> PathBuf {
+    let other = dir.join("other");
+    std::fs::create_dir_all(
+        other.join("lib/python3.11/site-packages/kolla_ansible-22.2.0.dist-info"),
+    )
+    .unwrap();
+    std::fs::create_dir_all(other.join("bin")).unwrap();
+    std::fs::write(other.join("bin/kolla-ansible"), "").unwrap();
+    other
 }
 
 fn site_in(dir: &Path, text: &str) {
@@ -131,35 +156,15 @@ fn ansible_reads_the_inventory_with_kollas_service_groups_resolved() {
 fn a_missing_or_other_kolla_ansible_is_named_with_the_fix() {
     let dir = tempfile::tempdir().unwrap();
     site_in(dir.path(), aerie::site::examples::get("kolla").unwrap());
-    let missing = dir.path().join("no-venv");
-    let out = aerie()
-        .env("AERIE_KOLLA_VENV", &missing)
-        .cwd(dir.path())
-        .args(["render", "site.yaml", "-o", "out"])
-        .code(69)
-        .run();
-    let err = String::from_utf8_lossy(&out.stderr);
+    let err = render_refused(dir.path(), &dir.path().join("no-venv"), 69);
     assert!(
         err.contains("kolla-ansible 20.6.0 is not installed"),
         "{err}"
     );
     assert!(err.contains("pip install 'kolla-ansible==20.6.0'"), "{err}");
     assert!(!dir.path().join("out").exists(), "nothing half-written");
-    // A venv with another kolla-ansible (a stand-in: only its dist-info and bin/).
-    let other = dir.path().join("other");
-    std::fs::create_dir_all(
-        other.join("lib/python3.11/site-packages/kolla_ansible-22.2.0.dist-info"),
-    )
-    .unwrap();
-    std::fs::create_dir_all(other.join("bin")).unwrap();
-    std::fs::write(other.join("bin/kolla-ansible"), "").unwrap();
-    let out = aerie()
-        .env("AERIE_KOLLA_VENV", &other)
-        .cwd(dir.path())
-        .args(["render", "site.yaml", "-o", "out"])
-        .code(69)
-        .run();
-    let err = String::from_utf8_lossy(&out.stderr);
+    // A venv with another kolla-ansible.
+    let err = render_refused(dir.path(), &other_kolla_venv(dir.path()), 69);
     assert!(err.contains("holds kolla-ansible 22.2.0"), "{err}");
     assert!(err.contains("drives kolla-ansible 20.6.0"), "{err}");
 }
@@ -173,13 +178,7 @@ fn a_node_without_an_instances_device_is_refused_by_key() {
         1,
     );
     site_in(dir.path(), &text);
-    let out = aerie()
-        .env("AERIE_KOLLA_VENV", kolla_venv())
-        .cwd(dir.path())
-        .args(["render", "site.yaml", "-o", "out"])
-        .code(65)
-        .run();
-    let err = String::from_utf8_lossy(&out.stderr);
+    let err = render_refused(dir.path(), &kolla_venv(), 65);
     assert!(err.contains("nodes[2].interfaces[1].device"), "{err}");
     assert!(err.contains("neutron_external_interface"), "{err}");
     assert!(!dir.path().join("out").exists());
@@ -212,17 +211,11 @@ fn deploy_refuses_a_profile_kolla_does_not_deploy_and_another_kolla_ansible() {
     let out = aerie().args(["deploy", "--example", "lab"]).code(64).run();
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("no `kolla:` section"), "{err}");
-    // Another kolla-ansible (a stand-in venv: its dist-info and bin/ only):
-    // refused before anything runs, with the command that resumes.
+    // Another kolla-ansible: refused before anything runs, with the command
+    // that resumes.
     let dir = tempfile::tempdir().unwrap();
     site_in(dir.path(), aerie::site::examples::get("kolla").unwrap());
-    let other = dir.path().join("other");
-    std::fs::create_dir_all(
-        other.join("lib/python3.11/site-packages/kolla_ansible-22.2.0.dist-info"),
-    )
-    .unwrap();
-    std::fs::create_dir_all(other.join("bin")).unwrap();
-    std::fs::write(other.join("bin/kolla-ansible"), "").unwrap();
+    let other = other_kolla_venv(dir.path());
     let out = aerie()
         .cwd(dir.path())
         .args(["deploy", "site.yaml", "--step", "kolla", "--kolla-venv"])

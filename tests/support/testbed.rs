@@ -886,14 +886,7 @@ fn run(cmd: &mut Command) -> Result<Output> {
         .stdin(Stdio::null())
         .output()
         .with_context(|| format!("spawn {cmd:?}"))?;
-    if !out.status.success() {
-        bail!(
-            "{cmd:?} failed ({}): {}",
-            out.status,
-            String::from_utf8_lossy(&out.stderr).trim()
-        );
-    }
-    Ok(out)
+    succeeded(cmd, out)
 }
 
 fn run_stdin(cmd: &mut Command, input: &str) -> Result<Output> {
@@ -904,7 +897,11 @@ fn run_stdin(cmd: &mut Command, input: &str) -> Result<Output> {
         .spawn()
         .with_context(|| format!("spawn {cmd:?}"))?;
     child.stdin.take().unwrap().write_all(input.as_bytes())?;
-    let out = child.wait_with_output()?;
+    succeeded(cmd, child.wait_with_output()?)
+}
+
+/// `out` if `cmd` exited 0, else an error with the command and its stderr.
+fn succeeded(cmd: &Command, out: Output) -> Result<Output> {
     if !out.status.success() {
         bail!(
             "{cmd:?} failed ({}): {}",
