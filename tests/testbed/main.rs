@@ -14,6 +14,8 @@ mod firstboot_support;
 mod harness;
 #[path = "../support/kolla_firstboot_support.rs"]
 mod kolla_firstboot_support;
+#[path = "../support/kolla_standin.rs"]
+mod kolla_standin;
 #[allow(dead_code)]
 #[path = "../support/pty.rs"]
 mod pty;
