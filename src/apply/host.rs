@@ -8,7 +8,7 @@
 use super::{diff, owners, ActionRun, FileChange, HostJob, HostReport, Observer, Settings, Status};
 use crate::bundle::converge::{self, Firing, HostFiles, PlannedAction};
 use crate::bundle::Trigger;
-use crate::ssh::read::{self, FileState, ReadError, ReadRequest};
+use crate::ssh::read::{self, FileState, HostState, ReadError, ReadRequest};
 use crate::ssh::write::{self, FileWrite, Owner, Step, WriteFailure};
 use crate::ssh::{Connection, Pins, SshError};
 use std::time::Instant;
@@ -93,35 +93,7 @@ fn converge_host(
     let host = job.node.as_str();
     let bundle = &job.bundle;
     obs.step(host, "reading files");
-    let mut paths = bundle.paths();
-    if !paths.contains(&converge::REBOOT_MARKER) {
-        paths.push(converge::REBOOT_MARKER);
-    }
-    let (users, groups) = owners::names(bundle);
-    // --check runs no check command; a real run asks them first, to know
-    // whether there is anything to do at all.
-    let checks: Vec<&[String]> = if settings.check {
-        Vec::new()
-    } else {
-        bundle
-            .actions
-            .iter()
-            .filter_map(|a| match &a.trigger {
-                Trigger::Unless { check } => Some(check.as_slice()),
-                Trigger::Changed { .. } => None,
-            })
-            .collect()
-    };
-    let state = read::read(
-        conn,
-        &ReadRequest {
-            paths: &paths,
-            users: &users,
-            groups: &groups,
-            checks: &checks,
-        },
-    )
-    .map_err(read_error)?;
+    let state = read_state(conn, bundle, settings.check)?;
     let plan = converge::plan(bundle, &state).map_err(plan_error)?;
     for f in plan.changed() {
         report.files.push(FileChange {
@@ -148,11 +120,7 @@ fn converge_host(
     let runnable: Vec<&PlannedAction> = converge::runnable(&plan, true).collect();
     if settings.check {
         for a in &runnable {
-            report.actions.push(ActionRun {
-                command: a.action.command_line()?,
-                why: why(&a.firing, &a.action.trigger)?,
-                ran: false,
-            });
+            report.actions.push(action_run(a, false)?);
         }
         if !report.actions.is_empty() {
             report.status = Status::Changed;
@@ -177,10 +145,91 @@ fn converge_host(
     if report.files.is_empty() && marker.is_none() && !some_fire && !some_check_failed {
         return Ok(());
     }
+    let files = file_writes(&plan, &state, marker.as_deref());
+    let steps: Vec<Step> = runnable
+        .iter()
+        .map(|a| Step {
+            argv: &a.action.argv,
+            unless: unless_check(&a.action.trigger),
+        })
+        .collect();
+    obs.step(host, "writing files, running actions");
+    let outcome = write::write(conn, &settings.run_id, &files, &steps);
+    let written = outcome.written.min(report.files.len());
+    for f in &mut report.files[..written] {
+        f.written = true;
+    }
+    for &i in &outcome.ran {
+        report.actions.push(action_run(runnable[i], true)?);
+        report.status = Status::Changed;
+    }
+    match outcome.failure {
+        None => Ok(()),
+        Some(WriteFailure::Action {
+            index,
+            status,
+            stderr,
+        }) => Err(HostError::Action {
+            command: runnable[index].action.command_line()?,
+            status,
+            stderr,
+        }),
+        Some(other) => Err(HostError::Write(other)),
+    }
+}
+
+/// The first round trip: the bundle's files and the reboot mark, the owners
+/// new files need and, unless `check_only` (--check runs no check command),
+/// the check-first actions' checks, to know whether there is anything to do.
+fn read_state(
+    conn: &Connection,
+    bundle: &crate::bundle::HostBundle,
+    check_only: bool,
+) -> Result<HostState, HostError> {
+    let mut paths = bundle.paths();
+    if !paths.contains(&converge::REBOOT_MARKER) {
+        paths.push(converge::REBOOT_MARKER);
+    }
+    let (users, groups) = owners::names(bundle);
+    let checks: Vec<&[String]> = if check_only {
+        Vec::new()
+    } else {
+        bundle
+            .actions
+            .iter()
+            .filter_map(|a| unless_check(&a.trigger))
+            .collect()
+    };
+    read::read(
+        conn,
+        &ReadRequest {
+            paths: &paths,
+            users: &users,
+            groups: &groups,
+            checks: &checks,
+        },
+    )
+    .map_err(read_error)
+}
+
+/// The check that makes an action unnecessary when it passes.
+fn unless_check(trigger: &Trigger) -> Option<&[String]> {
+    match trigger {
+        Trigger::Unless { check } => Some(check.as_slice()),
+        Trigger::Changed { .. } => None,
+    }
+}
+
+/// What the second round trip writes: every changed file (one that exists
+/// keeps its mode and owner, as `aerie converge` does), then the reboot mark.
+fn file_writes<'a>(
+    plan: &'a converge::Plan,
+    state: &HostState,
+    marker: Option<&'a [u8]>,
+) -> Vec<FileWrite<'a>> {
     let mut files: Vec<FileWrite> = plan
         .changed()
         .map(|f| match state.file(&f.path) {
-            // An existing file keeps its mode and owner (as `aerie converge` does).
             Some(FileState::File(old)) => FileWrite {
                 path: &f.path,
                 content: &f.content,
@@ -201,7 +250,7 @@ fn converge_host(
             },
         })
         .collect();
-    if let Some(content) = &marker {
+    if let Some(content) = marker {
         files.push(FileWrite {
             path: converge::REBOOT_MARKER,
             content,
@@ -212,44 +261,16 @@ fn converge_host(
             },
         });
     }
-    let steps: Vec<Step> = runnable
-        .iter()
-        .map(|a| Step {
-            argv: &a.action.argv,
-            unless: match &a.action.trigger {
-                Trigger::Unless { check } => Some(check.as_slice()),
-                Trigger::Changed { .. } => None,
-            },
-        })
-        .collect();
-    obs.step(host, "writing files, running actions");
-    let outcome = write::write(conn, &settings.run_id, &files, &steps);
-    let written = outcome.written.min(report.files.len());
-    for f in &mut report.files[..written] {
-        f.written = true;
-    }
-    for &i in &outcome.ran {
-        let a = runnable[i];
-        report.actions.push(ActionRun {
-            command: a.action.command_line()?,
-            why: why(&a.firing, &a.action.trigger)?,
-            ran: true,
-        });
-        report.status = Status::Changed;
-    }
-    match outcome.failure {
-        None => Ok(()),
-        Some(WriteFailure::Action {
-            index,
-            status,
-            stderr,
-        }) => Err(HostError::Action {
-            command: runnable[index].action.command_line()?,
-            status,
-            stderr,
-        }),
-        Some(other) => Err(HostError::Write(other)),
-    }
+    files
+}
+
+/// An action in the report, ran or to run.
+fn action_run(a: &PlannedAction, ran: bool) -> Result<ActionRun, HostError> {
+    Ok(ActionRun {
+        command: a.action.command_line()?,
+        why: why(&a.firing, &a.action.trigger)?,
+        ran,
+    })
 }
 
 fn read_error(e: ReadError) -> HostError {

@@ -107,32 +107,7 @@ pub fn remaster(
 
     // 1. The base's menu (for its inst.stage2=) and the EFI image.
     let first_menu = layout.menus[0];
-    let orig = t.join("orig.cfg");
-    let efi_img = t.join("efi.img");
-    let mut x = Xorriso::new()
-        .quiet()
-        .osirrox()
-        .indev(&opts.base)
-        .extract(first_menu.iso_path(), &orig);
-    x = match &layout.efi {
-        EfiTarget::Tree(path) => x.extract(path, &efi_img),
-        EfiTarget::Appended(_) => x.extract_boot_images(&t.join("boot")),
-    };
-    x.run()
-        .context("cannot extract the base's menu and EFI image")?;
-    if let EfiTarget::Appended(a) = &layout.efi {
-        let from = [
-            format!("gpt_part{}_efi.img", a.number),
-            "eltorito_img2_uefi.img".into(),
-        ]
-        .iter()
-        .map(|n| t.join("boot").join(n))
-        .find(|p| p.is_file())
-        .context("xorriso extracted no EFI image from the appended partition")?;
-        std::fs::rename(&from, &efi_img).context("cannot move the EFI image")?;
-    }
-    let orig_text = std::fs::read_to_string(&orig)
-        .with_context(|| format!("cannot read the base's {}", first_menu.iso_path()))?;
+    let (orig_text, efi_img) = extract_menu_and_efi_image(&opts.base, &layout, t)?;
     let stage2 = media.stage2_arg();
     match bootmenu::find_stage2(&orig_text) {
         Some(base) => changes.extend(bootmenu::stage2_change(&probe.label, &base, &stage2)),
@@ -156,36 +131,8 @@ pub fn remaster(
             "menu.c32".into()
         },
     };
-    let menus_dir = t.join("menus");
-    std::fs::create_dir(&menus_dir).context("cannot create the menus folder")?;
-    let templates = bootmenu::menu_templates(templates);
-    let write_menu = |file: MenuFile, name: &str| -> anyhow::Result<PathBuf> {
-        let local = menus_dir.join(name);
-        let text = bootmenu::render(&templates, &spec, file)?;
-        std::fs::write(&local, text)
-            .with_context(|| format!("cannot write {}", local.display()))?;
-        Ok(local)
-    };
-    let mut maps: Vec<(PathBuf, String)> = Vec::new();
-    for m in &layout.menus {
-        let (file, name) = match m {
-            Menu::Isolinux => (MenuFile::Isolinux, "isolinux.cfg"),
-            Menu::GrubBios => (MenuFile::GrubBios, "grub-bios.cfg"),
-            Menu::GrubEfi => (MenuFile::GrubEfi, "grub-efi.cfg"),
-        };
-        maps.push((write_menu(file, name)?, m.iso_path().to_string()));
-    }
-    let mut menus: Vec<String> = maps.iter().map(|(_, p)| p.clone()).collect();
-    if efi_image::read(&efi_img, layout::EFI_IMAGE_GRUB_CFG)?.is_some() {
-        let efi_cfg = write_menu(MenuFile::EfiImage, "efi-image-grub.cfg")?;
-        efi_image::replace(&efi_img, layout::EFI_IMAGE_GRUB_CFG, &efi_cfg)?;
-        menus.push(format!("EFI image:{}", layout::EFI_IMAGE_GRUB_CFG));
-    } else {
-        warnings.push(format!(
-            "the EFI image has no {}; left as it is (firmware that boots the image itself shows the base's menu)",
-            layout::EFI_IMAGE_GRUB_CFG
-        ));
-    }
+    let Menus { maps, names: menus } =
+        write_menus(&spec, templates, &layout, &efi_img, t, &mut warnings)?;
 
     // 3. The payload.
     let staging = t.join("media");
@@ -212,27 +159,8 @@ pub fn remaster(
     x = x.uuid(&uuid);
     // What the base has where aerie's payload goes (its own kickstarts in
     // /ks/, an earlier aerie payload in /aerie/) is replaced, not merged.
-    for dir in payload_dirs(items) {
-        let theirs: Vec<&String> = probe
-            .files
-            .iter()
-            .filter(|f| f.starts_with(&format!("{dir}/")))
-            .collect();
-        if theirs.is_empty() {
-            continue;
-        }
+    for dir in replaced_dirs(&probe, items, &mut changes) {
         x = x.rm_r(&dir);
-        let shown: Vec<&str> = theirs.iter().take(5).map(|f| f.as_str()).collect();
-        changes.push(format!(
-            "the base's own {dir}/ ({} file(s): {}{}) is replaced by aerie's",
-            theirs.len(),
-            shown.join(", "),
-            if theirs.len() > shown.len() {
-                ", …"
-            } else {
-                ""
-            }
-        ));
     }
     for (from, to) in payload_maps.iter().chain(&maps) {
         x = x.map(from, to);
@@ -255,6 +183,124 @@ pub fn remaster(
         changes,
         warnings,
     })
+}
+
+/// Extract the base's first menu (its text) and its EFI image (into
+/// `t/efi.img`, from the tree or the appended partition).
+fn extract_menu_and_efi_image(
+    base: &Path,
+    layout: &Layout,
+    t: &Path,
+) -> anyhow::Result<(String, PathBuf)> {
+    let first_menu = layout.menus[0];
+    let orig = t.join("orig.cfg");
+    let efi_img = t.join("efi.img");
+    let mut x = Xorriso::new()
+        .quiet()
+        .osirrox()
+        .indev(base)
+        .extract(first_menu.iso_path(), &orig);
+    x = match &layout.efi {
+        EfiTarget::Tree(path) => x.extract(path, &efi_img),
+        EfiTarget::Appended(_) => x.extract_boot_images(&t.join("boot")),
+    };
+    x.run()
+        .context("cannot extract the base's menu and EFI image")?;
+    if let EfiTarget::Appended(a) = &layout.efi {
+        let from = [
+            format!("gpt_part{}_efi.img", a.number),
+            "eltorito_img2_uefi.img".into(),
+        ]
+        .iter()
+        .map(|n| t.join("boot").join(n))
+        .find(|p| p.is_file())
+        .context("xorriso extracted no EFI image from the appended partition")?;
+        std::fs::rename(&from, &efi_img).context("cannot move the EFI image")?;
+    }
+    let orig_text = std::fs::read_to_string(&orig)
+        .with_context(|| format!("cannot read the base's {}", first_menu.iso_path()))?;
+    Ok((orig_text, efi_img))
+}
+
+/// aerie's menus as written: what xorriso maps (the local file, its ISO
+/// path) and the names the report gives them.
+struct Menus {
+    maps: Vec<(PathBuf, String)>,
+    names: Vec<String>,
+}
+
+/// Render aerie's menus into `t/menus`: one for each menu the base has (the
+/// local file and its ISO path, for xorriso to map) and, when the EFI image
+/// holds a grub.cfg, the image's (replaced in `efi_img`).
+fn write_menus(
+    spec: &MenuSpec,
+    templates: &Templates,
+    layout: &Layout,
+    efi_img: &Path,
+    t: &Path,
+    warnings: &mut Vec<String>,
+) -> anyhow::Result<Menus> {
+    let menus_dir = t.join("menus");
+    std::fs::create_dir(&menus_dir).context("cannot create the menus folder")?;
+    let templates = bootmenu::menu_templates(templates);
+    let write_menu = |file: MenuFile, name: &str| -> anyhow::Result<PathBuf> {
+        let local = menus_dir.join(name);
+        let text = bootmenu::render(&templates, spec, file)?;
+        std::fs::write(&local, text)
+            .with_context(|| format!("cannot write {}", local.display()))?;
+        Ok(local)
+    };
+    let mut maps: Vec<(PathBuf, String)> = Vec::new();
+    for m in &layout.menus {
+        let (file, name) = match m {
+            Menu::Isolinux => (MenuFile::Isolinux, "isolinux.cfg"),
+            Menu::GrubBios => (MenuFile::GrubBios, "grub-bios.cfg"),
+            Menu::GrubEfi => (MenuFile::GrubEfi, "grub-efi.cfg"),
+        };
+        maps.push((write_menu(file, name)?, m.iso_path().to_string()));
+    }
+    let mut menus: Vec<String> = maps.iter().map(|(_, p)| p.clone()).collect();
+    if efi_image::read(efi_img, layout::EFI_IMAGE_GRUB_CFG)?.is_some() {
+        let efi_cfg = write_menu(MenuFile::EfiImage, "efi-image-grub.cfg")?;
+        efi_image::replace(efi_img, layout::EFI_IMAGE_GRUB_CFG, &efi_cfg)?;
+        menus.push(format!("EFI image:{}", layout::EFI_IMAGE_GRUB_CFG));
+    } else {
+        warnings.push(format!(
+            "the EFI image has no {}; left as it is (firmware that boots the image itself shows the base's menu)",
+            layout::EFI_IMAGE_GRUB_CFG
+        ));
+    }
+    Ok(Menus { maps, names: menus })
+}
+
+/// The payload's top-level directories the base has files in (its own
+/// kickstarts in /ks/, an earlier aerie payload in /aerie/): each is
+/// replaced, not merged, and said in `changes`.
+fn replaced_dirs(probe: &Probe, items: &[Item], changes: &mut Vec<String>) -> Vec<String> {
+    let mut replaced = Vec::new();
+    for dir in payload_dirs(items) {
+        let theirs: Vec<&String> = probe
+            .files
+            .iter()
+            .filter(|f| f.starts_with(&format!("{dir}/")))
+            .collect();
+        if theirs.is_empty() {
+            continue;
+        }
+        replaced.push(dir.clone());
+        let shown: Vec<&str> = theirs.iter().take(5).map(|f| f.as_str()).collect();
+        changes.push(format!(
+            "the base's own {dir}/ ({} file(s): {}{}) is replaced by aerie's",
+            theirs.len(),
+            shown.join(", "),
+            if theirs.len() > shown.len() {
+                ", …"
+            } else {
+                ""
+            }
+        ));
+    }
+    replaced
 }
 
 /// The top-level directories of the payload (`/ks`, `/aerie`).
