@@ -185,7 +185,10 @@ fn steps(
                 name(*step),
                 resume_command(*step)
             );
-            let code = if e.downcast_ref::<deploy::KollaFailed>().is_some() {
+            // Kolla's task, or its credentials not reaching the frontend.
+            let code = if e.downcast_ref::<deploy::KollaFailed>().is_some()
+                || e.downcast_ref::<deploy::openrc::DeliveryError>().is_some()
+            {
                 HOSTS_FAILED
             } else {
                 crate::commands::exit_code(&e)

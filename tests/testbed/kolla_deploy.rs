@@ -398,7 +398,7 @@ fn deploy_from_the_operators_machine_delivers_kollas_admin_credentials_to_the_fr
     fe.exec_ok(&format!(
         "cp -p {rc} /root/rc-after && ls -A /etc/kolla > /root/ls-after && umount /etc/kolla"
     ));
-    assert_eq!(out.status.code(), Some(1), "{said}");
+    assert_eq!(out.status.code(), Some(2), "{said}");
     assert!(
         said.contains("cannot deliver the admin credentials to host1 (")
             && said.contains(":/etc/kolla/admin-openrc.sh: "),
@@ -416,7 +416,7 @@ fn deploy_from_the_operators_machine_delivers_kollas_admin_credentials_to_the_fr
     std::fs::remove_file(config.join("admin-openrc.sh")).unwrap();
     let out = run.deploy_with(&["--step", "kolla"], "", "");
     let said = text(&out);
-    assert_eq!(out.status.code(), Some(1), "{said}");
+    assert_eq!(out.status.code(), Some(2), "{said}");
     assert!(
         said.contains(&format!(
             "{}/admin-openrc.sh is missing: Kolla's post-deploy did not write the admin credentials; rerun the kolla step (--step kolla)",
