@@ -173,38 +173,10 @@ pub fn up(req: &UpRequest, progress: &Progress) -> anyhow::Result<Ledger> {
         pxe_site.as_ref().map(|(site, _)| site),
         secrets.as_ref(),
     )?;
-    let iso = match (req.driver, &req.iso) {
-        (Driver::Qemu, _) if req.image.is_some() => None,
-        (Driver::Qemu, Some(iso)) => Some(std::path::absolute(iso)?),
-        (Driver::Qemu, None) if req.boot == Boot::Pxe => {
-            return Err(UsageError(
-                "--boot pxe serves the installer's kernel, initrd and stage2 from a distribution's installer ISO: give --iso PATH".into(),
-            )
-            .into())
-        }
-        (Driver::Qemu, None) => {
-            return Err(UsageError(
-                "the qemu driver boots aerie's installer ISO: give --iso PATH (a distribution's EL installer ISO, which lab up remasters, or one `aerie iso` made)".into(),
-            )
-            .into())
-        }
-        (Driver::Vagrant, _) => None,
-    };
+    let iso = installer_iso(req)?;
     let dir = std::path::absolute(&req.dir)?;
     let pxe = match (&pxe_site, &iso) {
-        (Some((site, _)), Some(base)) => Some(PxeServe {
-            spec: ServerSpec {
-                site: crate::site::load::to_yaml(site),
-                base: base.clone(),
-                kernel_args: qemu::CONSOLE
-                    .parse::<crate::iso::bootmenu::Console>()
-                    .map_err(anyhow::Error::msg)?
-                    .kernel_args()
-                    .to_vec(),
-                kickstarts: rendered.node_kickstarts().into_iter().collect(),
-            },
-            argv: req.boot_server.clone(),
-        }),
+        (Some((site, _)), Some(base)) => Some(pxe_serve(req, site, base, &rendered)?),
         _ => None,
     };
     let netboot_record = match &pxe_site {
@@ -255,53 +227,118 @@ pub fn up(req: &UpRequest, progress: &Progress) -> anyhow::Result<Ledger> {
         .and_then(|()| match (&image_lab, &qemu_lab, &installer) {
             (Some(lab), _, _) => image_vm::up(lab, &mut ledger, progress),
             (None, Some(lab), Some(installer)) => qemu::up(lab, installer, &mut ledger, progress),
-            _ => vagrant::up(
-                &req.plan,
-                &dir,
-                &req.box_name,
-                &req.templates,
-                &mut ledger,
-                progress,
-            )
-            .and_then(|hosts| {
-                progress.say(&format!(
-                    "  vagrant machines up; SSH endpoints in {}/ssh-config",
-                    dir.display()
-                ));
-                progress.step("delivering the bundles over SSH");
-                ledger.record(Made::File {
-                    path: dir.join("known_hosts"),
-                })?;
-                let reports = super::deliver::deliver(&dir, &hosts, &rendered.bundles)?;
-                let (lines, ok) = super::deliver::summary(&reports);
-                for line in &lines {
-                    progress.say(line);
-                }
-                if !ok {
-                    // The machines are up and stay up: deliver again with
-                    // `aerie apply` once the cause is fixed.
-                    progress.say("  some bundles were not delivered; the lab stays up (see above)");
-                }
-                Ok(())
-            }),
+            _ => vagrant_up(req, &dir, &rendered, &mut ledger, progress),
         });
-    if let Err(err) = result {
-        progress.step("rolling back");
-        let errors = undo::undo_all(&mut ledger, &mut |what| {
-            progress.say(&format!("  rollback: {what}"))
-        });
-        if errors.is_empty() {
-            return Err(err.context("lab up failed; everything it had made was removed"));
-        }
-        let list: Vec<String> = errors.iter().map(|e| format!("{e:#}")).collect();
-        return Err(err.context(format!(
-            "lab up failed, and rolling back failed too ({}); {} lists what is left: run `aerie lab down --dir {}` after fixing that",
-            list.join("; "),
-            ledger.path.display(),
-            dir.display()
-        )));
+    match result {
+        Ok(()) => Ok(ledger),
+        Err(err) => Err(rolled_back(err, &mut ledger, &dir, progress)),
     }
-    Ok(ledger)
+}
+
+/// The installer ISO the qemu driver boots (none for a disk image or the
+/// vagrant driver), or a usage error saying to give one.
+fn installer_iso(req: &UpRequest) -> anyhow::Result<Option<PathBuf>> {
+    Ok(match (req.driver, &req.iso) {
+        (Driver::Qemu, _) if req.image.is_some() => None,
+        (Driver::Qemu, Some(iso)) => Some(std::path::absolute(iso)?),
+        (Driver::Qemu, None) if req.boot == Boot::Pxe => {
+            return Err(UsageError(
+                "--boot pxe serves the installer's kernel, initrd and stage2 from a distribution's installer ISO: give --iso PATH".into(),
+            )
+            .into())
+        }
+        (Driver::Qemu, None) => {
+            return Err(UsageError(
+                "the qemu driver boots aerie's installer ISO: give --iso PATH (a distribution's EL installer ISO, which lab up remasters, or one `aerie iso` made)".into(),
+            )
+            .into())
+        }
+        (Driver::Vagrant, _) => None,
+    })
+}
+
+/// What `--boot pxe` serves: the lab's boot site, the base ISO, the
+/// console's kernel arguments and every node's kickstart.
+fn pxe_serve(
+    req: &UpRequest,
+    site: &crate::site::Site,
+    base: &Path,
+    rendered: &crate::render::Rendered,
+) -> anyhow::Result<PxeServe> {
+    Ok(PxeServe {
+        spec: ServerSpec {
+            site: crate::site::load::to_yaml(site),
+            base: base.to_path_buf(),
+            kernel_args: qemu::CONSOLE
+                .parse::<crate::iso::bootmenu::Console>()
+                .map_err(anyhow::Error::msg)?
+                .kernel_args()
+                .to_vec(),
+            kickstarts: rendered.node_kickstarts().into_iter().collect(),
+        },
+        argv: req.boot_server.clone(),
+    })
+}
+
+/// The vagrant driver: the machines up, then the bundles delivered over SSH.
+fn vagrant_up(
+    req: &UpRequest,
+    dir: &Path,
+    rendered: &crate::render::Rendered,
+    ledger: &mut Ledger,
+    progress: &Progress,
+) -> anyhow::Result<()> {
+    let hosts = vagrant::up(
+        &req.plan,
+        dir,
+        &req.box_name,
+        &req.templates,
+        ledger,
+        progress,
+    )?;
+    progress.say(&format!(
+        "  vagrant machines up; SSH endpoints in {}/ssh-config",
+        dir.display()
+    ));
+    progress.step("delivering the bundles over SSH");
+    ledger.record(Made::File {
+        path: dir.join("known_hosts"),
+    })?;
+    let reports = super::deliver::deliver(dir, &hosts, &rendered.bundles)?;
+    let (lines, ok) = super::deliver::summary(&reports);
+    for line in &lines {
+        progress.say(line);
+    }
+    if !ok {
+        // The machines are up and stay up: deliver again with
+        // `aerie apply` once the cause is fixed.
+        progress.say("  some bundles were not delivered; the lab stays up (see above)");
+    }
+    Ok(())
+}
+
+/// Undo everything `ledger` lists after `err`; the error says whether all of
+/// it was removed or what is left and how to remove it.
+fn rolled_back(
+    err: anyhow::Error,
+    ledger: &mut Ledger,
+    dir: &Path,
+    progress: &Progress,
+) -> anyhow::Error {
+    progress.step("rolling back");
+    let errors = undo::undo_all(ledger, &mut |what| {
+        progress.say(&format!("  rollback: {what}"))
+    });
+    if errors.is_empty() {
+        return err.context("lab up failed; everything it had made was removed");
+    }
+    let list: Vec<String> = errors.iter().map(|e| format!("{e:#}")).collect();
+    err.context(format!(
+        "lab up failed, and rolling back failed too ({}); {} lists what is left: run `aerie lab down --dir {}` after fixing that",
+        list.join("; "),
+        ledger.path.display(),
+        dir.display()
+    ))
 }
 
 /// The site's kickstarts and bundles, as `aerie render` makes them (of the
