@@ -114,71 +114,112 @@ pub fn run(args: &IsoArgs) -> anyhow::Result<()> {
         };
         Some(binary::for_media(&from, site.site.distro)?)
     };
-    let on_media = binary.as_ref().map(|b| b.path.as_path());
-    let secret_note = secrets_note(&args.output, &site, secrets.is_some());
-    let binary_note = binary
-        .as_ref()
-        .map(|b| format!(", {}", b.describe()))
-        .unwrap_or_default();
-    let out = &args.output;
+    let prepared = Prepared {
+        site: &site,
+        profile: &profile,
+        rendered: &rendered,
+        secrets: secrets.as_ref(),
+        on_media: binary.as_ref().map(|b| b.path.as_path()),
+        secret_note: secrets_note(&args.output, &site, secrets.is_some()),
+        binary_note: binary
+            .as_ref()
+            .map(|b| format!(", {}", b.describe()))
+            .unwrap_or_default(),
+    };
     let bar = progress_bar("writing");
-    let mut tick = |p: f64| bar.set_position((p * 10.0) as u64);
-
     if args.config_only {
         if let Some(host) = &args.node {
             find_node(&site, host)?;
         }
-        if args.cidata {
-            let Some(host) = &args.node else {
-                let hosts: Vec<&str> = site.nodes.iter().map(|n| n.hostname.as_str()).collect();
-                return Err(UsageError(format!(
-                    "--cidata describes one machine: add --node HOST (nodes: {})",
-                    hosts.join(", ")
-                ))
-                .into());
-            };
-            let node = find_node(&site, host)?;
-            let items =
-                cidata::for_node(&site, &profile, &rendered, secrets.as_ref(), node, on_media)?;
-            config_iso::write(out, config_iso::CIDATA, &items, args.force, &mut tick)?;
-            bar.finish_and_clear();
-            println!(
-                "wrote {} (label {}: user-data, meta-data, network-config for {host}{binary_note})",
-                out.display(),
-                config_iso::CIDATA,
-            );
-            println!("{secret_note}");
-            if let Some(kp) = cidata::host_key(&site, secrets.as_ref(), host) {
-                let file = args.known_hosts.known_hosts.clone();
-                let line = super::pin_rendered::pin(&site, node, kp, file).with_context(|| {
-                    format!("wrote {}, but its host key is not pinned", out.display())
-                })?;
-                println!("{line}");
-            }
+        return if args.cidata {
+            write_cidata(args, &prepared, &bar)
         } else {
-            let items = payload::oemdrv(&rendered, args.node.as_deref(), on_media);
-            config_iso::write(out, config_iso::OEMDRV, &items, args.force, &mut tick)?;
-            bar.finish_and_clear();
-            let what = match &args.node {
-                Some(h) => format!("ks.cfg = {h}'s kickstart"),
-                None => format!(
-                    "ks.cfg finds each of {} node(s) by MAC or aerie.node=HOST",
-                    site.nodes.len()
-                ),
-            };
-            println!(
-                "wrote {} (label {}: {what}{binary_note}); attach it next to a stock installer ISO",
-                out.display(),
-                config_iso::OEMDRV
-            );
-            println!("{secret_note}");
-        }
-        return Ok(());
+            write_oemdrv(args, &prepared, &bar)
+        };
     }
+    write_installer(args, &prepared, &source.text()?, &templates, &bar)
+}
 
+/// The rendered site and what every kind of ISO says of itself.
+struct Prepared<'a> {
+    site: &'a Site,
+    profile: &'a Profile,
+    rendered: &'a Rendered,
+    secrets: Option<&'a render::secrets::Secrets>,
+    /// The aerie binary the media carry, if any.
+    on_media: Option<&'a std::path::Path>,
+    /// How the ISO is kept (0600) and why, printed last.
+    secret_note: String,
+    /// `, ` and the binary on the media, or nothing.
+    binary_note: String,
+}
+
+/// `--config-only --cidata --node HOST`: one machine's NoCloud volume, its
+/// render-time host key pinned.
+fn write_cidata(args: &IsoArgs, p: &Prepared, bar: &ProgressBar) -> anyhow::Result<()> {
+    let (site, out, binary_note) = (p.site, &args.output, &p.binary_note);
+    let Some(host) = &args.node else {
+        let hosts: Vec<&str> = site.nodes.iter().map(|n| n.hostname.as_str()).collect();
+        return Err(UsageError(format!(
+            "--cidata describes one machine: add --node HOST (nodes: {})",
+            hosts.join(", ")
+        ))
+        .into());
+    };
+    let node = find_node(site, host)?;
+    let items = cidata::for_node(site, p.profile, p.rendered, p.secrets, node, p.on_media)?;
+    let mut tick = |f: f64| bar.set_position((f * 10.0) as u64);
+    config_iso::write(out, config_iso::CIDATA, &items, args.force, &mut tick)?;
+    bar.finish_and_clear();
+    println!(
+        "wrote {} (label {}: user-data, meta-data, network-config for {host}{binary_note})",
+        out.display(),
+        config_iso::CIDATA,
+    );
+    println!("{}", p.secret_note);
+    if let Some(kp) = cidata::host_key(site, p.secrets, host) {
+        let file = args.known_hosts.known_hosts.clone();
+        let line = super::pin_rendered::pin(site, node, kp, file)
+            .with_context(|| format!("wrote {}, but its host key is not pinned", out.display()))?;
+        println!("{line}");
+    }
+    Ok(())
+}
+
+/// `--config-only`: an OEMDRV volume beside a stock installer ISO.
+fn write_oemdrv(args: &IsoArgs, p: &Prepared, bar: &ProgressBar) -> anyhow::Result<()> {
+    let (out, binary_note) = (&args.output, &p.binary_note);
+    let items = payload::oemdrv(p.rendered, args.node.as_deref(), p.on_media);
+    let mut tick = |f: f64| bar.set_position((f * 10.0) as u64);
+    config_iso::write(out, config_iso::OEMDRV, &items, args.force, &mut tick)?;
+    bar.finish_and_clear();
+    let what = match &args.node {
+        Some(h) => format!("ks.cfg = {h}'s kickstart"),
+        None => format!(
+            "ks.cfg finds each of {} node(s) by MAC or aerie.node=HOST",
+            p.site.nodes.len()
+        ),
+    };
+    println!(
+        "wrote {} (label {}: {what}{binary_note}); attach it next to a stock installer ISO",
+        out.display(),
+        config_iso::OEMDRV
+    );
+    println!("{}", p.secret_note);
+    Ok(())
+}
+
+/// `--base BASE.iso`: aerie's installer, the base remastered.
+fn write_installer(
+    args: &IsoArgs,
+    p: &Prepared,
+    site_text: &str,
+    templates: &Templates,
+    bar: &ProgressBar,
+) -> anyhow::Result<()> {
+    let (site, out, binary_note) = (p.site, &args.output, &p.binary_note);
     let base = args.base.as_ref().expect("clap requires --base");
-    let items =
-        payload::installer_for_site(&site, &source.text()?, &rendered, &templates, on_media)?;
+    let items = payload::installer_for_site(site, site_text, p.rendered, templates, p.on_media)?;
     let opts = remaster::Options {
         base: base.clone(),
         out: out.clone(),
@@ -193,7 +234,8 @@ pub fn run(args: &IsoArgs) -> anyhow::Result<()> {
             remaster::WriteMode::Grow
         },
     };
-    let report = remaster::remaster(&opts, &templates, &items, &mut tick)?;
+    let mut tick = |f: f64| bar.set_position((f * 10.0) as u64);
+    let report = remaster::remaster(&opts, templates, &items, &mut tick)?;
     bar.finish_and_clear();
     for w in &report.warnings {
         eprintln!("aerie: warning: {w}");
@@ -218,6 +260,6 @@ pub fn run(args: &IsoArgs) -> anyhow::Result<()> {
         "  /ks/{{frontend,compute,minimal}}.cfg, /aerie/ (site.yaml, {} node folder(s){binary_note})",
         site.nodes.len(),
     );
-    println!("{secret_note}");
+    println!("{}", p.secret_note);
     Ok(())
 }
