@@ -25,6 +25,22 @@ fn stderr(out: &Output) -> String {
     String::from_utf8_lossy(&out.stderr).into_owned()
 }
 
+/// Whether a child of `pid` (spawned by any of its threads) runs the
+/// program `name` (its comm).
+fn child_named(pid: u32, name: &str) -> bool {
+    let Ok(tasks) = std::fs::read_dir(format!("/proc/{pid}/task")) else {
+        return false;
+    };
+    tasks.flatten().any(|task| {
+        std::fs::read_to_string(task.path().join("children")).is_ok_and(|children| {
+            children.split_whitespace().any(|c| {
+                std::fs::read_to_string(format!("/proc/{c}/comm"))
+                    .is_ok_and(|comm| comm.trim_end() == name)
+            })
+        })
+    })
+}
+
 /// The names in `dir` (to prove nothing is left behind).
 fn names(dir: &Path) -> BTreeSet<String> {
     std::fs::read_dir(dir)
@@ -825,44 +841,29 @@ fn interrupted_while_writing_it_leaves_nothing_behind() -> Result<()> {
             .stdout(std::process::Stdio::null())
             .stderr(std::process::Stdio::piped())
             .spawn()?;
-        // Wait until the temp output exists.
+        // Wait until the temp output exists and xorriso is writing it: the
+        // interrupt must stop xorriso before the removal (an orphaned
+        // xorriso opened its output again afterwards). Polled from /proc,
+        // not by spawning a program: under load that was slower than a
+        // whole 300 MB write.
+        let pid = child.id().to_string();
         let start = std::time::Instant::now();
         loop {
             let staged = names(&outdir).iter().any(|n| n.ends_with(".aerie-tmp"));
-            if staged {
+            if staged && child_named(child.id(), "xorriso") {
                 break;
             }
             if let Some(st) = child.try_wait()? {
                 let mut err = String::new();
                 use std::io::Read;
                 child.stderr.take().unwrap().read_to_string(&mut err)?;
-                panic!("{mode:?}: aerie ended ({st}) before the write was seen: {err}");
+                panic!("{mode:?}: aerie ended ({st}) before xorriso was seen writing: {err}");
             }
             assert!(
                 start.elapsed().as_secs() < 120,
-                "{mode:?}: no temp output after 120 s"
+                "{mode:?}: no xorriso writing a temp output after 120 s"
             );
-            std::thread::sleep(std::time::Duration::from_millis(20));
-        }
-        // And until xorriso runs: the interrupt must stop it before the
-        // removal (an orphaned xorriso opened its output again afterwards).
-        let pid = child.id().to_string();
-        let start = std::time::Instant::now();
-        while !std::process::Command::new("pgrep")
-            .args(["-P", &pid, "-x", "xorriso"])
-            .stdout(std::process::Stdio::null())
-            .status()?
-            .success()
-        {
-            assert!(
-                child.try_wait()?.is_none(),
-                "{mode:?}: aerie ended before xorriso was seen"
-            );
-            assert!(
-                start.elapsed().as_secs() < 120,
-                "{mode:?}: no xorriso after 120 s"
-            );
-            std::thread::sleep(std::time::Duration::from_millis(20));
+            std::thread::sleep(std::time::Duration::from_millis(2));
         }
         tool("kill").args(["-INT", &pid]).try_run()?;
         let out = child.wait_with_output()?;
