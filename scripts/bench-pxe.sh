@@ -36,6 +36,15 @@ if [ -z "${AERIE:-}" ]; then
 fi
 AERIE=$(realpath "$AERIE")
 
+# Until a server's output file says it is serving (10 s at most; the runs after
+# say so if it never did).
+wait_serving() {
+  for _ in $(seq 1 100); do
+    grep -q "serving" "$1" 2>/dev/null && return
+    sleep 0.1
+  done
+}
+
 # A NODES-node site: nodes on 10.44.0.0/16, each with its MAC and address.
 site=$dir/site.yaml
 python3 - "$nodes" > "$site" <<'PY'
@@ -90,10 +99,7 @@ rm -rf "$dir/pxe"
   --listen "127.0.0.1:$port" > "$dir/serve.out" 2> "$dir/serve.err" &
 server=$!
 trap 'kill -TERM $server 2>/dev/null || true' EXIT
-for _ in $(seq 1 100); do
-  grep -q "serving" "$dir/serve.out" 2>/dev/null && break
-  sleep 0.1
-done
+wait_serving "$dir/serve.out"
 
 echo "== 2. $nodes nodes fetch script + kickstart at once"
 python3 - "$nodes" "$port" <<'PY'
@@ -184,10 +190,7 @@ if [ -n "${AERIE_BEFORE:-}" ]; then
     --listen "127.0.0.1:$((port + 2))" > "$dir/serve-before.out" 2>&1 &
   old=$!
   trap 'kill -TERM $server $old 2>/dev/null || true' EXIT
-  for _ in $(seq 1 100); do
-    grep -q "serving" "$dir/serve-before.out" 2>/dev/null && break
-    sleep 0.1
-  done
+  wait_serving "$dir/serve-before.out"
   t_old=$(downloads_of "http://127.0.0.1:$((port + 2))/iso/images/pad.bin")
   echo "  before ($AERIE_BEFORE): ${t_old} s  ($(gib "$t_old") GiB/s aggregate); before / cat: $(ratio "$t_old")x"
   echo "  its peak RSS: $(grep VmHWM /proc/$old/status | awk '{print $2/1024 " MiB"}')"
