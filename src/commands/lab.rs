@@ -68,24 +68,7 @@ impl NestedOffer for Offer {
 }
 
 fn lab_up(args: &LabUpArgs) -> anyhow::Result<()> {
-    let (driver, accel) = (Driver::from(args.driver), Accel::from(args.accel));
-    if accel == Accel::Tcg && driver != Driver::Qemu {
-        return Err(UsageError("--accel tcg works with --driver qemu only".into()).into());
-    }
-    if args.image.is_some() && driver != Driver::Qemu {
-        return Err(UsageError(
-            "--image works with --driver qemu only (the VMs boot overlays of the disk image)"
-                .into(),
-        )
-        .into());
-    }
-    let boot = Boot::from(args.boot);
-    if boot == Boot::Pxe && driver != Driver::Qemu {
-        return Err(UsageError(
-            "--boot pxe works with --driver qemu only (the vagrant driver boots its box): add --driver qemu".into(),
-        )
-        .into());
-    }
+    let (driver, accel, boot) = road_flags(args)?;
     let source = args.site.source();
     let (site, profile) = super::load(&args.site)?;
     distro_road(&site, args.image.is_some())?;
@@ -153,13 +136,47 @@ fn lab_up(args: &LabUpArgs) -> anyhow::Result<()> {
     let result = up::up(&req, &progress);
     progress.finish();
     let ledger = result?;
+    print_lab(&req, &ledger, started.elapsed(), &args.dir.dir);
+    Ok(())
+}
+
+/// The driver, the acceleration and the boot road, when the flags go together.
+fn road_flags(args: &LabUpArgs) -> anyhow::Result<(Driver, Accel, Boot)> {
+    let (driver, accel) = (Driver::from(args.driver), Accel::from(args.accel));
+    if accel == Accel::Tcg && driver != Driver::Qemu {
+        return Err(UsageError("--accel tcg works with --driver qemu only".into()).into());
+    }
+    if args.image.is_some() && driver != Driver::Qemu {
+        return Err(UsageError(
+            "--image works with --driver qemu only (the VMs boot overlays of the disk image)"
+                .into(),
+        )
+        .into());
+    }
+    let boot = Boot::from(args.boot);
+    if boot == Boot::Pxe && driver != Driver::Qemu {
+        return Err(UsageError(
+            "--boot pxe works with --driver qemu only (the vagrant driver boots its box): add --driver qemu".into(),
+        )
+        .into());
+    }
+    Ok((driver, accel, boot))
+}
+
+/// What `lab up` made: the VMs, and how they boot and are reached.
+fn print_lab(
+    req: &UpRequest,
+    ledger: &crate::lab::state::Ledger,
+    elapsed: std::time::Duration,
+    dir: &std::path::Path,
+) {
     println!(
         "aerie lab: {} VM(s) of site {} up with the {} driver in {:.0?} (folder {})",
         req.plan.vms.len(),
         req.plan.site,
         req.driver.as_str(),
-        started.elapsed(),
-        args.dir.dir.display()
+        elapsed,
+        dir.display()
     );
     for vm in &ledger.state.vms {
         let log = vm
@@ -196,7 +213,6 @@ fn lab_up(args: &LabUpArgs) -> anyhow::Result<()> {
         );
         println!("after the installation they power off. `aerie lab status` shows them, `aerie lab down` removes the lab.");
     }
-    Ok(())
 }
 
 /// Kickstart distributions boot the installer (`--iso`, vagrant boxes);
