@@ -14,10 +14,10 @@ use crate::iso_fixtures::read_file;
 use serde_json::Value;
 use std::path::Path;
 
-/// The kolla example as a Debian 12 site (install-disk is kickstart-only).
-pub fn debian_kolla() -> String {
-    let kolla = aerie::site::examples::get("kolla").unwrap();
-    let text = kolla
+/// A built-in example as a Debian 12 site (install-disk is kickstart-only).
+pub fn as_debian(example: &str) -> String {
+    let text = aerie::site::examples::get(example)
+        .unwrap()
         .replacen("distro: rocky9", "distro: debian12", 1)
         .replace("    install-disk: sda\n", "");
     assert!(!text.contains("install-disk") && text.contains("debian12"));
@@ -97,12 +97,12 @@ fn verify(dir: &Path, name: &str, text: &str) -> (bool, String) {
 
 #[test]
 fn a_debian_kolla_frontends_volume_carries_the_el_kickstarts_first_boot() {
-    let dir = workdir(&debian_kolla());
+    let dir = workdir(&as_debian("kolla"));
     let (fe, fe_text) = user_data(dir.path(), "deb.yaml", "fe1");
     schema_valid(dir.path(), "fe1.user-data", &fe_text);
 
     // The EL frontend's kickstart of the same site (rocky9), same secrets.
-    let el = debian_kolla().replacen("distro: debian12", "distro: rocky9", 1);
+    let el = as_debian("kolla").replacen("distro: debian12", "distro: rocky9", 1);
     std::fs::write(dir.path().join("el.yaml"), el).unwrap();
     let oemdrv = dir.path().join("el.iso");
     aerie()
@@ -224,29 +224,9 @@ fn a_debian_kolla_frontends_volume_carries_the_el_kickstarts_first_boot() {
 
 #[test]
 fn a_debian_openstack_frontend_registers_after_debians_services() {
-    let lab = aerie::site::examples::get("lab")
-        .unwrap()
-        .replacen("distro: rocky9", "distro: debian12", 1)
-        .replace("    install-disk: sda\n", "");
-    let dir = tempfile::tempdir().unwrap();
-    std::fs::write(dir.path().join("deb.yaml"), &lab).unwrap();
-    let iso = dir.path().join("fe1.iso");
-    aerie()
-        .cwd(dir.path())
-        .args([
-            "iso",
-            "deb.yaml",
-            "--config-only",
-            "--cidata",
-            "--node",
-            "fe1",
-        ])
-        .args(["--no-binary", "--known-hosts", "known_hosts", "-o"])
-        .arg(&iso)
-        .run();
-    let text = read_file(&iso, "/user-data", dir.path()).unwrap();
+    let dir = workdir(&as_debian("lab"));
+    let (v, text) = user_data(dir.path(), "deb.yaml", "fe1");
     schema_valid(dir.path(), "fe1.user-data", &text);
-    let v: Value = serde_json::from_str(text.strip_prefix("#cloud-config\n").unwrap()).unwrap();
     let (mode, unit) = written(&v, "/etc/systemd/system/aerie-register.service").unwrap();
     assert_eq!(mode, "0o644");
     // Debian's unit names (nova-api), not RDO's (openstack-nova-api).
