@@ -154,25 +154,7 @@ impl Bed {
     /// A command on the VM over OpenSSH with strict host key checking against
     /// the pinned key: (success, stdout then stderr).
     fn ssh(&self, command: &str) -> (bool, String) {
-        tool("ssh")
-            .args(["-F", "none", "-i"])
-            .arg(&self.key)
-            .arg("-o")
-            .arg(format!("UserKnownHostsFile={}", self.known_hosts.display()))
-            .args([
-                "-o",
-                "StrictHostKeyChecking=yes",
-                "-o",
-                "BatchMode=yes",
-                "-o",
-                "ConnectTimeout=5",
-                "-o",
-                "LogLevel=ERROR",
-            ])
-            .arg(format!("root@{ADDR}"))
-            .arg(command)
-            .in_netns(&self.ns.name)
-            .outcome()
+        ssh_pinned(&self.ns, &self.key, &self.known_hosts, ADDR, command)
     }
 
     fn ssh_ok(&self, command: &str) -> String {
@@ -218,7 +200,40 @@ impl Bed {
     }
 }
 
-fn tail(s: &str) -> &str {
+/// A command on the VM at `addr` over OpenSSH from the namespace `ns`, as
+/// root with `key`, the host key checked strictly against `known_hosts` (the
+/// pin `aerie iso --cidata` wrote, never trust on first use): (success,
+/// stdout then stderr).
+pub fn ssh_pinned(
+    ns: &Netns,
+    key: &Path,
+    known_hosts: &Path,
+    addr: &str,
+    command: &str,
+) -> (bool, String) {
+    tool("ssh")
+        .args(["-F", "none", "-i"])
+        .arg(key)
+        .arg("-o")
+        .arg(format!("UserKnownHostsFile={}", known_hosts.display()))
+        .args([
+            "-o",
+            "StrictHostKeyChecking=yes",
+            "-o",
+            "BatchMode=yes",
+            "-o",
+            "ConnectTimeout=5",
+            "-o",
+            "LogLevel=ERROR",
+        ])
+        .arg(format!("root@{addr}"))
+        .arg(command)
+        .in_netns(&ns.name)
+        .outcome()
+}
+
+/// The end of a serial log, for a failure's message.
+pub fn tail(s: &str) -> &str {
     let mut i = s.len().saturating_sub(4000);
     while !s.is_char_boundary(i) {
         i += 1;

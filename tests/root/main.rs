@@ -1,7 +1,8 @@
 //! Tests that need root for more than test hosts: installer ISOs booted in
 //! qemu (iso_boot), the qemu lab in its own network namespace (lab_qemu,
 //! lab_bad_input, lab_pxe), kickstart %post run in a chroot (post_parity), the Debian 12
-//! image booted and configured by aerie (debian_image_boot, debian_vm). Slow.
+//! image booted and configured by aerie (debian_image_boot, debian_vm,
+//! debian_firstboot). Slow.
 //!
 //! A new test file goes here as `mod NAME;` (see tests/README.md).
 
@@ -16,6 +17,7 @@ mod qemu;
 #[path = "../support/render_support.rs"]
 mod render_support;
 
+mod debian_firstboot;
 mod debian_image_boot;
 mod debian_vm;
 mod iso_boot;
