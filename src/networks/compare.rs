@@ -122,94 +122,119 @@ pub fn subnet(w: &Wanted, network_id: &str, s: &Subnet) -> Vec<Difference> {
             cloud: s.cidr.clone(),
         });
     }
-    if s.gateway.as_deref().and_then(addr) != want.gateway {
-        let cloud = or_none(s.gateway.clone());
-        out.push(Difference {
-            field: "gateway".into(),
-            site: gateway_arg(want.gateway),
-            fix: format!(
-                "`{}`, or make `{}.gateway` say {cloud}",
-                typed(&[
-                    "openstack",
-                    "subnet",
-                    "set",
-                    "--gateway",
-                    &gateway_arg(want.gateway),
-                    name
-                ]),
-                w.key
-            ),
-            cloud,
-        });
+    out.extend(
+        [
+            gateway(w, s),
+            allocation_pool(w, s),
+            dns(w, s),
+            dhcp(name, s),
+        ]
+        .into_iter()
+        .flatten(),
+    );
+    out
+}
+
+/// The subnet's gateway (the router offered), or none.
+fn gateway(w: &Wanted, s: &Subnet) -> Option<Difference> {
+    let want = &w.subnet;
+    if s.gateway.as_deref().and_then(addr) == want.gateway {
+        return None;
     }
-    if let Some(pool) = want.pool {
-        let cloud: Vec<(Option<IpAddr>, Option<IpAddr>)> =
-            s.pools.iter().map(|(a, b)| (addr(a), addr(b))).collect();
-        if cloud != [(Some(pool[0]), Some(pool[1]))] {
-            let shown: Vec<String> = s.pools.iter().map(|(a, b)| format!("{a}-{b}")).collect();
-            out.push(Difference {
-                field: "allocation-pool".into(),
-                site: format!("{}-{}", pool[0], pool[1]),
-                cloud: if shown.is_empty() {
-                    "none".into()
-                } else {
-                    shown.join(", ")
-                },
-                fix: format!(
-                    "`{}`, or make `{}.dhcp-range` say what the cloud has",
-                    typed(&[
-                        "openstack",
-                        "subnet",
-                        "set",
-                        "--no-allocation-pool",
-                        "--allocation-pool",
-                        &pool_arg(pool),
-                        name
-                    ]),
-                    w.key
-                ),
-            });
-        }
+    let cloud = or_none(s.gateway.clone());
+    Some(Difference {
+        field: "gateway".into(),
+        site: gateway_arg(want.gateway),
+        fix: format!(
+            "`{}`, or make `{}.gateway` say {cloud}",
+            typed(&[
+                "openstack",
+                "subnet",
+                "set",
+                "--gateway",
+                &gateway_arg(want.gateway),
+                &want.name
+            ]),
+            w.key
+        ),
+        cloud,
+    })
+}
+
+/// The subnet's allocation pool, when the site has a DHCP range.
+fn allocation_pool(w: &Wanted, s: &Subnet) -> Option<Difference> {
+    let pool = w.subnet.pool?;
+    let cloud: Vec<(Option<IpAddr>, Option<IpAddr>)> =
+        s.pools.iter().map(|(a, b)| (addr(a), addr(b))).collect();
+    if cloud == [(Some(pool[0]), Some(pool[1]))] {
+        return None;
     }
+    let shown: Vec<String> = s.pools.iter().map(|(a, b)| format!("{a}-{b}")).collect();
+    Some(Difference {
+        field: "allocation-pool".into(),
+        site: format!("{}-{}", pool[0], pool[1]),
+        cloud: list_or_none(&shown),
+        fix: format!(
+            "`{}`, or make `{}.dhcp-range` say what the cloud has",
+            typed(&[
+                "openstack",
+                "subnet",
+                "set",
+                "--no-allocation-pool",
+                "--allocation-pool",
+                &pool_arg(pool),
+                &w.subnet.name
+            ]),
+            w.key
+        ),
+    })
+}
+
+/// The subnet's DNS servers, in order.
+fn dns(w: &Wanted, s: &Subnet) -> Option<Difference> {
+    let want = &w.subnet;
     let cloud_dns: Vec<Option<IpAddr>> = s.dns.iter().map(|d| addr(d)).collect();
     let want_dns: Vec<Option<IpAddr>> = want.dns.iter().map(|d| Some(*d)).collect();
-    if cloud_dns != want_dns {
-        let mut argv = vec!["openstack", "subnet", "set", "--no-dns-nameservers"];
-        let servers: Vec<String> = want.dns.iter().map(ToString::to_string).collect();
-        for d in &servers {
-            argv.extend(["--dns-nameserver", d.as_str()]);
-        }
-        argv.push(name);
-        out.push(Difference {
-            field: "dns".into(),
-            site: if servers.is_empty() {
-                "none".into()
-            } else {
-                servers.join(", ")
-            },
-            cloud: if s.dns.is_empty() {
-                "none".into()
-            } else {
-                s.dns.join(", ")
-            },
-            fix: format!(
-                "`{}`, or make `site.dns` say what the cloud has",
-                typed(&argv)
-            ),
-        });
+    if cloud_dns == want_dns {
+        return None;
     }
-    if !s.dhcp {
-        out.push(Difference {
-            field: "dhcp".into(),
-            site: "enabled".into(),
-            cloud: "disabled".into(),
-            fix: format!(
-                "`{}`: without DHCP no instance is offered the gateway",
-                typed(&["openstack", "subnet", "set", "--dhcp", name])
-            ),
-        });
+    let mut argv = vec!["openstack", "subnet", "set", "--no-dns-nameservers"];
+    let servers: Vec<String> = want.dns.iter().map(ToString::to_string).collect();
+    for d in &servers {
+        argv.extend(["--dns-nameserver", d.as_str()]);
     }
-    out
+    argv.push(&want.name);
+    Some(Difference {
+        field: "dns".into(),
+        site: list_or_none(&servers),
+        cloud: list_or_none(&s.dns),
+        fix: format!(
+            "`{}`, or make `site.dns` say what the cloud has",
+            typed(&argv)
+        ),
+    })
+}
+
+/// DHCP on the subnet (the instances' gateway comes by it).
+fn dhcp(name: &str, s: &Subnet) -> Option<Difference> {
+    (!s.dhcp).then(|| Difference {
+        field: "dhcp".into(),
+        site: "enabled".into(),
+        cloud: "disabled".into(),
+        fix: format!(
+            "`{}`: without DHCP no instance is offered the gateway",
+            typed(&["openstack", "subnet", "set", "--dhcp", name])
+        ),
+    })
+}
+
+/// The items joined with `, `, or `none`.
+fn list_or_none(items: &[String]) -> String {
+    if items.is_empty() {
+        "none".into()
+    } else {
+        items.join(", ")
+    }
 }
 
 #[cfg(test)]
@@ -309,6 +334,21 @@ mod tests {
         assert!(d[2]
             .fix
             .contains("--no-dns-nameservers --dns-nameserver 192.0.2.53 demo-net-subnet"));
+        assert_eq!(
+            (d[2].site.as_str(), d[2].cloud.as_str()),
+            ("192.0.2.53", "none")
+        );
+        s = sub();
+        s.dhcp = false;
+        let d = subnet(&demo(), "n1", &s);
+        assert_eq!(d.len(), 1);
+        assert_eq!(
+            (d[0].field.as_str(), d[0].cloud.as_str()),
+            ("dhcp", "disabled")
+        );
+        assert!(d[0]
+            .fix
+            .starts_with("`openstack subnet set --dhcp demo-net-subnet`"));
         s = sub();
         s.cidr = "10.44.9.0/24".into();
         let d = subnet(&demo(), "n1", &s);
