@@ -99,118 +99,128 @@ pub fn look(
     parallel: usize,
 ) -> Vec<Row> {
     pool::fan_out(jobs, parallel, |job| {
-        let mut row = Row {
-            host: job.host.clone(),
-            address: job.address.clone(),
-            role: job.role.clone(),
-            reachable: false,
-            host_key: HostKey::Unchecked,
-            in_sync: None,
-            drift: Vec::new(),
-            reboot_required: None,
-            reboot_reasons: Vec::new(),
-            registered: None,
-            first_boot: None,
-            cloud: None,
-            error: None,
-        };
-        let conn = match Connection::open(&job.target, opts, pins) {
-            Ok(c) => c,
-            Err(e) => {
-                (row.reachable, row.host_key) = match &e {
-                    SshError::Unreachable { .. } => (false, HostKey::Unchecked),
-                    SshError::ChangedHostKey { .. } => (true, HostKey::Changed),
-                    SshError::UnknownHostKey { .. } => (true, HostKey::Unknown),
-                    _ => (true, HostKey::Pinned),
-                };
-                row.error = Some(e.to_string());
-                return row;
-            }
-        };
-        row.reachable = true;
-        row.host_key = HostKey::Pinned;
-        // The bundle's files and the reboot mark (the frontend: and the deployed
-        // marker), in one round trip.
-        let frontend = job.role == crate::site::Role::Frontend.as_str();
-        let mut paths = job.bundle.paths();
-        paths.push(converge::REBOOT_MARKER);
-        paths.push(converge::FIRST_BOOT_MARK);
-        if frontend {
-            paths.push(crate::site::deployed::PATH);
-        }
-        let state = read::read(
-            &conn,
-            &ReadRequest {
-                paths: &paths,
-                ..Default::default()
-            },
-        );
-        match state.as_ref().map(|s| converge::plan(&job.bundle, s)) {
-            Ok(Ok(plan)) => {
-                row.drift = plan.changed().map(|f| f.path.clone()).collect();
-                row.in_sync = Some(row.drift.is_empty());
-            }
-            Ok(Err(e)) => row.error = Some(e.to_string()),
-            Err(e) => row.error = Some(e.to_string()),
-        }
-        let state = state.ok();
-        if frontend {
-            match state.as_ref().map(|s| s.read(crate::site::deployed::PATH)) {
-                Some(Ok(marker)) => row.cloud = Some(cloud::Cloud::frontend(marker.as_deref())),
-                Some(Err(e)) => {
-                    row.error = Some(format!("cannot read {}: {e}", crate::site::deployed::PATH))
-                }
-                None => {}
-            }
-        }
-        let mut reasons = Vec::new();
-        let known = match facts::read(&conn, facts_root, &[]) {
-            Ok(f) => {
-                reasons = reboot_reasons(site, &job.bundle, &f);
-                true
-            }
-            Err(e) => {
-                row.error = Some(e.to_string());
-                false
-            }
-        };
-        // The mark aerie left when it changed what needs a reboot (gone once booted).
-        match state.as_ref().map(|s| s.read(converge::REBOOT_MARKER)) {
-            Some(Ok(Some(marker))) => {
-                let marked = converge::marker_reasons(&marker);
-                if marked.is_empty() {
-                    reasons.push(format!("marked in {}", converge::REBOOT_MARKER));
-                }
-                reasons.extend(
-                    marked
-                        .into_iter()
-                        .map(|r| format!("not booted since aerie's change: {r}")),
-                );
-            }
-            Some(Ok(None)) | None => {}
-            Some(Err(e)) => {
-                row.error = Some(format!("cannot read {}: {e}", converge::REBOOT_MARKER))
-            }
-        }
-        // The first boot's own word on why it stopped.
-        match state.as_ref().map(|s| s.read(converge::FIRST_BOOT_MARK)) {
-            Some(Ok(Some(mark))) => {
-                let text = String::from_utf8_lossy(&mark).trim().to_string();
-                row.first_boot = Some(text);
-            }
-            Some(Ok(None)) | None => {}
-            Some(Err(e)) => {
-                row.error = Some(format!("cannot read {}: {e}", converge::FIRST_BOOT_MARK))
-            }
-        }
-        row.reboot_required = if !reasons.is_empty() {
-            Some(true)
-        } else {
-            known.then_some(false)
-        };
-        row.reboot_reasons = reasons;
-        row
+        look_at(site, &job, opts, pins, facts_root)
     })
+}
+
+/// One node's row: unreachable or its key refused, or what it holds.
+fn look_at(site: &Site, job: &Job, opts: &Options, pins: &Pins, facts_root: &str) -> Row {
+    let mut row = Row {
+        host: job.host.clone(),
+        address: job.address.clone(),
+        role: job.role.clone(),
+        reachable: false,
+        host_key: HostKey::Unchecked,
+        in_sync: None,
+        drift: Vec::new(),
+        reboot_required: None,
+        reboot_reasons: Vec::new(),
+        registered: None,
+        first_boot: None,
+        cloud: None,
+        error: None,
+    };
+    let conn = match Connection::open(&job.target, opts, pins) {
+        Ok(c) => c,
+        Err(e) => {
+            (row.reachable, row.host_key) = match &e {
+                SshError::Unreachable { .. } => (false, HostKey::Unchecked),
+                SshError::ChangedHostKey { .. } => (true, HostKey::Changed),
+                SshError::UnknownHostKey { .. } => (true, HostKey::Unknown),
+                _ => (true, HostKey::Pinned),
+            };
+            row.error = Some(e.to_string());
+            return row;
+        }
+    };
+    look_reached(site, job, &conn, facts_root, &mut row);
+    row
+}
+
+/// A reached node: in sync (its files and the plan), the frontend's
+/// deployed marker, reboot required (its kernel's facts, aerie's mark) and
+/// why its first boot stopped. A read that fails is the row's error.
+fn look_reached(site: &Site, job: &Job, conn: &Connection, facts_root: &str, row: &mut Row) {
+    row.reachable = true;
+    row.host_key = HostKey::Pinned;
+    // The bundle's files and the reboot mark (the frontend: and the deployed
+    // marker), in one round trip.
+    let frontend = job.role == crate::site::Role::Frontend.as_str();
+    let mut paths = job.bundle.paths();
+    paths.push(converge::REBOOT_MARKER);
+    paths.push(converge::FIRST_BOOT_MARK);
+    if frontend {
+        paths.push(crate::site::deployed::PATH);
+    }
+    let state = read::read(
+        conn,
+        &ReadRequest {
+            paths: &paths,
+            ..Default::default()
+        },
+    );
+    match state.as_ref().map(|s| converge::plan(&job.bundle, s)) {
+        Ok(Ok(plan)) => {
+            row.drift = plan.changed().map(|f| f.path.clone()).collect();
+            row.in_sync = Some(row.drift.is_empty());
+        }
+        Ok(Err(e)) => row.error = Some(e.to_string()),
+        Err(e) => row.error = Some(e.to_string()),
+    }
+    let state = state.ok();
+    if frontend {
+        match state.as_ref().map(|s| s.read(crate::site::deployed::PATH)) {
+            Some(Ok(marker)) => row.cloud = Some(cloud::Cloud::frontend(marker.as_deref())),
+            Some(Err(e)) => {
+                row.error = Some(format!("cannot read {}: {e}", crate::site::deployed::PATH))
+            }
+            None => {}
+        }
+    }
+    let mut reasons = Vec::new();
+    let known = match facts::read(conn, facts_root, &[]) {
+        Ok(f) => {
+            reasons = reboot_reasons(site, &job.bundle, &f);
+            true
+        }
+        Err(e) => {
+            row.error = Some(e.to_string());
+            false
+        }
+    };
+    // The mark aerie left when it changed what needs a reboot (gone once booted).
+    match state.as_ref().map(|s| s.read(converge::REBOOT_MARKER)) {
+        Some(Ok(Some(marker))) => reasons.extend(marked(&marker)),
+        Some(Ok(None)) | None => {}
+        Some(Err(e)) => row.error = Some(format!("cannot read {}: {e}", converge::REBOOT_MARKER)),
+    }
+    // The first boot's own word on why it stopped.
+    match state.as_ref().map(|s| s.read(converge::FIRST_BOOT_MARK)) {
+        Some(Ok(Some(mark))) => {
+            let text = String::from_utf8_lossy(&mark).trim().to_string();
+            row.first_boot = Some(text);
+        }
+        Some(Ok(None)) | None => {}
+        Some(Err(e)) => row.error = Some(format!("cannot read {}: {e}", converge::FIRST_BOOT_MARK)),
+    }
+    row.reboot_required = if !reasons.is_empty() {
+        Some(true)
+    } else {
+        known.then_some(false)
+    };
+    row.reboot_reasons = reasons;
+}
+
+/// The reboot aerie's mark asks for: its reasons, or that it is there.
+fn marked(marker: &[u8]) -> Vec<String> {
+    let reasons = converge::marker_reasons(marker);
+    if reasons.is_empty() {
+        return vec![format!("marked in {}", converge::REBOOT_MARKER)];
+    }
+    reasons
+        .into_iter()
+        .map(|r| format!("not booted since aerie's change: {r}"))
+        .collect()
 }
 
 /// What the running system lacks of what the bundle set up.
