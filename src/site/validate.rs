@@ -147,7 +147,7 @@ fn check_networks(site: &Site, context: &Context, out: &mut Vec<Finding>) {
     let mut vlans: HashMap<u16, usize> = HashMap::new();
     for (i, net) in site.networks.iter().enumerate() {
         let key = format!("networks[{i}]");
-        if let Some(first) = names.insert(net.name.as_str(), i) {
+        if let Some(first) = first_use(&mut names, net.name.as_str(), i) {
             out.push(Finding::error(
                 format!("{key}.name"),
                 format!(
@@ -156,7 +156,6 @@ fn check_networks(site: &Site, context: &Context, out: &mut Vec<Finding>) {
                 ),
                 "give every network its own name",
             ));
-            names.insert(net.name.as_str(), first);
         }
         if net.cidr.addr() != net.cidr.network() {
             out.push(Finding::error(
@@ -172,13 +171,12 @@ fn check_networks(site: &Site, context: &Context, out: &mut Vec<Finding>) {
                     format!("VLAN {vlan} is outside 1..4094"),
                     "use a VLAN id from 1 to 4094, or null for an untagged network",
                 ));
-            } else if let Some(first) = vlans.insert(vlan, i) {
+            } else if let Some(first) = first_use(&mut vlans, vlan, i) {
                 out.push(Finding::error(
                     format!("{key}.vlan"),
                     format!("VLAN {vlan} is already used by networks[{first}]"),
                     "give every tagged network its own VLAN id",
                 ));
-                vlans.insert(vlan, first);
             }
         }
         if let Some(gateway) = net.gateway {
@@ -337,7 +335,8 @@ fn check_range(
     }
 }
 
-fn check_nodes(site: &Site, out: &mut Vec<Finding>) {
+/// Exactly one node is the frontend.
+fn check_one_frontend(site: &Site, out: &mut Vec<Finding>) {
     let frontends: Vec<usize> = site
         .nodes
         .iter()
@@ -362,12 +361,31 @@ fn check_nodes(site: &Site, out: &mut Vec<Finding>) {
             }
         }
     }
+}
+
+/// Where `value` was first used, when it was; else `value` is now used at `here`.
+fn first_use<K: std::hash::Hash + Eq, V: Clone>(
+    seen: &mut HashMap<K, V>,
+    value: K,
+    here: V,
+) -> Option<V> {
+    match seen.entry(value) {
+        std::collections::hash_map::Entry::Occupied(first) => Some(first.get().clone()),
+        std::collections::hash_map::Entry::Vacant(entry) => {
+            entry.insert(here);
+            None
+        }
+    }
+}
+
+fn check_nodes(site: &Site, out: &mut Vec<Finding>) {
+    check_one_frontend(site, out);
     let mut hostnames: HashMap<&str, usize> = HashMap::new();
     let mut addresses: HashMap<IpAddr, String> = HashMap::new();
     let mut macs: HashMap<&str, String> = HashMap::new();
     for (i, node) in site.nodes.iter().enumerate() {
         let key = format!("nodes[{i}]");
-        if let Some(first) = hostnames.insert(node.hostname.as_str(), i) {
+        if let Some(first) = first_use(&mut hostnames, node.hostname.as_str(), i) {
             out.push(Finding::error(
                 format!("{key}.hostname"),
                 format!(
@@ -376,7 +394,6 @@ fn check_nodes(site: &Site, out: &mut Vec<Finding>) {
                 ),
                 "give every node its own host name",
             ));
-            hostnames.insert(node.hostname.as_str(), first);
         }
         if node.interfaces.is_empty() {
             out.push(Finding::error(
@@ -412,24 +429,22 @@ fn check_nodes(site: &Site, out: &mut Vec<Finding>) {
             }
             if let Some(mac) = &iface.mac {
                 let here = format!("{ikey}.mac");
-                if let Some(first) = macs.insert(mac.as_str(), here.clone()) {
+                if let Some(first) = first_use(&mut macs, mac.as_str(), here.clone()) {
                     out.push(Finding::error(
                         here,
                         format!("{mac} is already used by {first}"),
                         "every interface has its own MAC address",
                     ));
-                    macs.insert(mac.as_str(), first);
                 }
             }
             let Some(addr) = iface.address else { continue };
             let here = format!("{ikey}.address");
-            if let Some(first) = addresses.insert(addr, here.clone()) {
+            if let Some(first) = first_use(&mut addresses, addr, here.clone()) {
                 out.push(Finding::error(
                     here.clone(),
                     format!("{addr} is already used by {first}"),
                     "give every interface its own address",
                 ));
-                addresses.insert(addr, first);
             }
             let Some(network) = network else { continue };
             if check_in_subnet(network, addr, &here, out) && network.gateway == Some(addr) {

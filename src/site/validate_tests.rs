@@ -220,6 +220,23 @@ fn duplicate_hostname() {
 }
 
 #[test]
+fn a_third_duplicate_names_the_first_use() {
+    let mut site = lab();
+    site.nodes[1].hostname = "fe1".parse().unwrap();
+    site.nodes[2].hostname = "fe1".parse().unwrap();
+    assert_error(
+        &site,
+        "nodes[1].hostname",
+        "already the host name of nodes[0]",
+    );
+    assert_error(
+        &site,
+        "nodes[2].hostname",
+        "already the host name of nodes[0]",
+    );
+}
+
+#[test]
 fn duplicate_address() {
     let mut site = lab();
     site.nodes[2].interfaces[0].address = Some("10.20.0.11".parse().unwrap());
