@@ -44,34 +44,11 @@ pub fn run_loaded(
     reach::compute_nodes(&site, &args.reinstalled)?;
     let nodes = reach::compute_nodes(&site, &names)?;
 
-    let mut jobs = Vec::new();
-    let mut targets = Vec::new();
-    let mut replace = Vec::new();
-    for node in &nodes {
-        let target = reach::target(&site, node)?;
-        let address = node
-            .management_address(&site)
-            .map_or_else(|| target.host.clone(), |a| a.to_string());
-        let reinstalled = args.reinstalled.iter().any(|r| r == node.hostname.as_str());
-        if reinstalled {
-            replace.push(reach::address(&target));
-        }
-        if reinstalled || spec.copy_frontend_key.is_some() {
-            targets.push(NodeTarget {
-                host: node.hostname.to_string(),
-                target: target.clone(),
-            });
-        }
-        jobs.push(Job {
-            report: NodeReport::new(node.hostname.as_str(), &address),
-            names: NodeNames {
-                hostname: node.hostname.to_string(),
-                fqdn: format!("{}.{}", node.hostname, site.site.domain),
-                address,
-            },
-            reinstalled,
-        });
-    }
+    let Work {
+        jobs,
+        targets,
+        replace,
+    } = work(args, &site, &nodes, spec.copy_frontend_key.is_some())?;
     let pins = reach::pins(&args.reach, args.accept_new_host_keys)?.replacing(replace);
     let opts = reach::options(&args.reach);
 
@@ -106,6 +83,57 @@ pub fn run_loaded(
     );
     progress.finish();
     finish(args, &fe_label, &outcome)
+}
+
+/// Per node: its job, whether this run reaches it itself, and the host key
+/// a reinstalled one replaces.
+struct Work {
+    jobs: Vec<Job>,
+    /// The nodes this run reaches (reinstalled, or the frontend's key to copy).
+    targets: Vec<NodeTarget>,
+    /// The known-hosts addresses whose keys a reinstall changed.
+    replace: Vec<String>,
+}
+
+fn work(
+    args: &RegisterArgs,
+    site: &crate::site::Site,
+    nodes: &[&crate::site::Node],
+    copy_frontend_key: bool,
+) -> anyhow::Result<Work> {
+    let mut jobs = Vec::new();
+    let mut targets = Vec::new();
+    let mut replace = Vec::new();
+    for node in nodes {
+        let target = reach::target(site, node)?;
+        let address = node
+            .management_address(site)
+            .map_or_else(|| target.host.clone(), |a| a.to_string());
+        let reinstalled = args.reinstalled.iter().any(|r| r == node.hostname.as_str());
+        if reinstalled {
+            replace.push(reach::address(&target));
+        }
+        if reinstalled || copy_frontend_key {
+            targets.push(NodeTarget {
+                host: node.hostname.to_string(),
+                target: target.clone(),
+            });
+        }
+        jobs.push(Job {
+            report: NodeReport::new(node.hostname.as_str(), &address),
+            names: NodeNames {
+                hostname: node.hostname.to_string(),
+                fqdn: format!("{}.{}", node.hostname, site.site.domain),
+                address,
+            },
+            reinstalled,
+        });
+    }
+    Ok(Work {
+        jobs,
+        targets,
+        replace,
+    })
 }
 
 fn finish(args: &RegisterArgs, frontend: &str, outcome: &run::Outcome) -> anyhow::Result<()> {
