@@ -44,9 +44,9 @@
 //! A missing image, qemu or OVMF fails the test naming scripts/test-deps.sh.
 
 use crate::debian_image_boot::image;
-use crate::harness::{aerie, tool, OutputText};
-use crate::lab_support::Netns;
-use crate::qemu::{self, kernel_command_line, BootSpec, Firmware, Media, Nic, Vm};
+use crate::harness::{aerie, ssh_keygen, tool, OutputText};
+use crate::lab_support::{cidata_iso, Netns};
+use crate::qemu::{self, BootSpec, Firmware, Media, Nic, Vm};
 use serde_json::Value;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
@@ -97,11 +97,7 @@ impl Bed {
             .tempdir()
             .unwrap();
         let key = dir.path().join("id_ed25519");
-        tool("ssh-keygen")
-            .args(["-q", "-t", "ed25519", "-N", "", "-C", "aerie-test", "-f"])
-            .arg(&key)
-            .run();
-        let public = std::fs::read_to_string(key.with_extension("pub")).unwrap();
+        let public = ssh_keygen(&key);
         let site = edit(std::fs::read_to_string(fixture("site.yaml")).unwrap());
         assert!(site.contains(FIXTURE_KEY));
         std::fs::write(
@@ -132,8 +128,36 @@ impl Bed {
     /// with the operator's known-hosts file in `$AERIE_KNOWN_HOSTS`:
     /// (exit code, stdout then stderr).
     fn aerie(&self, args: &[&str]) -> (i32, String) {
-        let out = self.aerie_run(args).output();
-        (out.status.code().unwrap_or(-1), out.text())
+        self.aerie_run(args).code_text()
+    }
+
+    /// `aerie iso --config-only --cidata` for `node`, as a user makes it, into
+    /// `NODE.iso`: what aerie said.
+    fn cidata(&self, node: &str) -> String {
+        let iso = format!("{node}.iso");
+        let (code, out) = self.aerie(&cidata_iso(node, &iso));
+        assert_eq!(code, 0, "{out}");
+        out
+    }
+
+    /// node1's machine (its MAC on the tap) started on an overlay of `image`
+    /// with `NODE.iso` (see [`Bed::cidata`]) as its CD; `reboots`: the guest
+    /// may reboot itself.
+    fn boot(&self, image: &Path, node: &str, reboots: bool) -> Vm {
+        let disk = self.path("node1.qcow2");
+        qemu::overlay(image, &disk).unwrap();
+        let mut spec = BootSpec::new(&disk, Firmware::Uefi, Media::Overlay)
+            .cdrom(self.path(&format!("{node}.iso")))
+            .nic(Nic {
+                netns: self.ns.name.clone(),
+                tap: "tap0".into(),
+                mac: MAC.into(),
+            })
+            .deadline(boot_timeout());
+        if reboots {
+            spec = spec.reboots();
+        }
+        Vm::start(&spec).unwrap()
     }
 
     fn aerie_run(&self, args: &[&str]) -> crate::harness::Run {
@@ -234,11 +258,7 @@ pub fn ssh_pinned(
 
 /// The end of a serial log, for a failure's message.
 pub fn tail(s: &str) -> &str {
-    let mut i = s.len().saturating_sub(4000);
-    while !s.is_char_boundary(i) {
-        i += 1;
-    }
-    &s[i..]
+    qemu::tail(s, 4000)
 }
 
 /// What `aerie iso --cidata` pinned: node1's rendered host key (the public
@@ -280,12 +300,7 @@ fn metadata_rules(bed: &Bed) -> usize {
 
 /// Waits for the next kernel's command line on the serial console after `mark`.
 fn next_kernel(vm: &mut Vm, mark: usize, what: &str) -> String {
-    let log = vm
-        .wait_since(mark, what, boot_timeout(), |l| {
-            kernel_command_line(l).is_some()
-        })
-        .unwrap();
-    kernel_command_line(&log).unwrap().to_string()
+    vm.wait_kernel_since(mark, what, boot_timeout()).unwrap()
 }
 
 /// Bad input: the machine with node1's MAC booted with fe1's volume. The
@@ -298,28 +313,8 @@ fn a_cidata_volume_for_another_node_is_refused_on_first_boot() {
     let (image, _facts) = image();
     qemu::check_tools().unwrap();
     let bed = Bed::new();
-    let (code, out) = bed.aerie(&[
-        "iso",
-        "site.yaml",
-        "--config-only",
-        "--cidata",
-        "--node",
-        "fe1",
-        "-o",
-        "fe1.iso",
-    ]);
-    assert_eq!(code, 0, "{out}");
-    let disk = bed.path("node1.qcow2");
-    qemu::overlay(&image, &disk).unwrap();
-    let spec = BootSpec::new(&disk, Firmware::Uefi, Media::Overlay)
-        .cdrom(bed.path("fe1.iso"))
-        .nic(Nic {
-            netns: bed.ns.name.clone(),
-            tap: "tap0".into(),
-            mac: MAC.into(),
-        })
-        .deadline(boot_timeout());
-    let mut vm = Vm::start(&spec).unwrap();
+    bed.cidata("fe1");
+    let mut vm = bed.boot(&image, "fe1", false);
     let log = vm
         .wait_for("cloud-init's end", |l| {
             l.contains("Cloud-init v.") && l.contains(" finished at ")
@@ -348,32 +343,10 @@ fn a_debian12_vm_converges_from_its_cidata_reboots_and_takes_an_apply_over_ssh()
     let bed = Bed::new();
 
     // The node's volume, as a user makes it.
-    let (code, out) = bed.aerie(&[
-        "iso",
-        "site.yaml",
-        "--config-only",
-        "--cidata",
-        "--node",
-        NODE,
-        "-o",
-        "node1.iso",
-    ]);
-    assert_eq!(code, 0, "{out}");
+    let out = bed.cidata(NODE);
     assert_rendered_key_pinned(&bed, &out);
-    let disk = bed.path("node1.qcow2");
-    qemu::overlay(&image, &disk).unwrap();
-
-    let spec = BootSpec::new(&disk, Firmware::Uefi, Media::Overlay)
-        .cdrom(bed.path("node1.iso"))
-        .nic(Nic {
-            netns: bed.ns.name.clone(),
-            tap: "tap0".into(),
-            mac: MAC.into(),
-        })
-        .reboots()
-        .deadline(boot_timeout());
     let started = Instant::now();
-    let mut vm = Vm::start(&spec).unwrap();
+    let mut vm = bed.boot(&image, NODE, true);
 
     // 1. First boot: converge from the volume, the reboot it asks for.
     let first = vm
@@ -565,28 +538,8 @@ fn a_site_whose_gateway_does_not_answer_stops_the_first_boot_and_a_rerun_converg
         assert_ne!(bad, s);
         bad
     });
-    let (code, out) = bed.aerie(&[
-        "iso",
-        "site.yaml",
-        "--config-only",
-        "--cidata",
-        "--node",
-        NODE,
-        "-o",
-        "node1.iso",
-    ]);
-    assert_eq!(code, 0, "{out}");
-    let disk = bed.path("node1.qcow2");
-    qemu::overlay(&image, &disk).unwrap();
-    let spec = BootSpec::new(&disk, Firmware::Uefi, Media::Overlay)
-        .cdrom(bed.path("node1.iso"))
-        .nic(Nic {
-            netns: bed.ns.name.clone(),
-            tap: "tap0".into(),
-            mac: MAC.into(),
-        })
-        .deadline(boot_timeout());
-    let mut vm = Vm::start(&spec).unwrap();
+    bed.cidata(NODE);
+    let mut vm = bed.boot(&image, NODE, false);
     let log = vm
         .wait_for("the first boot's word on the gateway", |l| {
             l.contains("aerie: cannot reach")

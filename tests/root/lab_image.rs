@@ -20,8 +20,8 @@
 
 use crate::debian_image_boot::image;
 use crate::debian_vm::{boot_timeout, FIXTURE_KEY};
-use crate::harness::{aerie, tool, OutputText};
-use crate::lab_support::{process_gone, Netns};
+use crate::harness::{aerie, file_names, ssh_keygen, tool, OutputText};
+use crate::lab_support::{cidata_iso, process_gone, Netns};
 use crate::qemu::{self, kernel_command_line, strip_ansi};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -145,15 +145,6 @@ fn iso_file(iso: &Path, inside: &str, scratch: &Path) -> Vec<u8> {
     std::fs::read(&to).unwrap()
 }
 
-fn files_in(dir: &Path) -> Vec<String> {
-    let mut names: Vec<String> = std::fs::read_dir(dir)
-        .unwrap()
-        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-        .collect();
-    names.sort();
-    names
-}
-
 #[test]
 fn an_image_lab_converges_its_node_reboots_it_and_down_leaves_nothing() {
     let (image, _facts) = image();
@@ -161,24 +152,20 @@ fn an_image_lab_converges_its_node_reboots_it_and_down_leaves_nothing() {
     let ns = Netns::new();
     let keys = tempfile::tempdir().unwrap();
     let key = keys.path().join("id_ed25519");
-    tool("ssh-keygen")
-        .args(["-q", "-t", "ed25519", "-N", "", "-C", "aerie-test", "-f"])
-        .arg(&key)
-        .run();
+    ssh_keygen(&key);
     let agent = Agent::with_key(&key);
     let work = work(Some(&key));
     let image_before = modified(&image);
     let forward_before = ns.ip_forward();
     let aerie_in = |args: &[&str]| {
-        let out = aerie()
+        aerie()
             .args(args)
             .cwd(work.path())
             .env("SSH_AUTH_SOCK", &agent.sock)
             // `aerie iso --cidata` pins the node's key there, not in root's file.
             .env("AERIE_KNOWN_HOSTS", keys.path().join("aerie_known_hosts"))
             .in_netns(&ns.name)
-            .output();
-        (out.status.code().unwrap_or(-1), out.text())
+            .code_text()
     };
 
     let started = Instant::now();
@@ -264,18 +251,13 @@ fn an_image_lab_converges_its_node_reboots_it_and_down_leaves_nothing() {
 
     // The node's volume is the one `aerie iso` makes for it (the same
     // secrets file beside the site: the same host key).
-    let (code, text) = aerie_in(&[
-        "iso",
-        "site.yaml",
-        "--profile",
-        "profile.yaml",
-        "--config-only",
-        "--cidata",
-        "--node",
-        "fe1",
-        "-o",
-        "fe1.iso",
-    ]);
+    let (code, text) = aerie_in(
+        &[
+            &cidata_iso("fe1", "fe1.iso")[..],
+            &["--profile", "profile.yaml"],
+        ]
+        .concat(),
+    );
     assert_eq!(code, 0, "{text}");
     let scratch = tempfile::tempdir().unwrap();
     for f in ["/user-data", "/meta-data", "/network-config", "/aerie"] {
@@ -358,12 +340,7 @@ fn an_image_lab_converges_its_node_reboots_it_and_down_leaves_nothing() {
     );
     let pins = std::fs::read_to_string(lab.join("known_hosts")).unwrap();
     assert!(pins.starts_with("10.44.60.10 ssh-ed25519 "), "{pins}");
-    let other = keys.path().join("other");
-    tool("ssh-keygen")
-        .args(["-q", "-t", "ed25519", "-N", "", "-f"])
-        .arg(&other)
-        .run();
-    let other_pub = std::fs::read_to_string(other.with_extension("pub")).unwrap();
+    let other_pub = ssh_keygen(&keys.path().join("other"));
     let blob = other_pub.split_whitespace().nth(1).unwrap();
     std::fs::write(
         lab.join("known_hosts"),
@@ -387,7 +364,7 @@ fn an_image_lab_converges_its_node_reboots_it_and_down_leaves_nothing() {
     assert!(!lab.exists(), "the lab folder is left");
     assert!(ns.pids().is_empty(), "processes left: {:?}", ns.pids());
     assert_eq!(
-        files_in(work.path()),
+        file_names(work.path()),
         [
             "deblab.secrets.yaml",
             "fe1.iso",
@@ -411,7 +388,7 @@ fn refused(args: &[&str], site: Option<&str>) -> (i32, String) {
     if let Some(text) = site {
         std::fs::write(work.path().join("site.yaml"), text).unwrap();
     }
-    let before = files_in(work.path());
+    let before = file_names(work.path());
     let out = aerie()
         .args(["lab", "up"])
         .args(args)
@@ -422,8 +399,15 @@ fn refused(args: &[&str], site: Option<&str>) -> (i32, String) {
     let text = out.text();
     assert_eq!(ns.links(), ["lo"], "{text}");
     assert!(!ns.nft_ruleset().contains("table"), "{text}");
-    assert_eq!(files_in(work.path()), before, "files made: {text}");
+    assert_eq!(file_names(work.path()), before, "files made: {text}");
     (out.status.code().unwrap_or(-1), text)
+}
+
+/// [`refused`] for the work folder's site and profile with `--image IMAGE`
+/// and `extra`.
+fn refused_image(image: &str, extra: &[&str], site: Option<&str>) -> (i32, String) {
+    let args = ["site.yaml", "--profile", "profile.yaml", "--image", image];
+    refused(&[&args[..], extra].concat(), site)
 }
 
 #[test]
@@ -431,16 +415,7 @@ fn a_file_that_is_no_disk_image_is_refused_naming_image() {
     let tmp = tempfile::tempdir().unwrap();
     let text_file = tmp.path().join("notes.img");
     std::fs::write(&text_file, "not a disk\n".repeat(200_000)).unwrap();
-    let (code, out) = refused(
-        &[
-            "site.yaml",
-            "--profile",
-            "profile.yaml",
-            "--image",
-            text_file.to_str().unwrap(),
-        ],
-        None,
-    );
+    let (code, out) = refused_image(text_file.to_str().unwrap(), &[], None);
     assert_eq!(code, 64, "{out}");
     assert!(
         out.contains(&format!("--image {}", text_file.display())),
@@ -448,16 +423,7 @@ fn a_file_that_is_no_disk_image_is_refused_naming_image() {
     );
     assert!(out.contains("no partition table"), "{out}");
     assert!(out.contains("give a bootable disk image"), "{out}");
-    let (code, out) = refused(
-        &[
-            "site.yaml",
-            "--profile",
-            "profile.yaml",
-            "--image",
-            "/nonexistent/disk.img",
-        ],
-        None,
-    );
+    let (code, out) = refused_image("/nonexistent/disk.img", &[], None);
     assert_eq!(code, 64, "{out}");
     assert!(
         out.contains("--image /nonexistent/disk.img: no such file"),
@@ -485,33 +451,13 @@ fn an_interface_without_a_mac_and_iso_with_image_are_refused() {
     let site = std::fs::read_to_string(fixture("site.yaml")).unwrap();
     let no_mac = site.replace("        mac: \"52:54:00:44:60:10\"\n", "");
     assert_ne!(no_mac, site);
-    let (code, out) = refused(
-        &[
-            "site.yaml",
-            "--profile",
-            "profile.yaml",
-            "--image",
-            image.to_str().unwrap(),
-        ],
-        Some(&no_mac),
-    );
+    let (code, out) = refused_image(image.to_str().unwrap(), &[], Some(&no_mac));
     assert_eq!(code, 64, "{out}");
     assert!(
         out.contains("nodes[0].interfaces[0].mac (fe1, network mgmt)"),
         "{out}"
     );
-    let (code, out) = refused(
-        &[
-            "site.yaml",
-            "--profile",
-            "profile.yaml",
-            "--image",
-            image.to_str().unwrap(),
-            "--iso",
-            "base.iso",
-        ],
-        None,
-    );
+    let (code, out) = refused_image(image.to_str().unwrap(), &["--iso", "base.iso"], None);
     // clap's usage errors exit 64 in aerie, like its own.
     assert_eq!(code, 64, "{out}");
     assert!(out.contains("cannot be used with"), "{out}");

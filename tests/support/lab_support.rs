@@ -212,6 +212,21 @@ pub fn wait_for_command_lines(
     }
 }
 
+/// `aerie iso` making the cidata volume of `node` of ./site.yaml into `out`, as a
+/// user makes it (configuration only, no installer).
+pub fn cidata_iso<'a>(node: &'a str, out: &'a str) -> [&'a str; 8] {
+    [
+        "iso",
+        "site.yaml",
+        "--config-only",
+        "--cidata",
+        "--node",
+        node,
+        "-o",
+        out,
+    ]
+}
+
 /// `aerie lab up` for the lab example on the qemu driver under TCG, small
 /// enough for a 2-core test machine: 512 MiB, 1 CPU, a disk of `disk_gb`.
 pub fn small_lab_up(iso: &Path, disk_gb: &str) -> Vec<String> {

@@ -441,6 +441,28 @@ impl Vm {
         self.wait_until(mark, Instant::now() + timeout, what, pred)
     }
 
+    /// Waits for the kernel's `Command line:` (within the spec's deadline); the line.
+    pub fn wait_kernel(&mut self, what: &str) -> Result<String> {
+        let deadline = self.started + self.spec.deadline;
+        self.kernel_until(0, deadline, what)
+    }
+
+    /// Waits for the next kernel's `Command line:` after `mark` (within `timeout`
+    /// from now); the line.
+    pub fn wait_kernel_since(
+        &mut self,
+        mark: usize,
+        what: &str,
+        timeout: Duration,
+    ) -> Result<String> {
+        self.kernel_until(mark, Instant::now() + timeout, what)
+    }
+
+    fn kernel_until(&mut self, mark: usize, deadline: Instant, what: &str) -> Result<String> {
+        let log = self.wait_until(mark, deadline, what, |l| kernel_command_line(l).is_some())?;
+        Ok(kernel_command_line(&log).unwrap_or_default().to_string())
+    }
+
     fn wait_until(
         &mut self,
         mark: usize,
@@ -500,7 +522,8 @@ impl Drop for Vm {
     }
 }
 
-fn tail(s: &str, n: usize) -> &str {
+/// The last `n` bytes of `s` (from a character's start).
+pub fn tail(s: &str, n: usize) -> &str {
     if s.len() <= n {
         return s;
     }
