@@ -6,7 +6,7 @@
 //! changes. A missing image fails the test and names the setup script.
 
 use crate::harness;
-use crate::qemu::{self, kernel_command_line, BootSpec, Firmware, Media, Vm};
+use crate::qemu::{self, BootSpec, Firmware, Media, Vm};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -40,13 +40,8 @@ fn the_debian12_image_boots_its_own_kernel_to_a_serial_login_prompt() {
     let spec = BootSpec::new(&image, Firmware::Uefi, Media::UsbDisk)
         .deadline(Duration::from_secs(900).max(qemu::DEFAULT_DEADLINE));
     let mut vm = Vm::start(&spec).unwrap();
-    let log = vm
-        .wait_for("the kernel's command line", |l| {
-            kernel_command_line(l).is_some()
-        })
-        .unwrap();
+    let cmdline = vm.wait_kernel("the kernel's command line").unwrap();
     let to_kernel = vm.elapsed();
-    let cmdline = kernel_command_line(&log).unwrap().to_string();
     assert!(cmdline.contains(&format!("root=UUID={uuid}")), "{cmdline}");
     assert!(cmdline.contains("console=ttyS0"), "{cmdline}");
     assert!(

@@ -10,10 +10,8 @@
 //! (`--driver vagrant`, a base ISO without a kernel) makes nothing; a server
 //! that cannot start (its port taken) rolls back everything already made.
 
-use crate::harness::tool;
 use crate::lab_support::*;
 use std::path::Path;
-use std::process::Stdio;
 use std::time::Instant;
 
 const URL: &str = "http://10.20.0.1:8080";
@@ -118,11 +116,7 @@ fn pxe_lab_boots_every_node_from_the_network_and_down_leaves_nothing() {
         ("node1", "52-54-00-00-00-11"),
         ("node2", "52-54-00-00-00-12"),
     ];
-    let logs: Vec<_> = nodes
-        .iter()
-        .map(|(node, _)| lab.join(format!("{node}.serial.log")))
-        .collect();
-    let lines = wait_for_command_lines(&logs, start, boot_deadline()).unwrap();
+    let lines = nodes_command_lines(&lab, &nodes.map(|(node, _)| node), start);
     for ((node, mac), (line, at)) in nodes.into_iter().zip(lines) {
         let args: Vec<&str> = line.split_whitespace().collect();
         for want in [
@@ -235,17 +229,7 @@ fn pxe_lab_bad_input_makes_nothing_and_a_failed_server_is_rolled_back() {
     nothing_made(&ns);
 
     // A base ISO without an installer kernel.
-    let tree = work.path().join("tree");
-    std::fs::create_dir_all(tree.join("images")).unwrap();
-    std::fs::write(tree.join("images/readme.txt"), "no kernel here\n").unwrap();
-    let empty = work.path().join("nokernel.iso");
-    tool("xorriso")
-        .args([
-            "-as", "mkisofs", "-quiet", "-R", "-J", "-V", "NOKERNEL", "-o",
-        ])
-        .arg(&empty)
-        .arg(&tree)
-        .run();
+    let empty = iso_without_kernel(work.path());
     let (out, text) = ns.aerie(&strs(&pxe_lab_up(&empty)), work.path());
     assert_eq!(out.status.code(), Some(65), "{text}");
     assert!(
@@ -261,24 +245,9 @@ fn pxe_lab_bad_input_makes_nothing_and_a_failed_server_is_rolled_back() {
     // The server's port taken on every address: the server ends before it
     // serves; lab up says why (its log) and removes everything it made.
     ns.run("ip", &["link", "set", "lo", "up"]);
-    let mut holder = ns
-        .command("python3")
-        .args([
-            "-c",
-            "import socket,time\ns=socket.socket()\ns.bind(('0.0.0.0',8080))\ns.listen()\nprint('ready',flush=True)\ntime.sleep(120)",
-        ])
-        .stdout(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut ready = String::new();
-    std::io::BufRead::read_line(
-        &mut std::io::BufReader::new(holder.stdout.as_mut().unwrap()),
-        &mut ready,
-    )
-    .unwrap();
+    let holder = ns.hold_port("0.0.0.0", 8080);
     let (out, text) = ns.aerie(&strs(&pxe_lab_up(&iso)), work.path());
-    let _ = holder.kill();
-    let _ = holder.wait();
+    drop(holder);
     assert!(!out.status.success(), "{text}");
     assert!(
         text.contains("the boot server ended") && text.contains("port 8080 is already taken"),

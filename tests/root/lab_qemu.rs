@@ -82,11 +82,7 @@ fn qemu_lab_boots_every_node_and_down_leaves_nothing() {
         ("node1", "compute"),
         ("node2", "compute"),
     ];
-    let logs: Vec<_> = nodes
-        .iter()
-        .map(|(node, _)| lab.join(format!("{node}.serial.log")))
-        .collect();
-    let lines = wait_for_command_lines(&logs, start, boot_deadline()).unwrap();
+    let lines = nodes_command_lines(&lab, &nodes.map(|(node, _)| node), start);
     for ((node, role), (line, at)) in nodes.into_iter().zip(lines) {
         for want in [
             format!("inst.stage2=hd:UUID={uuid} "),

@@ -10,7 +10,7 @@
 //! is refused with a clear message and leaves nothing running.
 
 use crate::harness::{aerie, tool};
-use crate::lab_support::{fixture_iso, Netns};
+use crate::lab_support::{fixture_iso, iso_without_kernel, Netns};
 use crate::qemu::{kernel_command_line, BootSpec, Firmware, Nic, Vm};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -92,13 +92,7 @@ impl Bed {
         for (k, v) in env {
             run = run.env(k, v);
         }
-        let out = run.output();
-        let text = format!(
-            "{}{}",
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        );
-        (out.status.code().unwrap_or(-1), text)
+        run.code_text()
     }
 
     fn serve(&self) -> Server {
@@ -221,12 +215,8 @@ impl Drop for Server {
 }
 
 fn wait_kernel(vm: &mut Vm, host: &str) -> String {
-    let log = vm
-        .wait_for(&format!("{host}'s installer kernel"), |l| {
-            kernel_command_line(l).is_some()
-        })
-        .unwrap();
-    kernel_command_line(&log).unwrap().to_string()
+    vm.wait_kernel(&format!("{host}'s installer kernel"))
+        .unwrap()
 }
 
 fn assert_installer_line(line: &str, host: &str, mac: &str) {
@@ -585,17 +575,7 @@ fn bad_input_is_refused_clearly_and_leaves_nothing_running() {
     bed.write_site("dhcp", &[("n1", "52:54:00:44:09:31", "10.44.9.31")]);
 
     // A base ISO without an installer kernel.
-    let tree = bed.work.path().join("tree");
-    std::fs::create_dir_all(tree.join("images")).unwrap();
-    std::fs::write(tree.join("images/readme.txt"), "no kernel here\n").unwrap();
-    let empty = bed.work.path().join("nokernel.iso");
-    tool("xorriso")
-        .args([
-            "-as", "mkisofs", "-quiet", "-R", "-J", "-V", "NOKERNEL", "-o",
-        ])
-        .arg(&empty)
-        .arg(&tree)
-        .run();
+    let empty = iso_without_kernel(bed.work.path());
     let (code, text) = bed.serve_once(&empty, &[]);
     assert_eq!(code, 65, "{text}");
     assert!(
@@ -613,25 +593,9 @@ fn bad_input_is_refused_clearly_and_leaves_nothing_running() {
     nothing_runs(&bed);
 
     // The HTTP port taken by another program.
-    let mut holder = bed
-        .ns
-        .command("python3")
-        .args([
-            "-c",
-            "import socket,time\ns=socket.socket()\ns.bind(('10.44.9.1',8080))\ns.listen()\nprint('ready',flush=True)\ntime.sleep(120)",
-        ])
-        .stdout(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut ready = String::new();
-    std::io::BufRead::read_line(
-        &mut std::io::BufReader::new(holder.stdout.as_mut().unwrap()),
-        &mut ready,
-    )
-    .unwrap();
+    let holder = bed.ns.hold_port(SERVER, 8080);
     let (code, text) = bed.serve_once(&bed.base, &[]);
-    let _ = holder.kill();
-    let _ = holder.wait();
+    drop(holder);
     assert_eq!(code, 69, "{text}");
     assert!(text.contains("cannot listen on 10.44.9.1:8080"), "{text}");
     assert!(text.contains("port 8080 is already taken"), "{text}");

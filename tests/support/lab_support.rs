@@ -84,6 +84,33 @@ impl Netns {
             .to_string()
     }
 
+    /// A program in the namespace listening on TCP `addr:port` (`0.0.0.0` for
+    /// every address), from when this returns until the holder is dropped.
+    pub fn hold_port(&self, addr: &str, port: u16) -> PortHolder {
+        let mut child = self
+            .command("python3")
+            .args([
+                "-c",
+                &format!(
+                    "import socket,time\ns=socket.socket()\ns.bind(('{addr}',{port}))\ns.listen()\nprint('ready',flush=True)\ntime.sleep(120)"
+                ),
+            ])
+            .stdout(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut ready = String::new();
+        std::io::BufRead::read_line(
+            &mut std::io::BufReader::new(child.stdout.as_mut().unwrap()),
+            &mut ready,
+        )
+        .unwrap();
+        assert_eq!(
+            ready, "ready\n",
+            "the port holder for {addr}:{port} did not start"
+        );
+        PortHolder(child)
+    }
+
     /// PIDs of processes in the namespace.
     pub fn pids(&self) -> Vec<u32> {
         let out = Command::new("ip")
@@ -110,6 +137,16 @@ impl Drop for Netns {
     }
 }
 
+/// See [`Netns::hold_port`]; killed (by its PID) and reaped on drop.
+pub struct PortHolder(std::process::Child);
+
+impl Drop for PortHolder {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
 /// Whether the process is gone (or a zombie awaiting its reaper).
 pub fn process_gone(pid: u32) -> bool {
     match std::fs::read_to_string(format!("/proc/{pid}/stat")) {
@@ -132,6 +169,22 @@ pub fn fixture_iso(dir: &Path) -> PathBuf {
         "the fixture ISO could not be built ({SETUP}): {}",
         String::from_utf8_lossy(&out.stderr)
     );
+    iso
+}
+
+/// A base ISO in `dir` without an installer kernel (only images/readme.txt).
+pub fn iso_without_kernel(dir: &Path) -> PathBuf {
+    let tree = dir.join("tree");
+    std::fs::create_dir_all(tree.join("images")).unwrap();
+    std::fs::write(tree.join("images/readme.txt"), "no kernel here\n").unwrap();
+    let iso = dir.join("nokernel.iso");
+    tool("xorriso")
+        .args([
+            "-as", "mkisofs", "-quiet", "-R", "-J", "-V", "NOKERNEL", "-o",
+        ])
+        .arg(&iso)
+        .arg(&tree)
+        .run();
     iso
 }
 
@@ -210,6 +263,17 @@ pub fn wait_for_command_lines(
         }
         std::thread::sleep(Duration::from_millis(250));
     }
+}
+
+/// [`wait_for_command_lines`] on the serial logs of the lab's `nodes`
+/// (`LAB/NODE.serial.log`), within [`boot_deadline`]: each node's line and
+/// when it appeared.
+pub fn nodes_command_lines(lab: &Path, nodes: &[&str], since: Instant) -> Vec<(String, Duration)> {
+    let logs: Vec<PathBuf> = nodes
+        .iter()
+        .map(|node| lab.join(format!("{node}.serial.log")))
+        .collect();
+    wait_for_command_lines(&logs, since, boot_deadline()).unwrap()
 }
 
 /// `aerie iso` making the cidata volume of `node` of ./site.yaml into `out`, as a
