@@ -255,21 +255,16 @@ fn eucalyptus_install_disk_and_a_profile_without_debian_names_are_refused() {
 #[test]
 fn the_cidata_volume_is_a_debian_nodes_install_road() {
     let dir = workdir(&debian_lab());
-    let (code, out) = aerie()
-        .cwd(dir.path())
-        .args([
-            "iso",
-            "deb.yaml",
-            "--config-only",
-            "--cidata",
-            "--node",
-            "node1",
-            "-o",
-            "node1.iso",
-            "--known-hosts",
-            "kh",
-        ])
-        .code_text();
+    // node1's volume into OUT in `dir`, its key pinned in `kh`.
+    let cidata = |dir: &Path, out: &str, extra: &[&str]| {
+        aerie()
+            .cwd(dir)
+            .args(["iso", "deb.yaml", "--config-only", "--cidata"])
+            .args(["--node", "node1", "-o", out, "--known-hosts", "kh"])
+            .args(extra)
+            .code_text()
+    };
+    let (code, out) = cidata(dir.path(), "node1.iso", &[]);
     assert_eq!(code, 0, "{out}");
     // The host key the volume installs is pinned for the SSH roads, under the
     // node's SSH address: the public half of the secrets' key, nothing else.
@@ -294,20 +289,7 @@ fn the_cidata_volume_is_a_debian_nodes_install_road() {
     );
     // Made again: the same key, pinned already; a stale pin of that address
     // is replaced and said so.
-    let again = |dir: &std::path::Path| {
-        aerie()
-            .cwd(dir)
-            .args([
-                "iso",
-                "deb.yaml",
-                "--config-only",
-                "--cidata",
-                "--node",
-                "node1",
-            ])
-            .args(["-o", "again.iso", "--force", "--known-hosts", "kh"])
-            .code_text()
-    };
+    let again = |dir: &Path| cidata(dir, "again.iso", &["--force"]);
     let (code, out) = again(dir.path());
     assert_eq!(code, 0, "{out}");
     assert!(out.contains("was pinned already"), "{out}");
