@@ -144,53 +144,7 @@ fn ask_one(
         )? {
             continue;
         }
-        let mut iface = Interface {
-            network: n.name.clone(),
-            device: None,
-            mac: was.and_then(|w| w.mac.clone()),
-            address: was.and_then(|w| w.address),
-        };
-        iface.device = ask::optional(
-            &format!(
-                "Device of {} on {} (VLANs may share a device)",
-                node.hostname, n.name
-            ),
-            Some(was.map_or_else(
-                || "eth1".to_string(),
-                |w| w.device.as_ref().map_or(String::new(), ToString::to_string),
-            ))
-            .filter(|d| !d.is_empty()),
-            &|s| {
-                let mut candidate = node.clone();
-                let mut attached = iface.clone();
-                attached.device = Some(field(s)?);
-                candidate.interfaces.push(attached.clone());
-                check(&candidate, &ikey)?;
-                Ok(attached.device.expect("set above"))
-            },
-        )?;
-        if n.purpose != Purpose::Instances {
-            let taken = addresses(prior);
-            let suggested = was.and_then(|w| w.address).or_else(|| {
-                defaults::next_free(&n.cidr, n.gateway, &taken, n.dhcp_range.as_slice())
-            });
-            let address_key = format!("{ikey}.address");
-            iface.address = ask::optional(
-                &format!(
-                    "Address of {} on {} (`none` for no address)",
-                    node.hostname, n.name
-                ),
-                suggested.map(|a| a.to_string()),
-                &|s| {
-                    let mut candidate = node.clone();
-                    let mut attached = iface.clone();
-                    attached.address = Some(ip(s)?);
-                    candidate.interfaces.push(attached.clone());
-                    check(&candidate, &address_key)?;
-                    Ok(attached.address.expect("set above"))
-                },
-            )?;
-        }
+        let iface = ask_attached(&node, n, was, prior, &ikey, &check)?;
         node.interfaces.push(iface);
     }
     let bmc_key = format!("{key}.bmc");
@@ -215,6 +169,66 @@ fn addresses(nodes: &[Node]) -> Vec<IpAddr> {
         .iter()
         .flat_map(|n| n.interfaces.iter().filter_map(|i| i.address))
         .collect()
+}
+
+/// An interface on a network other than the first management one, once
+/// attached: its device and, off an instances network, its address.
+fn ask_attached(
+    node: &Node,
+    n: &Network,
+    was: Option<&Interface>,
+    prior: &[Node],
+    ikey: &str,
+    check: &dyn Fn(&Node, &str) -> Result<(), String>,
+) -> anyhow::Result<Interface> {
+    let mut iface = Interface {
+        network: n.name.clone(),
+        device: None,
+        mac: was.and_then(|w| w.mac.clone()),
+        address: was.and_then(|w| w.address),
+    };
+    iface.device = ask::optional(
+        &format!(
+            "Device of {} on {} (VLANs may share a device)",
+            node.hostname, n.name
+        ),
+        Some(was.map_or_else(
+            || "eth1".to_string(),
+            |w| w.device.as_ref().map_or(String::new(), ToString::to_string),
+        ))
+        .filter(|d| !d.is_empty()),
+        &|s| {
+            let mut candidate = node.clone();
+            let mut attached = iface.clone();
+            attached.device = Some(field(s)?);
+            candidate.interfaces.push(attached.clone());
+            check(&candidate, ikey)?;
+            Ok(attached.device.expect("set above"))
+        },
+    )?;
+    if n.purpose != Purpose::Instances {
+        let taken = addresses(prior);
+        let suggested = was
+            .and_then(|w| w.address)
+            .or_else(|| defaults::next_free(&n.cidr, n.gateway, &taken, n.dhcp_range.as_slice()));
+        let address_key = format!("{ikey}.address");
+        iface.address = ask::optional(
+            &format!(
+                "Address of {} on {} (`none` for no address)",
+                node.hostname, n.name
+            ),
+            suggested.map(|a| a.to_string()),
+            &|s| {
+                let mut candidate = node.clone();
+                let mut attached = iface.clone();
+                attached.address = Some(ip(s)?);
+                candidate.interfaces.push(attached.clone());
+                check(&candidate, &address_key)?;
+                Ok(attached.address.expect("set above"))
+            },
+        )?;
+    }
+    Ok(iface)
 }
 
 /// The interface on the management network: device, MAC and address.
