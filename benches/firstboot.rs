@@ -1,7 +1,9 @@
 //! Benchmark (`cargo bench --bench firstboot`, via `scripts/bench-firstboot.sh`):
 //! the kolla frontend's first-boot unit on test hosts (tests/support/
 //! kolla_firstboot_support.rs: the rendered kickstarts' keys and files, kolla-ansible
-//! and the cloud's tools as STAND-INS, named; no container started). For each N
+//! and the cloud's tools as STAND-INS, named: fake_cloud.py, not the real cloud of
+//! tests/cloud/deploy_firstboot.rs, so the figures are aerie's and SSH's share; no
+//! container started). For each N
 //! in $AERIE_BENCH_HOSTS (default "3 10"), side by side in one run:
 //!   - the wait alone: every node answers on SSH (aerie's "every node answers
 //!     (after X s)" line),
@@ -46,6 +48,7 @@ fn main() {
         let exec_start = unit_line(&unit, "ExecStart=").to_string();
         prepare_hosts(&tb, &out_dir);
         let fe = tb.host(1);
+        fake_cloud(&tb);
         let cmd = command(&exec_start, 60, 0);
 
         let started = Instant::now();
@@ -70,4 +73,22 @@ fn main() {
         println!("BENCH {n:>5}  {wait:>7.2}  {whole:>13.2}  {again:>15.2}");
         tb.teardown().unwrap();
     }
+}
+
+/// The cloud's tools on the frontend as STAND-INS (fake_cloud.py, with
+/// `docker exec nova_api`), every compute service up, named by host name as
+/// Kolla names them; the credentials the kolla-ansible stand-in hands on.
+fn fake_cloud(tb: &testbed::Testbed) {
+    let fe = tb.host(1);
+    register_support::install_cloud_standins(fe);
+    let mut state = register_support::cloud_state(tb, &[]);
+    for (name, n) in state["nodes"].as_object_mut().unwrap() {
+        n["fqdn"] = serde_json::Value::String(name.clone());
+    }
+    register_support::write_state(fe, &state);
+    write_mode(
+        &fe.path(OPENRC_STAGED),
+        "export OS_AUTH_URL=http://10.44.1.1:5000/v3\nexport OS_USERNAME=admin\n",
+        0o600,
+    );
 }

@@ -167,6 +167,7 @@ fn main() {
         "subnet create --network bench-req --subnet-range 10.99.0.0/24 --gateway 10.99.0.1 -f json bench-req-subnet",
     );
     c.admin_ok("openstack subnet delete bench-req-subnet && openstack network delete bench-req");
+    let rerun_ways = rerun_alternatives(&c);
     println!("BENCH");
     println!("BENCH | site | networks | first run s | openstack commands | s/network | re-run s | openstack commands | s/network |");
     println!("BENCH |---|---|---|---|---|---|---|---|");
@@ -180,5 +181,63 @@ fn main() {
     }
     println!("BENCH   network create: {create_net}");
     println!("BENCH   subnet create: {create_sub}");
+    println!("BENCH");
+    println!(
+        "BENCH What a re-run needs per found network (its provider attributes), side by side:"
+    );
+    for line in rerun_ways {
+        println!("BENCH   {line}");
+    }
     c.stop().unwrap();
+}
+
+/// A re-run shows each network it finds (`network show`: its provider type,
+/// physnet and segment, which no listing gives). Side by side on every network
+/// the cloud holds now: one `openstack network show` process per network (what
+/// aerie runs), the same shows as one `openstack` process reading them on stdin
+/// (cliff's interactive mode), and `network list --long` (one process; its
+/// columns: type and shared, not physnet or segment).
+fn rerun_alternatives(c: &cloud::Cloud) -> Vec<String> {
+    let ids = c.admin_ok("openstack network list -f value -c ID");
+    let ids: Vec<&str> = ids.split_whitespace().collect();
+    let n = ids.len();
+    let list = ids.join(" ");
+    let time = |what: &str, cmd: &str| {
+        let t = Instant::now();
+        let out = c.admin_ok(cmd);
+        let s = t.elapsed().as_secs_f64();
+        (format!("{what}: {s:.1} s"), out)
+    };
+    let (each, out) = time(
+        &format!("{n} `openstack network show` processes"),
+        &format!("for id in {list}; do openstack network show -f json $id; done"),
+    );
+    assert_eq!(
+        out.matches("\"provider:segmentation_id\"").count(),
+        n,
+        "{out}"
+    );
+    let (batch, out) = time(
+        &format!("1 `openstack` process, {n} `network show` lines on stdin"),
+        &format!("for id in {list}; do echo network show -f json $id; done | openstack"),
+    );
+    let batch_found = out.matches("\"provider:segmentation_id\"").count();
+    let (long, out) = time(
+        "1 `openstack network list --long`",
+        "openstack network list --long -f json",
+    );
+    let columns: Vec<String> = serde_json::from_str::<serde_json::Value>(&out)
+        .ok()
+        .and_then(|v| {
+            v.as_array()?
+                .first()?
+                .as_object()
+                .map(|o| o.keys().cloned().collect())
+        })
+        .unwrap_or_default();
+    vec![
+        each,
+        format!("{batch} ({batch_found} of {n} shown)"),
+        format!("{long} (columns: {})", columns.join(", ")),
+    ]
 }

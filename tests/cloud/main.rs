@@ -14,10 +14,15 @@ mod cloud;
 mod firstboot_support;
 #[path = "../support/harness.rs"]
 mod harness;
+#[path = "../support/kolla_firstboot_support.rs"]
+mod kolla_firstboot_support;
+#[path = "../support/render_support.rs"]
+mod render_support;
 #[path = "../support/testbed.rs"]
 mod testbed;
 
 mod cloud_testbed;
+mod deploy_firstboot;
 mod networks;
 mod register_firstboot;
 mod register_openstack;

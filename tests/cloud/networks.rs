@@ -40,21 +40,6 @@ fn networks(r: &Value) -> Vec<(&str, &str)> {
         .collect()
 }
 
-/// What neutron holds for the site's networks, from its database: provider segments,
-/// subnets with their revision, pools and DNS servers.
-fn neutron_state(cloud: &Cloud) -> String {
-    cloud.sql(
-        "SELECT n.id, n.name, g.network_type, g.physical_network, g.segmentation_id \
-           FROM neutron.networks n JOIN neutron.networksegments g ON g.network_id = n.id ORDER BY n.name; \
-         SELECT s.id, s.name, s.network_id, s.cidr, s.gateway_ip, s.enable_dhcp, a.revision_number \
-           FROM neutron.subnets s JOIN neutron.standardattributes a ON a.id = s.standard_attr_id ORDER BY s.name; \
-         SELECT p.first_ip, p.last_ip, s.name FROM neutron.ipallocationpools p \
-           JOIN neutron.subnets s ON s.id = p.subnet_id ORDER BY s.name; \
-         SELECT d.address, d.`order`, s.name FROM neutron.dnsnameservers d \
-           JOIN neutron.subnets s ON s.id = d.subnet_id ORDER BY s.name, d.`order`",
-    )
-}
-
 pub fn aerie_networks_gives_neutrons_dnsmasq_the_sites_gateways(tb: &Testbed, cloud: &mut Cloud) {
     let site = example_site(tb);
     let kh = known_hosts_copy(tb);
@@ -162,7 +147,7 @@ pub fn aerie_networks_gives_neutrons_dnsmasq_the_sites_gateways(tb: &Testbed, cl
     // A second run changes nothing: neutron's rows (subnet revisions included) and
     // the CLI's subnet listing are the same after it; it only read.
     let subnets = || cloud.admin_ok("openstack subnet list --long -f json");
-    let (db_before, list_before) = (neutron_state(cloud), subnets());
+    let (db_before, list_before) = (cloud.neutron_snapshot(), subnets());
     let t = Instant::now();
     let out = aerie(tb, "networks", &site, &kh, &[]);
     let rerun = t.elapsed();
@@ -180,7 +165,7 @@ pub fn aerie_networks_gives_neutrons_dnsmasq_the_sites_gateways(tb: &Testbed, cl
         r["calls"], 4,
         "two listings and one show per network: {r:#}"
     );
-    assert_eq!(neutron_state(cloud), db_before);
+    assert_eq!(cloud.neutron_snapshot(), db_before);
     assert_eq!(json(&subnets()), json(&list_before));
     eprintln!(
         "aerie networks, no-op rerun: {rerun:?}, {} openstack commands",
@@ -190,7 +175,7 @@ pub fn aerie_networks_gives_neutrons_dnsmasq_the_sites_gateways(tb: &Testbed, cl
     // A subnet changed by hand: reported with what differs and its fix, exit 2,
     // and left as it is (same id, same gateway, nothing created or deleted).
     cloud.admin_ok("openstack subnet set --gateway 10.44.2.254 demo2-net-subnet");
-    let changed = neutron_state(cloud);
+    let changed = cloud.neutron_snapshot();
     let out = aerie(tb, "networks", &site, &kh, &[]);
     assert_eq!(out.status.code(), Some(2), "{}", cloud::explain(&out));
     let r = report(&out);
@@ -213,7 +198,7 @@ pub fn aerie_networks_gives_neutrons_dnsmasq_the_sites_gateways(tb: &Testbed, cl
     );
     assert_eq!(r["networks"][1]["commands"], serde_json::json!([]), "{r:#}");
     assert_eq!(
-        neutron_state(cloud),
+        cloud.neutron_snapshot(),
         changed,
         "aerie changed the hand-made state"
     );

@@ -1035,6 +1035,22 @@ impl<'a> Cloud<'a> {
         )
     }
 
+    /// What `aerie networks` may change in neutron, to compare before and after:
+    /// networks with their provider segments, subnets with their revision, pools and
+    /// DNS servers.
+    pub fn neutron_snapshot(&self) -> String {
+        self.sql(
+            "SELECT n.id, n.name, g.network_type, g.physical_network, g.segmentation_id \
+               FROM neutron.networks n JOIN neutron.networksegments g ON g.network_id = n.id ORDER BY n.name; \
+             SELECT s.id, s.name, s.network_id, s.cidr, s.gateway_ip, s.enable_dhcp, a.revision_number \
+               FROM neutron.subnets s JOIN neutron.standardattributes a ON a.id = s.standard_attr_id ORDER BY s.name; \
+             SELECT p.first_ip, p.last_ip, s.name FROM neutron.ipallocationpools p \
+               JOIN neutron.subnets s ON s.id = p.subnet_id ORDER BY s.name; \
+             SELECT d.address, d.`order`, s.name FROM neutron.dnsnameservers d \
+               JOIN neutron.subnets s ON s.id = d.subnet_id ORDER BY s.name, d.`order`",
+        )
+    }
+
     /// The hosts nova maps into its cell (nova_api.host_mappings), sorted.
     pub fn mapped_hosts(&self) -> Vec<String> {
         self.sql("SELECT host FROM nova_api.host_mappings ORDER BY host")

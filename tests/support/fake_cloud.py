@@ -3,13 +3,15 @@
 # - the Eucalyptus tools (euca_conf, euserv-*), which cannot run on these machines:
 #   tests/testbed/register_eucalyptus.rs and the Eucalyptus first boot in
 #   tests/testbed/register_firstboot.rs;
-# - openstack / nova-manage (and `docker exec nova_api ...`), only for
-#   tests/testbed/deploy_firstboot.rs: the kolla frontend's first-boot unit runs the
-#   whole `aerie deploy --local` on a test host beside the Kolla stand-in, where no
-#   cloud runs.
+# - openstack / nova-manage (and `docker exec nova_api ...`), only where no cloud runs
+#   beside the Kolla stand-in: tests/testbed/kolla_deploy.rs's `deploy --check` test
+#   (its second half checks a deployed site) and its test of the credentials'
+#   delivery from the operator's machine (the networks and register steps after it),
+#   and benches/firstboot.rs (aerie's own share of the kolla first boot, by SSH).
 # Everything else OpenStack runs against the test bed's real OpenStack
 # (tests/support/cloud.rs, tests/cloud/): register, the openstack first boot
-# (tests/cloud/register_firstboot.rs), status and its cloud column
+# (tests/cloud/register_firstboot.rs), the kolla first boot's networks and register
+# steps (tests/cloud/deploy_firstboot.rs), status and its cloud column
 # (tests/cloud/status_cloud.rs), networks.
 # It records every call the way the harness's stand-ins do
 # (/var/log/aerie-standin/<name>.log, one line per call, arguments separated by 0x1f)

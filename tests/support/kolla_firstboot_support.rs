@@ -1,15 +1,18 @@
 //! The kolla frontend's first boot (`aerie deploy --local`) on test hosts, shared by
-//! tests/testbed/deploy_firstboot.rs and benches/firstboot.rs: the site
+//! tests/cloud/deploy_firstboot.rs (the real cloud of support/cloud.rs),
+//! tests/testbed/kolla_deploy.rs (the site) and benches/firstboot.rs: the site
 //! rendered as the ISO road does, the hosts left as their kickstarts and the
 //! media leave them, the unit's command. STAND-INS, named: kolla-ansible (a
-//! recording script; no container is started, no Kolla playbook runs) and the
-//! cloud's tools on the frontend (fake_cloud.py).
+//! recording script; no container is started, no Kolla playbook runs) and
+//! Kolla's `docker` on the frontend ([`docker_standin`]). The cloud the networks
+//! and register steps reach is the caller's: the real one in the test, the
+//! fake_cloud.py stand-ins in the bench.
 #![allow(dead_code)]
 
 use crate::apply_support::{write_site, TestHost, Testbed};
+#[allow(unused_imports)] // the testbed crate takes only the site
 pub use crate::firstboot_support::{heredoc, run_as_unit, unit_line};
 use crate::harness::{aerie, aerie_bin};
-use crate::register_support::{cloud_state, install_cloud_standins, write_state};
 use crate::render_support::kolla_venv;
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
@@ -38,7 +41,7 @@ pub fn kolla_site(tb: &Testbed) -> String {
 /// /var/log/aerie-standin/kolla-ansible.calls, fails Kolla's `deploy` once
 /// while /var/lib/aerie-standin/fail-deploy exists (removing it), and on
 /// post-deploy writes the admin credentials into --configdir as Kolla's
-/// post-deploy does.
+/// post-deploy does: those of the cloud the caller runs ([`OPENRC_STAGED`]).
 const STANDIN: &str = r#"#!/bin/sh
 # STAND-IN for kolla-ansible (aerie's first-boot test): records, runs nothing.
 mkdir -p /var/log/aerie-standin
@@ -54,12 +57,42 @@ if [ "$sub" = deploy ] && [ -e /var/lib/aerie-standin/fail-deploy ]; then
   exit 2
 fi
 if [ "$sub" = post-deploy ]; then
-  printf 'export OS_AUTH_URL=http://10.44.1.1:5000/v3\nexport OS_USERNAME=admin\n' > "$conf/admin-openrc.sh"
+  (umask 077; cp /var/lib/aerie-standin/admin-openrc.sh "$conf/admin-openrc.sh") || exit 1
 fi
 echo '{"_event":"v2_playbook_on_stats","stats":{"host1":{"failures":0,"unreachable":0}}}'
 "#;
 
 pub const VENV: &str = "/var/lib/aerie/kolla-ansible-20.6.0";
+
+/// On the frontend: the admin credentials of the cloud the test runs, which the
+/// stand-in's post-deploy hands on as Kolla's `admin-openrc.sh` ([`kolla_cloud`]).
+pub const OPENRC_STAGED: &str = "/var/lib/aerie-standin/admin-openrc.sh";
+
+/// STAND-IN for Kolla's container engine on the frontend (no container runs
+/// here): records its arguments (`/var/log/aerie-standin/docker.log`, as the
+/// testbed's stand-ins do) and runs the command Kolla's `nova_api` container
+/// would run on the frontend itself, where the cloud's config and tools are
+/// (`docker exec nova_api nova-manage ARGS` -> `nova-manage ARGS`); any other
+/// call fails, naming itself.
+pub fn docker_standin(fe: &TestHost) {
+    fe.install_standin("docker", "/usr/bin/docker");
+    let recorder = crate::testbed::standin_script("docker");
+    let script = recorder.replace(
+        "\nexit 0\n",
+        "\nif [ \"$1 $2 $3\" = 'exec nova_api nova-manage' ]; then shift 3; exec nova-manage \"$@\"; fi\n\
+         echo \"docker STAND-IN (aerie test): no container runs here: docker $*\" >&2\nexit 125\n",
+    );
+    assert_ne!(script, recorder, "the testbed's stand-in script changed");
+    write_mode(&fe.path("/usr/bin/docker"), &script, 0o755);
+}
+
+/// The frontend's side of the cloud the test runs: Kolla's post-deploy (the
+/// stand-in) hands on `openrc` (that cloud's admin credentials) as
+/// `admin-openrc.sh`, and Kolla's `docker` is [`docker_standin`].
+pub fn kolla_cloud(fe: &TestHost, openrc: &str) {
+    write_mode(&fe.path(OPENRC_STAGED), openrc, 0o600);
+    docker_standin(fe);
+}
 
 /// The key a node's kickstart adds to root's authorized_keys in %post.
 fn authorized_in_post(ks: &str) -> String {
@@ -158,9 +191,9 @@ pub fn command(exec_start: &str, wait: u64, retries: u32) -> String {
         .replace(" --retries 5 ", &format!(" --retries {retries} "))
 }
 
-/// Every host as its kickstart and the media leave it; the frontend with the
-/// stand-ins (kolla-ansible in the unit's venv, the cloud's tools) and a
-/// cloud whose compute services are up.
+/// Every host as its kickstart and the media leave it (host keys installed:
+/// each host's sshd restarted); the frontend with aerie and the kolla-ansible
+/// stand-in in the unit's venv. The cloud comes after ([`kolla_cloud`]).
 pub fn prepare_hosts(tb: &Testbed, out_dir: &Path) {
     let fe = tb.host(1);
     as_kickstart_leaves(
@@ -181,11 +214,4 @@ pub fn prepare_hosts(tb: &Testbed, out_dir: &Path) {
     std::fs::create_dir_all(fe.path("/usr/local/sbin")).unwrap();
     std::fs::copy(aerie_bin(), fe.path("/usr/local/sbin/aerie")).unwrap();
     standin_venv(fe);
-    install_cloud_standins(fe);
-    let mut state = cloud_state(tb, &[]);
-    // Kolla names compute services by host name.
-    for (name, n) in state["nodes"].as_object_mut().unwrap() {
-        n["fqdn"] = serde_json::Value::String(name.clone());
-    }
-    write_state(fe, &state);
 }

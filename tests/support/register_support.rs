@@ -1,8 +1,9 @@
-//! Shared by tests/testbed/register_*.rs and deploy_firstboot.rs: the frontend's cloud
-//! tools as STAND-INS (fake_cloud.py's header says which tests use which part: the
-//! Eucalyptus tools cannot run here; Kolla's first boot runs beside a Kolla stand-in
-//! where no cloud runs; everything else OpenStack runs against the test bed's real
-//! OpenStack, tests/cloud/), and running aerie's SSH commands in the lab.
+//! Shared by tests/testbed/register_*.rs, kolla_deploy.rs and benches/firstboot.rs:
+//! the frontend's cloud tools as STAND-INS (fake_cloud.py's header says which tests
+//! use which part: the Eucalyptus tools cannot run here; the kolla deploy's check
+//! and the first-boot bench run beside a Kolla stand-in where no cloud runs;
+//! everything else OpenStack runs against the test bed's real OpenStack,
+//! tests/cloud/), and running aerie's SSH commands in the lab.
 #![allow(dead_code)]
 
 use crate::apply_support::*;

@@ -33,7 +33,6 @@ mod apply_hostkeys;
 mod apply_interrupt;
 mod apply_interrupt_phases;
 mod apply_roundtrips;
-mod deploy_firstboot;
 mod eucalyptus_init;
 mod kolla_deploy;
 mod kolla_genconfig;
