@@ -7,7 +7,8 @@
 #   beside the Kolla stand-in: tests/testbed/kolla_deploy.rs's `deploy --check` test
 #   (its second half checks a deployed site) and its test of the credentials'
 #   delivery from the operator's machine (the networks and register steps after it),
-#   and benches/firstboot.rs (aerie's own share of the kolla first boot, by SSH).
+#   and the benchmarks benches/kolla_deploy.rs and benches/firstboot.rs (aerie's own
+#   share of a kolla deploy and first boot, by SSH).
 # Everything else OpenStack runs against the test bed's real OpenStack
 # (tests/support/cloud.rs, tests/cloud/): register, the openstack first boot
 # (tests/cloud/register_firstboot.rs), the kolla first boot's networks and register
