@@ -128,9 +128,17 @@ fn ask_one(
         let was = old_interface(old, net);
         let k = node.interfaces.len();
         let ikey = format!("{key}.interfaces[{k}]");
+        let questions = InterfaceQuestions {
+            node: &node,
+            n,
+            was,
+            prior,
+            ikey: &ikey,
+            check: &check,
+        };
         if n.purpose == Purpose::Management && !management_done {
             management_done = true;
-            let iface = ask_management(&node, n, was, prior, &ikey, &check)?;
+            let iface = questions.management()?;
             node.interfaces.push(iface);
             continue;
         }
@@ -144,7 +152,7 @@ fn ask_one(
         )? {
             continue;
         }
-        let iface = ask_attached(&node, n, was, prior, &ikey, &check)?;
+        let iface = questions.attached()?;
         node.interfaces.push(iface);
     }
     let bmc_key = format!("{key}.bmc");
@@ -171,138 +179,150 @@ fn addresses(nodes: &[Node]) -> Vec<IpAddr> {
         .collect()
 }
 
-/// An interface on a network other than the first management one, once
-/// attached: its device and, off an instances network, its address.
-fn ask_attached(
-    node: &Node,
-    n: &Network,
-    was: Option<&Interface>,
-    prior: &[Node],
-    ikey: &str,
-    check: &dyn Fn(&Node, &str) -> Result<(), String>,
-) -> anyhow::Result<Interface> {
-    let mut iface = Interface {
-        network: n.name.clone(),
-        device: None,
-        mac: was.and_then(|w| w.mac.clone()),
-        address: was.and_then(|w| w.address),
-    };
-    iface.device = ask::optional(
-        &format!(
-            "Device of {} on {} (VLANs may share a device)",
-            node.hostname, n.name
-        ),
-        Some(was.map_or_else(
-            || "eth1".to_string(),
-            |w| w.device.as_ref().map_or(String::new(), ToString::to_string),
-        ))
-        .filter(|d| !d.is_empty()),
-        &|s| {
-            let mut candidate = node.clone();
-            let mut attached = iface.clone();
-            attached.device = Some(field(s)?);
-            candidate.interfaces.push(attached.clone());
-            check(&candidate, ikey)?;
-            Ok(attached.device.expect("set above"))
-        },
-    )?;
-    if n.purpose != Purpose::Instances {
-        let taken = addresses(prior);
-        let suggested = was
-            .and_then(|w| w.address)
-            .or_else(|| defaults::next_free(&n.cidr, n.gateway, &taken, n.dhcp_range.as_slice()));
-        let address_key = format!("{ikey}.address");
-        iface.address = ask::optional(
-            &format!(
-                "Address of {} on {} (`none` for no address)",
-                node.hostname, n.name
-            ),
-            suggested.map(|a| a.to_string()),
-            &|s| {
-                let mut candidate = node.clone();
-                let mut attached = iface.clone();
-                attached.address = Some(ip(s)?);
-                candidate.interfaces.push(attached.clone());
-                check(&candidate, &address_key)?;
-                Ok(attached.address.expect("set above"))
-            },
-        )?;
-    }
-    Ok(iface)
+/// What the questions about one interface see: the node so far, the
+/// network, the node's interface there before (when editing), the nodes
+/// asked before it, the interface's key and the check of an answer.
+#[derive(Clone, Copy)]
+struct InterfaceQuestions<'a> {
+    node: &'a Node,
+    n: &'a Network,
+    was: Option<&'a Interface>,
+    prior: &'a [Node],
+    ikey: &'a str,
+    check: &'a dyn Fn(&Node, &str) -> Result<(), String>,
 }
 
-/// The interface on the management network: device, MAC and address.
-fn ask_management(
-    node: &Node,
-    n: &Network,
-    was: Option<&Interface>,
-    prior: &[Node],
-    ikey: &str,
-    check: &dyn Fn(&Node, &str) -> Result<(), String>,
-) -> anyhow::Result<Interface> {
-    let network: Name = n.name.clone();
-    let mut iface = Interface {
-        network,
-        device: None,
-        mac: None,
-        address: None,
-    };
-    let attempt = |iface: &Interface, key: &str| {
-        let mut candidate = node.clone();
-        candidate.interfaces.push(iface.clone());
-        check(&candidate, key)
-    };
-    iface.device = ask::optional(
-        &format!(
-            "Management device of {} on {} (`none` to go by MAC only)",
-            node.hostname, n.name
-        ),
-        match was {
-            Some(w) => w.device.as_ref().map(ToString::to_string),
-            None => Some("eth0".to_string()),
-        },
-        &|s| field(s),
-    )?;
-    let mac_key = format!("{ikey}.mac");
-    iface.mac = ask::optional(
-        "MAC address of that device (kickstart matches by MAC; empty or `none`: match by device)",
-        was.and_then(|w| w.mac.as_ref()).map(ToString::to_string),
-        &|s| {
-            let mut candidate = iface.clone();
-            candidate.mac = Some(field(s)?);
-            attempt(&candidate, &mac_key)?;
-            Ok(candidate.mac.expect("set above"))
-        },
-    )?;
-    if iface.device.is_none() && iface.mac.is_none() {
-        // Neither given: validate's rule says what is missing; ask for the MAC again.
-        let reason = attempt(&iface, ikey).err().unwrap_or_default();
-        ask::note(&format!("  {reason}"));
-        iface.mac = Some(ask::value(
-            "MAC address of the management device",
-            None,
+impl InterfaceQuestions<'_> {
+    /// The address the interface had, or the network's next one that no
+    /// node before it, the gateway or the DHCP range takes.
+    fn suggested_address(&self) -> Option<IpAddr> {
+        let taken = addresses(self.prior);
+        self.was.and_then(|w| w.address).or_else(|| {
+            defaults::next_free(
+                &self.n.cidr,
+                self.n.gateway,
+                &taken,
+                self.n.dhcp_range.as_slice(),
+            )
+        })
+    }
+
+    /// The interface on the management network: device, MAC and address.
+    fn management(&self) -> anyhow::Result<Interface> {
+        let network: Name = self.n.name.clone();
+        let mut iface = Interface {
+            network,
+            device: None,
+            mac: None,
+            address: None,
+        };
+        let attempt = |iface: &Interface, key: &str| {
+            let mut candidate = self.node.clone();
+            candidate.interfaces.push(iface.clone());
+            (self.check)(&candidate, key)
+        };
+        iface.device = ask::optional(
+            &format!(
+                "Management device of {} on {} (`none` to go by MAC only)",
+                self.node.hostname, self.n.name
+            ),
+            match self.was {
+                Some(w) => w.device.as_ref().map(ToString::to_string),
+                None => Some("eth0".to_string()),
+            },
+            &|s| field(s),
+        )?;
+        let mac_key = format!("{}.mac", self.ikey);
+        iface.mac = ask::optional(
+            "MAC address of that device (kickstart matches by MAC; empty or `none`: match by device)",
+            self.was.and_then(|w| w.mac.as_ref()).map(ToString::to_string),
             &|s| {
                 let mut candidate = iface.clone();
                 candidate.mac = Some(field(s)?);
                 attempt(&candidate, &mac_key)?;
                 Ok(candidate.mac.expect("set above"))
             },
+        )?;
+        if iface.device.is_none() && iface.mac.is_none() {
+            // Neither given: validate's rule says what is missing; ask for the MAC again.
+            let reason = attempt(&iface, self.ikey).err().unwrap_or_default();
+            ask::note(&format!("  {reason}"));
+            iface.mac = Some(ask::value(
+                "MAC address of the management device",
+                None,
+                &|s| {
+                    let mut candidate = iface.clone();
+                    candidate.mac = Some(field(s)?);
+                    attempt(&candidate, &mac_key)?;
+                    Ok(candidate.mac.expect("set above"))
+                },
+            )?);
+        }
+        let address_key = format!("{}.address", self.ikey);
+        let suggested = self.suggested_address();
+        iface.address = Some(ask::value(
+            &format!(
+                "Address of {} on {} ({})",
+                self.node.hostname, self.n.name, self.n.cidr
+            ),
+            suggested.map(|a| a.to_string()),
+            &|s| {
+                let mut candidate = iface.clone();
+                candidate.address = Some(ip(s)?);
+                attempt(&candidate, &address_key)?;
+                Ok(candidate.address.expect("set above"))
+            },
         )?);
+        Ok(iface)
     }
-    let address_key = format!("{ikey}.address");
-    let taken = addresses(prior);
-    let suggested = was
-        .and_then(|w| w.address)
-        .or_else(|| defaults::next_free(&n.cidr, n.gateway, &taken, n.dhcp_range.as_slice()));
-    iface.address = Some(ask::value(
-        &format!("Address of {} on {} ({})", node.hostname, n.name, n.cidr),
-        suggested.map(|a| a.to_string()),
-        &|s| {
-            let mut candidate = iface.clone();
-            candidate.address = Some(ip(s)?);
-            attempt(&candidate, &address_key)?;
-            Ok(candidate.address.expect("set above"))
-        },
-    )?);
-    Ok(iface)
+
+    /// An interface on a network other than the first management one, once
+    /// attached: its device and, off an instances network, its address.
+    fn attached(&self) -> anyhow::Result<Interface> {
+        let mut iface = Interface {
+            network: self.n.name.clone(),
+            device: None,
+            mac: self.was.and_then(|w| w.mac.clone()),
+            address: self.was.and_then(|w| w.address),
+        };
+        iface.device = ask::optional(
+            &format!(
+                "Device of {} on {} (VLANs may share a device)",
+                self.node.hostname, self.n.name
+            ),
+            Some(self.was.map_or_else(
+                || "eth1".to_string(),
+                |w| w.device.as_ref().map_or(String::new(), ToString::to_string),
+            ))
+            .filter(|d| !d.is_empty()),
+            &|s| {
+                let mut candidate = self.node.clone();
+                let mut attached = iface.clone();
+                attached.device = Some(field(s)?);
+                candidate.interfaces.push(attached.clone());
+                (self.check)(&candidate, self.ikey)?;
+                Ok(attached.device.expect("set above"))
+            },
+        )?;
+        if self.n.purpose != Purpose::Instances {
+            let suggested = self.suggested_address();
+            let address_key = format!("{}.address", self.ikey);
+            iface.address = ask::optional(
+                &format!(
+                    "Address of {} on {} (`none` for no address)",
+                    self.node.hostname, self.n.name
+                ),
+                suggested.map(|a| a.to_string()),
+                &|s| {
+                    let mut candidate = self.node.clone();
+                    let mut attached = iface.clone();
+                    attached.address = Some(ip(s)?);
+                    candidate.interfaces.push(attached.clone());
+                    (self.check)(&candidate, &address_key)?;
+                    Ok(attached.address.expect("set above"))
+                },
+            )?;
+        }
+        Ok(iface)
+    }
 }
