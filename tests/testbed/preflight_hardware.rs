@@ -6,6 +6,7 @@
 //! The reading itself (one script over SSH) is the real code path.
 
 use crate::apply_support;
+use crate::harness::node;
 use apply_support::*;
 use serde_json::Value;
 
@@ -95,12 +96,7 @@ fn preflight(
 }
 
 fn check<'a>(r: &'a Value, host: &str, name: &str) -> &'a Value {
-    r["nodes"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|n| n["host"] == host)
-        .unwrap_or_else(|| panic!("no {host}: {r:#}"))["checks"]
+    node(r, host)["checks"]
         .as_array()
         .unwrap()
         .iter()
@@ -176,15 +172,7 @@ fn passing_nodes_pass_and_each_failure_names_its_remedy() {
     );
     assert_eq!(out.status.code(), Some(2), "{}", explain(&out));
     let r: Value = serde_json::from_slice(&out.stdout).unwrap();
-    let outcome = |h: &str| {
-        r["nodes"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|n| n["host"] == h)
-            .unwrap()["outcome"]
-            .clone()
-    };
+    let outcome = |h: &str| node(&r, h)["outcome"].clone();
     assert_eq!(outcome("host1"), "pass", "{r:#}");
     assert_eq!(outcome("host2"), "pass", "{r:#}");
     for h in ["host3", "host4", "host5"] {
@@ -193,12 +181,7 @@ fn passing_nodes_pass_and_each_failure_names_its_remedy() {
     assert_eq!(outcome("host6"), "unreachable");
     // The frontend gets only memory and disk; compute nodes every check.
     let names = |h: &str| -> Vec<String> {
-        r["nodes"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|n| n["host"] == h)
-            .unwrap()["checks"]
+        node(&r, h)["checks"]
             .as_array()
             .unwrap()
             .iter()
