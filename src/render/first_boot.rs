@@ -4,8 +4,8 @@
 //! is enabled. The kickstart road writes them in `%post`
 //! (`kickstart/firstboot-*.ks.j2`), the cidata road (Debian 12) as cloud-init
 //! `write_files` and enables the unit from its first-boot script after a
-//! converge (`crate::iso::cidata`). Road-neutral: no shell quoting, no
-//! here-documents, no cloud-init keys here.
+//! converge (the iso road's cidata module). Road-neutral: no shell quoting,
+//! no here-documents, no cloud-init keys here.
 //!
 //! Two jobs, by profile: a profile the frontend deploys itself (kolla) gets
 //! `aerie-deploy.service` (`aerie deploy --local`: waits for the nodes, retried

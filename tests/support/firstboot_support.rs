@@ -10,6 +10,15 @@ use crate::testbed::TestHost;
 mod heredoc_doc;
 pub use heredoc_doc::heredoc;
 
+/// The key a node's kickstart adds to root's authorized_keys in %post.
+pub fn authorized_in_post(ks: &str) -> String {
+    let line = ks
+        .lines()
+        .find(|l| l.starts_with("grep -qxF -- '") && l.contains("/root/.ssh/authorized_keys"))
+        .expect("the kickstart authorizes a key");
+    line.split('\'').nth(1).unwrap().to_string()
+}
+
 /// The value of the unit's line `key` (e.g. `ExecStart=`).
 pub fn unit_line<'a>(unit: &'a str, key: &str) -> &'a str {
     unit.lines()

@@ -11,7 +11,7 @@
 
 use crate::apply_support::{write_site, TestHost, Testbed};
 #[allow(unused_imports)] // the testbed crate takes only the site
-pub use crate::firstboot_support::{heredoc, run_as_unit, unit_line};
+pub use crate::firstboot_support::{authorized_in_post, heredoc, run_as_unit, unit_line};
 use crate::harness::{aerie, aerie_bin};
 use crate::render_support::kolla_venv;
 use std::os::unix::fs::PermissionsExt;
@@ -92,15 +92,6 @@ pub fn docker_standin(fe: &TestHost) {
 pub fn kolla_cloud(fe: &TestHost, openrc: &str) {
     write_mode(&fe.path(OPENRC_STAGED), openrc, 0o600);
     docker_standin(fe);
-}
-
-/// The key a node's kickstart adds to root's authorized_keys in %post.
-fn authorized_in_post(ks: &str) -> String {
-    let line = ks
-        .lines()
-        .find(|l| l.starts_with("grep -qxF -- '") && l.contains("/root/.ssh/authorized_keys"))
-        .expect("the kickstart authorizes a key");
-    line.split('\'').nth(1).unwrap().to_string()
 }
 
 pub fn write_mode(path: &Path, text: &str, mode: u32) {

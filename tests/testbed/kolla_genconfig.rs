@@ -16,6 +16,7 @@
 
 use crate::apply_support::{known_hosts_copy, write_site};
 use crate::harness::tool;
+use crate::kolla_firstboot_support::kolla_site;
 use crate::render_support::kolla_venv;
 use crate::testbed::{TestHost, Testbed};
 use std::path::Path;
@@ -46,24 +47,16 @@ class DockerClient:
 "#;
 
 fn site(tb: &Testbed) -> String {
-    let mut s = String::from(
-        "site:\n  name: kollatest\n  domain: test.example.org\n  profile: kolla\n  distro: debian12\n\
-         networks:\n\
-         \x20 - name: mgmt\n    purpose: management\n    cidr: 10.44.0.0/22\n    gateway: 10.44.0.1\n\
-         \x20 - name: demo-net\n    purpose: instances\n    cidr: 10.44.8.0/24\n    vlan: 101\n    gateway: 10.44.8.1\n    dhcp-range: [10.44.8.10, 10.44.8.200]\n\
-         \x20 - name: demo2-net\n    purpose: instances\n    cidr: 10.44.9.0/24\n    vlan: 102\n    gateway: 10.44.9.1\n    dhcp-range: [10.44.9.10, 10.44.9.200]\n\
+    // The first-boot tests' kolla site with a second instances network and
+    // the PCI features whose settings genconfig must carry.
+    kolla_site(tb).replace("name: kdeploy", "name: kollatest").replacen(
+        "nodes:\n",
+        "\x20 - name: demo2-net\n    purpose: instances\n    cidr: 10.44.9.0/24\n    vlan: 102\n    gateway: 10.44.9.1\n    dhcp-range: [10.44.9.10, 10.44.9.200]\n\
          features:\n  iommu: intel\n  sriov:\n    driver: mlx4_core\n    num-vfs: 4\n\
          \x20   passthrough:\n      - alias: ib-vf\n        vendor-id: \"15b3\"\n        product-id: \"1004\"\n\
          nodes:\n",
-    );
-    for h in tb.hosts() {
-        let role = if h.index == 1 { "frontend" } else { "compute" };
-        s.push_str(&format!(
-            "  - hostname: {}\n    role: {role}\n    interfaces:\n      - network: mgmt\n        device: eth0\n        address: {}\n      - network: demo-net\n        device: eth1\n",
-            h.name, h.addr
-        ));
-    }
-    s
+        1,
+    )
 }
 
 /// The test host as Kolla expects a host: /sys of its own network namespace

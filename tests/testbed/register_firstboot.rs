@@ -6,7 +6,7 @@
 //! runs against the real cloud: tests/cloud/register_firstboot.rs.
 
 use crate::apply_support;
-use crate::firstboot_support::{heredoc, run_unit_command, unit_line};
+use crate::firstboot_support::{authorized_in_post, heredoc, run_unit_command, unit_line};
 use crate::harness;
 use crate::harness::node;
 use crate::register_support;
@@ -82,15 +82,6 @@ fn frontend_kickstart_carries_the_site_and_a_first_boot_unit_ksvalidator_accepts
             .outcome();
         assert!(ok, "{name}: ksvalidator: {out}");
     }
-}
-
-/// The key a node's kickstart adds to root's authorized_keys in %post.
-fn authorized_in_post(ks: &str) -> String {
-    let line = ks
-        .lines()
-        .find(|l| l.starts_with("grep -qxF -- '") && l.contains("/root/.ssh/authorized_keys"))
-        .expect("the kickstart authorizes a key");
-    line.split('\'').nth(1).unwrap().to_string()
 }
 
 fn render_cli(site: &std::path::Path, out_dir: &std::path::Path) {
